@@ -1,0 +1,26 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using MlopsNotebooks.Tracking;
+using MlopsNotebooks.Views;
+
+namespace MlopsNotebooks.Cli;
+
+/// <summary><c>mlops experiments list</c>.</summary>
+internal static class ExperimentsCommands
+{
+    public static Command Create()
+    {
+        var all = new Option<bool>("--all") { Description = "Include deleted experiments." };
+        var list = new Command("list", "List experiments.") { GlobalOptions.Json, all };
+        list.SetAction(parse =>
+        {
+            using var client = GlobalOptions.OpenClient(parse);
+            var experiments = client.ListExperiments(parse.GetValue(all) ? ViewType.All : ViewType.ActiveOnly);
+            parse.InvocationConfiguration.Output.Write(parse.GetValue(GlobalOptions.Json)
+                ? RunJson.Write(new JsonArray(experiments.Select(e => (JsonNode)RunJson.Experiment(e)).ToArray())) + "\n"
+                : RunText.Experiments(experiments));
+            return MlopsCli.Ok;
+        });
+        return new Command("experiments", "Experiments: named groups of runs.") { list };
+    }
+}

@@ -1,0 +1,69 @@
+using System.CommandLine;
+using MlopsNotebooks.Tracking;
+
+namespace MlopsNotebooks.Cli;
+
+/// <summary>
+/// The `mlops` command line. Each command parses, calls one core service and renders; errors the user can fix map to
+/// exit code 1 with a message and a hint, bad usage to 2, and nothing ever prints a stack trace.
+/// </summary>
+public static class MlopsCli
+{
+    public const int Ok = 0;
+    public const int UserError = 1;
+    public const int UsageError = 2;
+    public const int InternalError = 70;
+
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = new RootCommand("MLOps for C# notebooks: experiment tracking, data and model versioning, pipelines.");
+        root.Add(GlobalOptions.TrackingUri);
+        root.Add(ExperimentsCommands.Create());
+        root.Add(RunsCommands.Create());
+
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var problem in parsed.Errors)
+            {
+                error.WriteLine($"error: {problem.Message}");
+            }
+            error.WriteLine("See 'mlops --help' or 'mlops <command> --help'.");
+            return UsageError;
+        }
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (MlopsException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            if (e.Hint is not null)
+            {
+                error.WriteLine(e.Hint);
+            }
+            return UserError;
+        }
+        catch (Exception e)
+        {
+            // A bug of ours: say what, without a stack trace unless asked for.
+            error.WriteLine($"mlops: internal error: {e.GetType().Name}: {e.Message}");
+            error.WriteLine(Environment.GetEnvironmentVariable("MLOPS_DEBUG") is "1" ? e.ToString() : "Set MLOPS_DEBUG=1 for details, and report it.");
+            return InternalError;
+        }
+    }
+}
+
+/// <summary>Options every command takes.</summary>
+internal static class GlobalOptions
+{
+    public static readonly Option<string?> TrackingUri = new("--tracking-uri")
+    {
+        Description = "The tracking store (sqlite:///path.db or a file path); default: MLOPS_TRACKING_URI, else .mlops/mlops.db at the git root.",
+        Recursive = true,
+    };
+
+    public static readonly Option<bool> Json = new("--json") { Description = "Write JSON for machines instead of a table." };
+
+    public static TrackingClient OpenClient(ParseResult parse) => new(parse.GetValue(TrackingUri));
+}

@@ -1,0 +1,1 @@
+return MlopsNotebooks.Cli.MlopsCli.Run(args, Console.Out, Console.Error);

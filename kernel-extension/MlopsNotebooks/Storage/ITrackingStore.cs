@@ -1,0 +1,63 @@
+using MlopsNotebooks.Search;
+using MlopsNotebooks.Tracking;
+
+namespace MlopsNotebooks.Storage;
+
+/// <summary>What a new run starts with.</summary>
+public sealed record NewRun(
+    string RunId,
+    string ExperimentId,
+    string? Name,
+    string? ParentRunId,
+    DateTimeOffset StartTime,
+    IReadOnlyList<RunTag> Tags);
+
+/// <summary>
+/// The tracking store seam: experiments, runs and what was logged to them. Backends are chosen by URI
+/// (<see cref="TrackingStores"/>) and all pass the same test suite. A backend implements this small core; the client
+/// adds validation, buffering and conveniences on top, so that backends stay thin and alike.
+/// Every method either applies whole or throws and changes nothing.
+/// </summary>
+public interface ITrackingStore : IDisposable
+{
+    /// <summary>Where the store is, for messages (never with a password).</summary>
+    string Location { get; }
+
+    Experiment CreateExperiment(string name, DateTimeOffset creationTime);
+
+    Experiment? GetExperiment(string experimentId);
+
+    Experiment? GetExperimentByName(string name);
+
+    IReadOnlyList<Experiment> ListExperiments(ViewType viewType);
+
+    Run CreateRun(NewRun run);
+
+    /// <summary>The run with its params, tags, latest metrics and artifacts, or null.</summary>
+    Run? GetRun(string runId);
+
+    /// <summary>Ids of runs (any stage) that start with <paramref name="prefix"/>, at most <paramref name="limit"/>.</summary>
+    IReadOnlyList<string> FindRunIds(string prefix, int limit);
+
+    /// <summary>Sets the status; a terminal status also sets the end time.</summary>
+    void SetRunStatus(string runId, RunStatus status, DateTimeOffset? endTime);
+
+    void SetRunStage(string runId, LifecycleStage stage);
+
+    /// <summary>
+    /// Writes metrics, params and tags of one running run in one transaction, and refreshes its heartbeat.
+    /// Throws <see cref="RunNotActiveException"/> if the run has ended or was deleted and
+    /// <see cref="ParamConflictException"/> if a param already has another value; either way nothing is written.
+    /// </summary>
+    void LogBatch(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<Param> parameters, IReadOnlyList<RunTag> tags);
+
+    /// <summary>Marks a run as alive now, for runs that log nothing for a while.</summary>
+    void Heartbeat(string runId, DateTimeOffset time);
+
+    /// <summary>Every point of one metric of a run, by step then time.</summary>
+    IReadOnlyList<Metric> GetMetricHistory(string runId, string key);
+
+    IReadOnlyList<Run> SearchRuns(RunQuery query);
+
+    void LogArtifact(string runId, ArtifactInfo artifact);
+}

@@ -1,0 +1,613 @@
+using System.Data;
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using MlopsNotebooks.Search;
+using MlopsNotebooks.Tracking;
+
+namespace MlopsNotebooks.Storage;
+
+/// <summary>
+/// The tracking store over SQL that SQLite and PostgreSQL both speak (<c>ON CONFLICT</c>, <c>NULLS LAST</c>, EXISTS
+/// sub-queries). A backend supplies the connection, its schema migrations and how it detects a foreign database.
+/// One connection per store, used under a lock: the store is shared by a client's caller and its flusher thread.
+/// </summary>
+public abstract class SqlTrackingStore : ITrackingStore
+{
+    private const int MetricRowsPerStatement = 100;
+    private readonly object _gate = new();
+    private DbConnection? _connection;
+    private DbCommand? _insertMetricsChunk;
+    private DbCommand? _insertMetricOne;
+
+    public abstract string Location { get; }
+
+    /// <summary>Schema migrations in order; the schema version is the number applied.</summary>
+    protected abstract IReadOnlyList<string[]> Migrations { get; }
+
+    /// <summary>Opens the connection and checks that it is ours (or empty) before anything is written.</summary>
+    protected abstract DbConnection OpenAndCheck();
+
+    protected abstract bool SchemaTableExists(DbConnection connection, DbTransaction transaction);
+
+    protected DbConnection Connection => _connection ?? throw new ObjectDisposedException(GetType().Name);
+
+    /// <summary>Opens the store and brings its schema up to date. Call once from the backend's constructor.</summary>
+    protected void Initialize()
+    {
+        _connection = OpenAndCheck();
+        try
+        {
+            Migrate();
+        }
+        catch
+        {
+            _connection.Dispose();
+            _connection = null;
+            throw;
+        }
+    }
+
+    private void Migrate()
+    {
+        var migrations = Migrations;
+        using var tx = Connection.BeginTransaction();
+        var version = 0;
+        if (SchemaTableExists(Connection, tx))
+        {
+            version = Convert.ToInt32(Scalar(tx, "SELECT version FROM mlops_schema"), CultureInfo.InvariantCulture);
+        }
+        if (version > migrations.Count)
+        {
+            throw new TrackingStoreException(
+                $"The tracking store at {Location} has schema version {version}; this version of MlopsNotebooks knows up to {migrations.Count}.",
+                "Upgrade the MlopsNotebooks package (or the mlops tool) to use this store.");
+        }
+        if (version == migrations.Count)
+        {
+            return;
+        }
+        for (var i = version; i < migrations.Count; i++)
+        {
+            foreach (var statement in migrations[i])
+            {
+                Execute(tx, statement);
+            }
+        }
+        Execute(tx, "DELETE FROM mlops_schema");
+        Execute(tx, "INSERT INTO mlops_schema (version) VALUES (@v)", ("v", migrations.Count));
+        tx.Commit();
+    }
+
+    public Experiment CreateExperiment(string name, DateTimeOffset creationTime) => Write(tx =>
+    {
+        if (Scalar(tx, "SELECT experiment_id FROM experiments WHERE name = @n", ("n", name)) is not null)
+        {
+            throw new MlopsException($"An experiment named '{name}' already exists.", "Use it, or pick another name.");
+        }
+        var id = Convert.ToInt64(Scalar(tx, "SELECT COALESCE(MAX(experiment_id), -1) + 1 FROM experiments"), CultureInfo.InvariantCulture);
+        Execute(tx, "INSERT INTO experiments (experiment_id, name, lifecycle_stage, creation_time) VALUES (@id, @n, 'active', @t)",
+            ("id", id), ("n", name), ("t", creationTime.ToUnixTimeMilliseconds()));
+        return new Experiment(id.ToString(CultureInfo.InvariantCulture), name, LifecycleStage.Active, creationTime);
+    });
+
+    public Experiment? GetExperiment(string experimentId) =>
+        long.TryParse(experimentId, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            ? Read(() => QueryExperiments("WHERE experiment_id = @id", ("id", id)).FirstOrDefault())
+            : null;
+
+    public Experiment? GetExperimentByName(string name) =>
+        Read(() => QueryExperiments("WHERE name = @n", ("n", name)).FirstOrDefault());
+
+    public IReadOnlyList<Experiment> ListExperiments(ViewType viewType) =>
+        Read(() => QueryExperiments($"WHERE lifecycle_stage IN ({StageList(viewType)}) ORDER BY experiment_id"));
+
+    private List<Experiment> QueryExperiments(string where, params (string, object?)[] args)
+    {
+        using var cmd = Command(null, $"SELECT experiment_id, name, lifecycle_stage, creation_time FROM experiments {where}", args);
+        using var reader = cmd.ExecuteReader();
+        var result = new List<Experiment>();
+        while (reader.Read())
+        {
+            result.Add(new Experiment(
+                reader.GetInt64(0).ToString(CultureInfo.InvariantCulture),
+                reader.GetString(1),
+                ParseStage(reader.GetString(2)),
+                DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3))));
+        }
+        return result;
+    }
+
+    public Run CreateRun(NewRun run)
+    {
+        Write(tx =>
+        {
+            var experimentId = long.Parse(run.ExperimentId, CultureInfo.InvariantCulture);
+            if (Scalar(tx, "SELECT lifecycle_stage FROM experiments WHERE experiment_id = @e", ("e", experimentId)) is not string stage)
+            {
+                throw new MlopsException($"No experiment with id {run.ExperimentId}.");
+            }
+            if (stage != "active")
+            {
+                throw new MlopsException($"Experiment {run.ExperimentId} is deleted; runs cannot be added to it.",
+                    "Restore the experiment or pick another one.");
+            }
+            if (run.ParentRunId is not null
+                && Scalar(tx, "SELECT 1 FROM runs WHERE run_id = @p", ("p", run.ParentRunId)) is null)
+            {
+                throw new RunNotFoundException($"The parent run {run.ParentRunId} does not exist.");
+            }
+            var start = run.StartTime.ToUnixTimeMilliseconds();
+            Execute(tx, """
+                INSERT INTO runs (run_id, experiment_id, name, parent_run_id, status, start_time, end_time, lifecycle_stage, heartbeat_time)
+                VALUES (@id, @e, @n, @p, 'RUNNING', @s, NULL, 'active', @s)
+                """, ("id", run.RunId), ("e", experimentId), ("n", run.Name), ("p", run.ParentRunId), ("s", start));
+            foreach (var tag in run.Tags)
+            {
+                UpsertTag(tx, run.RunId, tag);
+            }
+            return 0;
+        });
+        return GetRun(run.RunId)!;
+    }
+
+    public Run? GetRun(string runId) => Read(() => LoadRuns([runId]).FirstOrDefault());
+
+    public IReadOnlyList<string> FindRunIds(string prefix, int limit) => Read(() =>
+    {
+        // Escape LIKE wildcards so a prefix matches literally.
+        var pattern = prefix.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
+        using var cmd = Command(null, "SELECT run_id FROM runs WHERE run_id LIKE @p ESCAPE '\\' ORDER BY run_id LIMIT @l",
+            ("p", pattern), ("l", limit));
+        return ReadStrings(cmd);
+    });
+
+    public void SetRunStatus(string runId, RunStatus status, DateTimeOffset? endTime) => Write(tx =>
+    {
+        var updated = Execute(tx, "UPDATE runs SET status = @s, end_time = @e WHERE run_id = @id",
+            ("s", status.ToName()), ("e", status.IsTerminal() ? (endTime ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds() : null),
+            ("id", runId));
+        return updated == 0 ? throw NotFound(runId) : 0;
+    });
+
+    public void SetRunStage(string runId, LifecycleStage stage) => Write(tx =>
+    {
+        var updated = Execute(tx, "UPDATE runs SET lifecycle_stage = @s WHERE run_id = @id", ("s", StageName(stage)), ("id", runId));
+        return updated == 0 ? throw NotFound(runId) : 0;
+    });
+
+    public void Heartbeat(string runId, DateTimeOffset time) => Write(tx =>
+        Execute(tx, "UPDATE runs SET heartbeat_time = @t WHERE run_id = @id AND status = 'RUNNING'",
+            ("t", time.ToUnixTimeMilliseconds()), ("id", runId)));
+
+    public void LogBatch(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<Param> parameters, IReadOnlyList<RunTag> tags) => Write(tx =>
+    {
+        using (var check = Command(tx, "SELECT status, lifecycle_stage FROM runs WHERE run_id = @id", ("id", runId)))
+        using (var reader = check.ExecuteReader())
+        {
+            if (!reader.Read())
+            {
+                throw NotFound(runId);
+            }
+            var (status, stage) = (reader.GetString(0), reader.GetString(1));
+            if (stage != "active")
+            {
+                throw new RunNotActiveException(runId, "deleted");
+            }
+            if (status != "RUNNING")
+            {
+                throw new RunNotActiveException(runId, status.ToLowerInvariant());
+            }
+        }
+        if (parameters.Count > 0)
+        {
+            LogParams(tx, runId, parameters);
+        }
+        foreach (var tag in tags)
+        {
+            UpsertTag(tx, runId, tag);
+        }
+        if (metrics.Count > 0)
+        {
+            InsertMetrics(tx, runId, metrics);
+        }
+        Execute(tx, "UPDATE runs SET heartbeat_time = @t WHERE run_id = @id",
+            ("t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), ("id", runId));
+        return 0;
+    });
+
+    private void LogParams(DbTransaction tx, string runId, IReadOnlyList<Param> parameters)
+    {
+        var batch = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in parameters)
+        {
+            if (batch.TryGetValue(p.Key, out var earlier) && earlier != p.Value)
+            {
+                throw new ParamConflictException(runId, p.Key, earlier, p.Value);
+            }
+            batch[p.Key] = p.Value;
+        }
+        foreach (var (key, value) in batch)
+        {
+            var existing = Scalar(tx, "SELECT value FROM params WHERE run_id = @r AND key = @k", ("r", runId), ("k", key));
+            if (existing is string old)
+            {
+                if (old != value)
+                {
+                    throw new ParamConflictException(runId, key, old, value);
+                }
+                continue;
+            }
+            Execute(tx, "INSERT INTO params (run_id, key, value) VALUES (@r, @k, @v)", ("r", runId), ("k", key), ("v", value));
+        }
+    }
+
+    private void UpsertTag(DbTransaction tx, string runId, RunTag tag) =>
+        Execute(tx, "INSERT INTO tags (run_id, key, value) VALUES (@r, @k, @v) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+            ("r", runId), ("k", tag.Key), ("v", tag.Value));
+
+    private void InsertMetrics(DbTransaction tx, string runId, IReadOnlyList<Metric> metrics)
+    {
+        // Multi-row statements, prepared once and reused: the per-statement cost dominates single-row inserts.
+        var i = 0;
+        if (metrics.Count >= MetricRowsPerStatement)
+        {
+            var chunk = _insertMetricsChunk ??= PrepareMetricInsert(MetricRowsPerStatement);
+            chunk.Transaction = tx;
+            for (; i + MetricRowsPerStatement <= metrics.Count; i += MetricRowsPerStatement)
+            {
+                for (var j = 0; j < MetricRowsPerStatement; j++)
+                {
+                    BindMetric(chunk, j, runId, metrics[i + j]);
+                }
+                chunk.ExecuteNonQuery();
+            }
+        }
+        var one = _insertMetricOne ??= PrepareMetricInsert(1);
+        one.Transaction = tx;
+        for (; i < metrics.Count; i++)
+        {
+            BindMetric(one, 0, runId, metrics[i]);
+            one.ExecuteNonQuery();
+        }
+
+        // The latest point per key: highest step, then latest time, then largest value (MLflow's rule).
+        var latest = new Dictionary<string, Metric>(StringComparer.Ordinal);
+        foreach (var m in metrics)
+        {
+            if (!latest.TryGetValue(m.Key, out var best) || IsLater(m, best))
+            {
+                latest[m.Key] = m;
+            }
+        }
+        foreach (var m in latest.Values)
+        {
+            Execute(tx, """
+                INSERT INTO latest_metrics (run_id, key, value, step, timestamp) VALUES (@r, @k, @v, @s, @t)
+                ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
+                WHERE excluded.step > latest_metrics.step
+                   OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)
+                """, ("r", runId), ("k", m.Key), ("v", StoredValue(m.Value)), ("s", m.Step), ("t", m.Timestamp));
+        }
+    }
+
+    private static bool IsLater(Metric a, Metric b) =>
+        a.Step != b.Step ? a.Step > b.Step : a.Timestamp != b.Timestamp ? a.Timestamp > b.Timestamp : a.Value >= b.Value;
+
+    private DbCommand PrepareMetricInsert(int rows)
+    {
+        var sql = new StringBuilder("INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES ");
+        for (var j = 0; j < rows; j++)
+        {
+            sql.Append(j == 0 ? "" : ",").Append($"(@r{j},@k{j},@v{j},@s{j},@t{j})");
+        }
+        var cmd = Connection.CreateCommand();
+        cmd.CommandText = sql.ToString();
+        for (var j = 0; j < rows; j++)
+        {
+            foreach (var name in new[] { "r", "k", "v", "s", "t" })
+            {
+                var p = cmd.CreateParameter();
+                p.ParameterName = $"@{name}{j}";
+                cmd.Parameters.Add(p);
+            }
+        }
+        return cmd;
+    }
+
+    private static void BindMetric(DbCommand cmd, int row, string runId, Metric m)
+    {
+        var p = cmd.Parameters;
+        p[row * 5].Value = runId;
+        p[row * 5 + 1].Value = m.Key;
+        p[row * 5 + 2].Value = StoredValue(m.Value);
+        p[row * 5 + 3].Value = m.Step;
+        p[row * 5 + 4].Value = m.Timestamp;
+    }
+
+    // SQLite turns NaN into NULL on its own; storing NULL for NaN everywhere keeps the backends alike.
+    private static object StoredValue(double value) => double.IsNaN(value) ? DBNull.Value : value;
+
+    private static double ReadValue(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? double.NaN : reader.GetDouble(ordinal);
+
+    public IReadOnlyList<Metric> GetMetricHistory(string runId, string key) => Read(() =>
+    {
+        using var cmd = Command(null, "SELECT value, step, timestamp FROM metrics WHERE run_id = @r AND key = @k ORDER BY step, timestamp",
+            ("r", runId), ("k", key));
+        using var reader = cmd.ExecuteReader();
+        var points = new List<Metric>();
+        while (reader.Read())
+        {
+            points.Add(new Metric(key, ReadValue(reader, 0), reader.GetInt64(1), reader.GetInt64(2)));
+        }
+        return points;
+    });
+
+    public void LogArtifact(string runId, ArtifactInfo artifact) => Write(tx =>
+    {
+        if (Scalar(tx, "SELECT 1 FROM runs WHERE run_id = @r", ("r", runId)) is null)
+        {
+            throw NotFound(runId);
+        }
+        return Execute(tx, """
+            INSERT INTO artifacts (run_id, path, hash, size) VALUES (@r, @p, @h, @s)
+            ON CONFLICT (run_id, path) DO UPDATE SET hash = excluded.hash, size = excluded.size
+            """, ("r", runId), ("p", artifact.Path), ("h", artifact.Hash), ("s", artifact.Size));
+    });
+
+    public IReadOnlyList<Run> SearchRuns(RunQuery query) => Read(() =>
+    {
+        if (query.ExperimentIds.Count == 0)
+        {
+            return [];
+        }
+        var args = new List<(string, object?)>();
+        string Arg(object? value)
+        {
+            var name = $"a{args.Count}";
+            args.Add((name, value));
+            return "@" + name;
+        }
+
+        var sql = new StringBuilder("SELECT r.run_id FROM runs r WHERE r.experiment_id IN (");
+        sql.Append(string.Join(", ", query.ExperimentIds.Select(id =>
+            Arg(long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1))));
+        sql.Append($") AND r.lifecycle_stage IN ({StageList(query.ViewType)})");
+        foreach (var condition in query.Filter.Conditions)
+        {
+            sql.Append(" AND ").Append(ConditionSql(condition, Arg));
+        }
+        sql.Append(" ORDER BY ");
+        foreach (var key in query.OrderBy)
+        {
+            sql.Append(TermSql(key.Term, Arg)).Append(key.Descending ? " DESC" : " ASC").Append(" NULLS LAST, ");
+        }
+        sql.Append("r.start_time DESC, r.run_id ASC LIMIT ").Append(Arg(Math.Clamp(query.MaxResults, 0, RunQuery.MaxMaxResults)));
+        using var cmd = Command(null, sql.ToString(), args.ToArray());
+        var ids = ReadStrings(cmd);
+        var runs = LoadRuns(ids).ToDictionary(r => r.RunId);
+        return ids.Select(id => runs[id]).ToList();
+    });
+
+    private static string ConditionSql(FilterCondition c, Func<object?, string> arg)
+    {
+        var op = c.Comparator switch
+        {
+            Comparator.Equal => "=",
+            Comparator.NotEqual => "<>",
+            Comparator.Less => "<",
+            Comparator.LessOrEqual => "<=",
+            Comparator.Greater => ">",
+            Comparator.GreaterOrEqual => ">=",
+            _ => null,
+        };
+        string Compare(string column) => c.Comparator switch
+        {
+            Comparator.Like => $"{column} LIKE {arg(c.Value)}",
+            Comparator.ILike => $"LOWER({column}) LIKE LOWER({arg(c.Value)})",
+            Comparator.In => $"{column} IN ({string.Join(", ", ((IReadOnlyList<string>)c.Value).Select(v => arg(v)))})",
+            Comparator.NotIn => $"{column} NOT IN ({string.Join(", ", ((IReadOnlyList<string>)c.Value).Select(v => arg(v)))})",
+            _ => $"{column} {op} {arg(c.Value)}",
+        };
+        return c.Term.Entity switch
+        {
+            FilterEntity.Metric => $"EXISTS (SELECT 1 FROM latest_metrics x WHERE x.run_id = r.run_id AND x.key = {arg(c.Term.Key)} AND {Compare("x.value")})",
+            FilterEntity.Param => $"EXISTS (SELECT 1 FROM params x WHERE x.run_id = r.run_id AND x.key = {arg(c.Term.Key)} AND {Compare("x.value")})",
+            FilterEntity.Tag => $"EXISTS (SELECT 1 FROM tags x WHERE x.run_id = r.run_id AND x.key = {arg(c.Term.Key)} AND {Compare("x.value")})",
+            _ => Compare(AttributeColumn(c.Term.Key)),
+        };
+    }
+
+    private static string TermSql(SearchTerm term, Func<object?, string> arg) => term.Entity switch
+    {
+        FilterEntity.Metric => $"(SELECT x.value FROM latest_metrics x WHERE x.run_id = r.run_id AND x.key = {arg(term.Key)})",
+        FilterEntity.Param => $"(SELECT x.value FROM params x WHERE x.run_id = r.run_id AND x.key = {arg(term.Key)})",
+        FilterEntity.Tag => $"(SELECT x.value FROM tags x WHERE x.run_id = r.run_id AND x.key = {arg(term.Key)})",
+        _ => AttributeColumn(term.Key),
+    };
+
+    private static string AttributeColumn(string attribute) => attribute switch
+    {
+        "run_id" => "r.run_id",
+        "run_name" => "r.name",
+        "status" => "r.status",
+        "parent_run_id" => "r.parent_run_id",
+        "start_time" => "r.start_time",
+        "end_time" => "r.end_time",
+        _ => throw new ArgumentOutOfRangeException(nameof(attribute), attribute, "unknown run attribute"),
+    };
+
+    private List<Run> LoadRuns(IReadOnlyList<string> ids)
+    {
+        var result = new List<Run>(ids.Count);
+        foreach (var chunk in ids.Chunk(500))
+        {
+            var args = chunk.Select((id, i) => ($"i{i}", (object?)id)).ToArray();
+            var inList = string.Join(", ", args.Select(a => "@" + a.Item1));
+            var parameters = new Dictionary<string, SortedDictionary<string, string>>();
+            var tags = new Dictionary<string, SortedDictionary<string, string>>();
+            var metrics = new Dictionary<string, SortedDictionary<string, Metric>>();
+            var artifacts = new Dictionary<string, List<ArtifactInfo>>();
+            ReadPairs($"SELECT run_id, key, value FROM params WHERE run_id IN ({inList})", args, parameters);
+            ReadPairs($"SELECT run_id, key, value FROM tags WHERE run_id IN ({inList})", args, tags);
+            using (var cmd = Command(null, $"SELECT run_id, key, value, step, timestamp FROM latest_metrics WHERE run_id IN ({inList})", args))
+            using (var reader = cmd.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    var key = reader.GetString(1);
+                    Bucket(metrics, reader.GetString(0))[key] = new Metric(key, ReadValue(reader, 2), reader.GetInt64(3), reader.GetInt64(4));
+                }
+            }
+            using (var cmd = Command(null, $"SELECT run_id, path, hash, size FROM artifacts WHERE run_id IN ({inList}) ORDER BY path", args))
+            using (var reader = cmd.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    var id = reader.GetString(0);
+                    if (!artifacts.TryGetValue(id, out var list))
+                    {
+                        artifacts[id] = list = [];
+                    }
+                    list.Add(new ArtifactInfo(reader.GetString(1), reader.GetString(2), reader.GetInt64(3)));
+                }
+            }
+            using (var cmd = Command(null, $"""
+                SELECT run_id, experiment_id, name, parent_run_id, status, start_time, end_time, lifecycle_stage, heartbeat_time
+                FROM runs WHERE run_id IN ({inList})
+                """, args))
+            using (var reader = cmd.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    var id = reader.GetString(0);
+                    RunStatusNames.TryParse(reader.GetString(4), out var status);
+                    result.Add(new Run
+                    {
+                        RunId = id,
+                        ExperimentId = reader.GetInt64(1).ToString(CultureInfo.InvariantCulture),
+                        Name = reader.IsDBNull(2) ? null : reader.GetString(2),
+                        ParentRunId = reader.IsDBNull(3) ? null : reader.GetString(3),
+                        Status = status,
+                        StartTime = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
+                        EndTime = reader.IsDBNull(6) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)),
+                        Stage = ParseStage(reader.GetString(7)),
+                        HeartbeatTime = reader.IsDBNull(8) ? null : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(8)),
+                        Params = parameters.GetValueOrDefault(id) ?? new SortedDictionary<string, string>(StringComparer.Ordinal),
+                        Tags = tags.GetValueOrDefault(id) ?? new SortedDictionary<string, string>(StringComparer.Ordinal),
+                        Metrics = metrics.GetValueOrDefault(id) ?? new SortedDictionary<string, Metric>(StringComparer.Ordinal),
+                        Artifacts = artifacts.GetValueOrDefault(id) ?? [],
+                    });
+                }
+            }
+        }
+        return result;
+    }
+
+    private void ReadPairs(string sql, (string, object?)[] args, Dictionary<string, SortedDictionary<string, string>> into)
+    {
+        using var cmd = Command(null, sql, args);
+        using var reader = cmd.ExecuteReader();
+        while (reader.Read())
+        {
+            Bucket(into, reader.GetString(0))[reader.GetString(1)] = reader.GetString(2);
+        }
+    }
+
+    private static SortedDictionary<string, T> Bucket<T>(Dictionary<string, SortedDictionary<string, T>> map, string id)
+    {
+        if (!map.TryGetValue(id, out var bucket))
+        {
+            map[id] = bucket = new SortedDictionary<string, T>(StringComparer.Ordinal);
+        }
+        return bucket;
+    }
+
+    private static RunNotFoundException NotFound(string runId) =>
+        new($"No run with id {runId}.", "List runs with `mlops runs list` (add --all to include deleted ones).");
+
+    private static string StageName(LifecycleStage stage) => stage == LifecycleStage.Deleted ? "deleted" : "active";
+
+    private static LifecycleStage ParseStage(string stage) => stage == "deleted" ? LifecycleStage.Deleted : LifecycleStage.Active;
+
+    private static string StageList(ViewType viewType) => viewType switch
+    {
+        ViewType.ActiveOnly => "'active'",
+        ViewType.DeletedOnly => "'deleted'",
+        _ => "'active', 'deleted'",
+    };
+
+    // Plumbing: every operation holds the lock; writes run in one transaction that rolls back on any exception.
+
+    protected T Read<T>(Func<T> read)
+    {
+        lock (_gate)
+        {
+            return read();
+        }
+    }
+
+    protected T Write<T>(Func<DbTransaction, T> write)
+    {
+        lock (_gate)
+        {
+            using var tx = Connection.BeginTransaction();
+            var result = write(tx);
+            tx.Commit();
+            return result;
+        }
+    }
+
+    protected DbCommand Command(DbTransaction? tx, string sql, params (string Name, object? Value)[] args)
+    {
+        var cmd = Connection.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        foreach (var (name, value) in args)
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = "@" + name;
+            p.Value = value ?? DBNull.Value;
+            cmd.Parameters.Add(p);
+        }
+        return cmd;
+    }
+
+    protected int Execute(DbTransaction tx, string sql, params (string, object?)[] args)
+    {
+        using var cmd = Command(tx, sql, args);
+        return cmd.ExecuteNonQuery();
+    }
+
+    protected object? Scalar(DbTransaction? tx, string sql, params (string, object?)[] args)
+    {
+        using var cmd = Command(tx, sql, args);
+        var value = cmd.ExecuteScalar();
+        return value is DBNull ? null : value;
+    }
+
+    private static List<string> ReadStrings(DbCommand cmd)
+    {
+        using var reader = cmd.ExecuteReader();
+        var result = new List<string>();
+        while (reader.Read())
+        {
+            result.Add(reader.GetString(0));
+        }
+        return result;
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _insertMetricsChunk?.Dispose();
+            _insertMetricOne?.Dispose();
+            _connection?.Dispose();
+            _connection = null;
+            _insertMetricsChunk = null;
+            _insertMetricOne = null;
+        }
+        GC.SuppressFinalize(this);
+    }
+}

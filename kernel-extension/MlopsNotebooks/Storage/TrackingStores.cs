@@ -1,0 +1,80 @@
+namespace MlopsNotebooks.Storage;
+
+/// <summary>An open tracking store and the folder its run artifacts are copied to.</summary>
+public sealed record TrackingLocation(ITrackingStore Store, string ArtifactRoot);
+
+/// <summary>
+/// Picks the tracking store backend from a URI, as MLflow does:
+/// no URI (and no <c>MLOPS_TRACKING_URI</c>) means <c>.mlops/mlops.db</c> at the root of the git work tree around the
+/// current directory; <c>sqlite:///relative.db</c> and <c>sqlite:////absolute.db</c> or a plain file path mean SQLite.
+/// </summary>
+public static class TrackingStores
+{
+    public const string UriVariable = "MLOPS_TRACKING_URI";
+    public const string StateFolder = ".mlops";
+    public const string DefaultFileName = "mlops.db";
+
+    /// <summary>Opens the store named by <paramref name="uri"/>, else by MLOPS_TRACKING_URI, else the default.</summary>
+    public static TrackingLocation Open(string? uri = null, string? workingDirectory = null)
+    {
+        uri = string.IsNullOrWhiteSpace(uri) ? Environment.GetEnvironmentVariable(UriVariable) : uri;
+        var path = ResolveSqlitePath(uri, workingDirectory ?? Directory.GetCurrentDirectory());
+        var store = new SqliteTrackingStore(path);
+        return new TrackingLocation(store, Path.Combine(Path.GetDirectoryName(store.Location)!, "artifacts"));
+    }
+
+    internal static string ResolveSqlitePath(string? uri, string workingDirectory)
+    {
+        if (string.IsNullOrWhiteSpace(uri))
+        {
+            return Path.Combine(EnsureStateFolder(workingDirectory), DefaultFileName);
+        }
+        const string sqlite = "sqlite:///";
+        if (uri.StartsWith(sqlite, StringComparison.OrdinalIgnoreCase))
+        {
+            var rest = uri[sqlite.Length..];
+            if (rest.Length == 0)
+            {
+                throw new MlopsException($"The tracking URI '{uri}' names no file.", "Write sqlite:///relative/path.db or sqlite:////absolute/path.db.");
+            }
+            return Path.GetFullPath(rest, workingDirectory);
+        }
+        var schemeEnd = uri.IndexOf("://", StringComparison.Ordinal);
+        if (schemeEnd > 0)
+        {
+            throw new MlopsException(
+                $"The tracking URI scheme '{uri[..schemeEnd]}' is not supported.",
+                "Use sqlite:///path/to/mlops.db, a file path, or unset MLOPS_TRACKING_URI for the default .mlops/mlops.db.");
+        }
+        var full = Path.GetFullPath(uri, workingDirectory);
+        return Directory.Exists(full) ? Path.Combine(full, DefaultFileName) : full;
+    }
+
+    /// <summary>The root of the git work tree around <paramref name="directory"/>, or the directory itself.</summary>
+    public static string FindWorkTreeRoot(string directory)
+    {
+        for (var dir = new DirectoryInfo(Path.GetFullPath(directory)); dir is not null; dir = dir.Parent)
+        {
+            // .git is a folder in a plain clone and a file in a worktree or submodule.
+            var git = Path.Combine(dir.FullName, ".git");
+            if (Directory.Exists(git) || File.Exists(git))
+            {
+                return dir.FullName;
+            }
+        }
+        return Path.GetFullPath(directory);
+    }
+
+    /// <summary>Creates <c>.mlops/</c> at the work tree root with an ignore rule, so local state stays out of git.</summary>
+    public static string EnsureStateFolder(string workingDirectory)
+    {
+        var folder = Path.Combine(FindWorkTreeRoot(workingDirectory), StateFolder);
+        Directory.CreateDirectory(folder);
+        var ignore = Path.Combine(folder, ".gitignore");
+        if (!File.Exists(ignore))
+        {
+            File.WriteAllText(ignore, "# Local MlopsNotebooks state (tracking store, caches); written by the kit.\n*\n");
+        }
+        return folder;
+    }
+}

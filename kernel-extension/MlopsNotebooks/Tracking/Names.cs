@@ -1,0 +1,84 @@
+namespace MlopsNotebooks.Tracking;
+
+/// <summary>
+/// Rules for metric, param and tag keys and for experiment and run names. Keys become column headers, file names of
+/// exported metrics and filter terms, so they are kept to letters, digits, <c>_ - . space</c> and <c>/</c> as a namespace
+/// separator ("train/loss"), and may not look like a path that leaves its folder.
+/// </summary>
+public static class Names
+{
+    public const int MaxKeyLength = 250;
+    public const int MaxParamValueLength = 6000;
+    public const int MaxTagValueLength = 8000;
+    public const int MaxNameLength = 250;
+
+    public static void ValidateKey(string kind, string? key)
+    {
+        if (string.IsNullOrWhiteSpace(key))
+        {
+            throw new InvalidNameException($"A {kind} key is empty.", $"Give the {kind} a name such as 'auc' or 'train/loss'.");
+        }
+        if (key.Length > MaxKeyLength)
+        {
+            throw new InvalidNameException(
+                $"The {kind} key '{key[..40]}...' is {key.Length} characters long; the limit is {MaxKeyLength}.",
+                "Use a shorter key.");
+        }
+        foreach (var c in key)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or ' ' or '/'))
+            {
+                throw new InvalidNameException(
+                    $"The {kind} key '{key}' contains '{Printable(c)}'.",
+                    "Keys may hold letters, digits, '_', '-', '.', spaces and '/' between parts (e.g. 'train/loss').");
+            }
+        }
+        if (key[0] == '/' || key[^1] == '/' || key.Contains("//", StringComparison.Ordinal))
+        {
+            throw new InvalidNameException($"The {kind} key '{key}' has an empty part between slashes.",
+                "Use '/' only between non-empty parts, e.g. 'train/loss'.");
+        }
+        foreach (var part in key.Split('/'))
+        {
+            if (part.Trim() is "." or "..")
+            {
+                throw new InvalidNameException($"The {kind} key '{key}' has a '{part.Trim()}' part, which reads as a path.",
+                    "Rename the key without '.' or '..' parts.");
+            }
+        }
+    }
+
+    public static void ValidateValue(string kind, string key, string? value, int maxLength)
+    {
+        if (value is null)
+        {
+            throw new InvalidNameException($"The value of {kind} '{key}' is null.", "Log a string; use \"\" for an empty value.");
+        }
+        if (value.Length > maxLength)
+        {
+            throw new InvalidNameException($"The value of {kind} '{key}' is {value.Length} characters long; the limit is {maxLength}.",
+                "Log large values as an artifact (Mlops.LogArtifact) instead.");
+        }
+    }
+
+    public static void ValidateName(string kind, string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            throw new InvalidNameException($"The {kind} name is empty.", $"Give the {kind} a name.");
+        }
+        if (name.Length > MaxNameLength)
+        {
+            throw new InvalidNameException($"The {kind} name is {name.Length} characters long; the limit is {MaxNameLength}.");
+        }
+        foreach (var c in name)
+        {
+            if (char.IsControl(c))
+            {
+                throw new InvalidNameException($"The {kind} name '{name}' contains a control character ({Printable(c)}).");
+            }
+        }
+    }
+
+    private static string Printable(char c) => char.IsControl(c) || char.IsWhiteSpace(c) ? $"U+{(int)c:X4}" : c.ToString();
+}

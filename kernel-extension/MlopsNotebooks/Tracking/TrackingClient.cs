@@ -1,0 +1,302 @@
+using System.Globalization;
+using MlopsNotebooks.Search;
+using MlopsNotebooks.Storage;
+
+namespace MlopsNotebooks.Tracking;
+
+/// <summary>
+/// The explicit tracking API (MLflow's MlflowClient): every call names its run. It validates keys and values once,
+/// here, so stores can trust what they get; buffers metric points (see <see cref="MetricWriter"/>) and writes params,
+/// tags and run state at once. Thread-safe.
+/// </summary>
+public sealed class TrackingClient : IDisposable
+{
+    private readonly MetricWriter _writer;
+    private readonly HashSet<string> _running = new(StringComparer.Ordinal);
+    private readonly bool _ownsStore;
+
+    /// <summary>Opens the store named by <paramref name="trackingUri"/>, MLOPS_TRACKING_URI, or the default .mlops/.</summary>
+    public TrackingClient(string? trackingUri = null, WriterOptions? options = null)
+        : this(TrackingStores.Open(trackingUri), options)
+    {
+    }
+
+    public TrackingClient(TrackingLocation location, WriterOptions? options = null)
+        : this(location.Store, new LocalArtifactStore(location.ArtifactRoot), options, ownsStore: true)
+    {
+    }
+
+    public TrackingClient(ITrackingStore store, IArtifactStore artifacts, WriterOptions? options = null, bool ownsStore = false)
+    {
+        Store = store;
+        Artifacts = artifacts;
+        _ownsStore = ownsStore;
+        _writer = new MetricWriter(store, options ?? new WriterOptions());
+    }
+
+    public ITrackingStore Store { get; }
+
+    public IArtifactStore Artifacts { get; }
+
+    // Experiments
+
+    public IReadOnlyList<Experiment> ListExperiments(ViewType viewType = ViewType.ActiveOnly) => Store.ListExperiments(viewType);
+
+    public Experiment GetExperimentByName(string name) =>
+        Store.GetExperimentByName(name) ?? throw new ExperimentNotFoundException(name);
+
+    public Experiment GetOrCreateExperiment(string name)
+    {
+        Names.ValidateName("experiment", name);
+        if (Store.GetExperimentByName(name) is { } existing)
+        {
+            return existing;
+        }
+        try
+        {
+            return Store.CreateExperiment(name, DateTimeOffset.UtcNow);
+        }
+        catch (MlopsException) when (Store.GetExperimentByName(name) is not null)
+        {
+            return Store.GetExperimentByName(name)!; // another process created it meanwhile
+        }
+    }
+
+    // Runs
+
+    /// <summary>Starts a run in an experiment (created if needed), recording where it came from.</summary>
+    public Run CreateRun(string experimentName = Experiment.DefaultName, string? runName = null, string? parentRunId = null,
+        IReadOnlyDictionary<string, string>? tags = null, string? source = null)
+    {
+        if (runName is not null)
+        {
+            Names.ValidateName("run", runName);
+        }
+        var allTags = RunContext.Capture(source).ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
+        foreach (var (key, value) in tags ?? new Dictionary<string, string>())
+        {
+            ValidateTag(key, value);
+            allTags[key] = value;
+        }
+        var experiment = GetOrCreateExperiment(experimentName);
+        var parent = parentRunId is null ? null : ResolveRunId(parentRunId);
+        var run = Store.CreateRun(new NewRun(Guid.NewGuid().ToString("N"), experiment.ExperimentId, runName, parent,
+            DateTimeOffset.UtcNow, allTags.Select(t => new RunTag(t.Key, t.Value)).ToList()));
+        lock (_running)
+        {
+            _running.Add(run.RunId);
+        }
+        _writer.Watch(run.RunId);
+        return run;
+    }
+
+    /// <summary>The run with this id, or the one run whose id starts with it (as git resolves short hashes).</summary>
+    public Run GetRun(string runIdOrPrefix) => Assess(Store.GetRun(ResolveRunId(runIdOrPrefix))!);
+
+    public string ResolveRunId(string runIdOrPrefix)
+    {
+        var prefix = runIdOrPrefix.Trim().ToLowerInvariant();
+        if (prefix.Length == 0 || !prefix.All(char.IsAsciiHexDigit))
+        {
+            throw new RunNotFoundException($"'{runIdOrPrefix}' is not a run id.",
+                "Run ids are hexadecimal; list them with `mlops runs list`.");
+        }
+        var matches = Store.FindRunIds(prefix, 2);
+        return matches.Count switch
+        {
+            1 => matches[0],
+            0 => throw new RunNotFoundException($"No run with id {runIdOrPrefix}.",
+                "List runs with `mlops runs list` (add --all to include deleted ones)."),
+            _ => throw new RunNotFoundException($"More than one run id starts with '{runIdOrPrefix}'.", "Give more characters of the id."),
+        };
+    }
+
+    public void LogParam(string runId, string key, string value) => LogBatch(runId, parameters: [new Param(key, value)]);
+
+    public void SetTag(string runId, string key, string value) => LogBatch(runId, tags: [new RunTag(key, value)]);
+
+    /// <summary>Buffers one metric point; it reaches the store within the flush interval or at the next flush.</summary>
+    public void LogMetric(string runId, string key, double value, long step = 0, DateTimeOffset? timestamp = null)
+    {
+        Names.ValidateKey("metric", key);
+        EnsureRunning(runId);
+        _writer.Add(runId, new Metric(key, value, step, (timestamp ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds()));
+    }
+
+    /// <summary>Writes metrics, params and tags at once, in one transaction; metrics logged before are flushed first.</summary>
+    public void LogBatch(string runId, IReadOnlyList<Metric>? metrics = null, IReadOnlyList<Param>? parameters = null,
+        IReadOnlyList<RunTag>? tags = null)
+    {
+        foreach (var m in metrics ?? [])
+        {
+            Names.ValidateKey("metric", m.Key);
+        }
+        foreach (var p in parameters ?? [])
+        {
+            Names.ValidateKey("param", p.Key);
+            Names.ValidateValue("param", p.Key, p.Value, Names.MaxParamValueLength);
+        }
+        foreach (var t in tags ?? [])
+        {
+            ValidateTag(t.Key, t.Value);
+        }
+        if (metrics is { Count: > 0 })
+        {
+            _writer.Flush(); // keep the order of points for the same run
+        }
+        Store.LogBatch(runId, metrics ?? [], parameters ?? [], tags ?? []);
+    }
+
+    /// <summary>Copies a file (or every file under a folder) into the run's artifacts, with content hashes.</summary>
+    public IReadOnlyList<ArtifactInfo> LogArtifact(string runId, string localPath, string? artifactPath = null)
+    {
+        EnsureRunning(runId);
+        var full = Path.GetFullPath(localPath);
+        var logged = new List<ArtifactInfo>();
+        if (Directory.Exists(full))
+        {
+            var prefix = artifactPath is null ? "" : ArtifactPaths.Normalize(artifactPath) + "/";
+            foreach (var file in Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            {
+                logged.Add(Artifacts.Put(runId, file, prefix + Path.GetRelativePath(full, file).Replace('\\', '/')));
+            }
+        }
+        else if (File.Exists(full))
+        {
+            logged.Add(Artifacts.Put(runId, full, artifactPath ?? Path.GetFileName(full)));
+        }
+        else
+        {
+            throw new MlopsException($"There is no file or folder at {localPath}.", "Check the path; relative paths start at the current directory.");
+        }
+        foreach (var artifact in logged)
+        {
+            Store.LogArtifact(runId, artifact);
+        }
+        return logged;
+    }
+
+    /// <summary>Ends a run: its buffered points are written first, then its status and end time.</summary>
+    public void SetTerminated(string runId, RunStatus status = RunStatus.Finished)
+    {
+        if (!status.IsTerminal())
+        {
+            throw new ArgumentException($"{status} is not an end status.", nameof(status));
+        }
+        try
+        {
+            _writer.Flush();
+        }
+        finally
+        {
+            lock (_running)
+            {
+                _running.Remove(runId);
+            }
+            _writer.Unwatch(runId);
+            Store.SetRunStatus(runId, status, DateTimeOffset.UtcNow);
+        }
+    }
+
+    /// <summary>Hides a run from listings; <see cref="RestoreRun"/> brings it back.</summary>
+    public void DeleteRun(string runIdOrPrefix) => Store.SetRunStage(ResolveRunId(runIdOrPrefix), LifecycleStage.Deleted);
+
+    public void RestoreRun(string runIdOrPrefix) => Store.SetRunStage(ResolveRunId(runIdOrPrefix), LifecycleStage.Active);
+
+    public IReadOnlyList<Metric> GetMetricHistory(string runIdOrPrefix, string key)
+    {
+        _writer.Flush();
+        return Store.GetMetricHistory(ResolveRunId(runIdOrPrefix), key);
+    }
+
+    /// <summary>
+    /// Searches the runs of the named experiments (all when none are named) with a filter in MLflow's syntax, e.g.
+    /// <c>metrics.auc &gt; 0.8 and params.trainer = 'FastTree'</c>, ordered by e.g. <c>metrics.auc DESC</c>.
+    /// </summary>
+    public IReadOnlyList<Run> SearchRuns(IReadOnlyList<string>? experimentNames = null, string? filter = null,
+        string? orderBy = null, int maxResults = RunQuery.DefaultMaxResults, ViewType viewType = ViewType.ActiveOnly)
+    {
+        if (maxResults < 1 || maxResults > RunQuery.MaxMaxResults)
+        {
+            throw new MlopsException($"max results must be between 1 and {RunQuery.MaxMaxResults}; it was {maxResults}.");
+        }
+        var query = new RunQuery
+        {
+            ExperimentIds = experimentNames is { Count: > 0 }
+                ? experimentNames.Select(n => GetExperimentByName(n).ExperimentId).ToList()
+                : Store.ListExperiments(ViewType.All).Select(e => e.ExperimentId).ToList(),
+            Filter = RunFilter.Parse(filter),
+            OrderBy = OrderBy.ParseList(orderBy),
+            MaxResults = maxResults,
+            ViewType = viewType,
+        };
+        _writer.Flush();
+        var now = DateTimeOffset.UtcNow;
+        return Store.SearchRuns(query).Select(r => RunLiveness.Assess(r, now)).ToList();
+    }
+
+    /// <summary>Runs side by side: the params that differ, every metric's latest value.</summary>
+    public RunComparison CompareRuns(IReadOnlyList<string> runIdsOrPrefixes)
+    {
+        if (runIdsOrPrefixes.Count < 2)
+        {
+            throw new MlopsException("Comparing needs at least two runs.", "Name two or more run ids.");
+        }
+        _writer.Flush();
+        return RunComparison.Of(runIdsOrPrefixes.Select(GetRun).ToList());
+    }
+
+    /// <summary>Writes every buffered metric point now.</summary>
+    public void Flush() => _writer.Flush();
+
+    private Run Assess(Run run) => RunLiveness.Assess(run, DateTimeOffset.UtcNow);
+
+    private static void ValidateTag(string key, string value)
+    {
+        Names.ValidateKey("tag", key);
+        Names.ValidateValue("tag", key, value, Names.MaxTagValueLength);
+    }
+
+    // Checked once per run per client: later points to the same run skip the store round trip.
+    private void EnsureRunning(string runId)
+    {
+        lock (_running)
+        {
+            if (_running.Contains(runId))
+            {
+                return;
+            }
+        }
+        var run = Store.GetRun(runId) ?? throw new RunNotFoundException($"No run with id {runId}.");
+        if (run.Stage == LifecycleStage.Deleted)
+        {
+            throw new RunNotActiveException(runId, "deleted");
+        }
+        if (run.Status != RunStatus.Running)
+        {
+            throw new RunNotActiveException(runId, run.Status.ToName().ToLowerInvariant());
+        }
+        lock (_running)
+        {
+            _running.Add(runId);
+        }
+    }
+
+    public void Dispose()
+    {
+        _writer.Dispose();
+        if (_ownsStore)
+        {
+            Store.Dispose();
+        }
+    }
+
+    internal static string FormatValue(object? value) => value switch
+    {
+        null => "",
+        string s => s,
+        bool b => b ? "true" : "false",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+}

@@ -61,3 +61,7 @@ public sealed class FilterSyntaxException : MlopsException
 /// <summary>A file or database that is not an MlopsNotebooks tracking store, or one from a newer version.</summary>
 public sealed class TrackingStoreException(string message, string? hint = null, Exception? inner = null)
     : MlopsException(message, hint, inner);
+
+/// <summary>An experiment name that is taken.</summary>
+public sealed class ExperimentExistsException(string name)
+    : MlopsException($"An experiment named '{name}' already exists.", "Use it, or pick another name.");

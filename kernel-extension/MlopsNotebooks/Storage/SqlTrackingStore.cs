@@ -83,7 +83,7 @@ public abstract class SqlTrackingStore : ITrackingStore
     {
         if (Scalar(tx, "SELECT experiment_id FROM experiments WHERE name = @n", ("n", name)) is not null)
         {
-            throw new MlopsException($"An experiment named '{name}' already exists.", "Use it, or pick another name.");
+            throw new ExperimentExistsException(name);
         }
         var id = Convert.ToInt64(Scalar(tx, "SELECT COALESCE(MAX(experiment_id), -1) + 1 FROM experiments"), CultureInfo.InvariantCulture);
         Execute(tx, "INSERT INTO experiments (experiment_id, name, lifecycle_stage, creation_time) VALUES (@id, @n, 'active', @t)",

@@ -56,9 +56,11 @@ public sealed class TrackingClient : IDisposable
         {
             return Store.CreateExperiment(name, DateTimeOffset.UtcNow);
         }
-        catch (MlopsException) when (Store.GetExperimentByName(name) is not null)
+        catch (ExperimentExistsException)
         {
-            return Store.GetExperimentByName(name)!; // another process created it meanwhile
+            // Another process created it between the look-up and the insert. (Not an exception filter: a filter
+            // runs before the store's transaction has unwound.)
+            return Store.GetExperimentByName(name) ?? throw new ExperimentNotFoundException(name);
         }
     }
 
@@ -218,7 +220,8 @@ public sealed class TrackingClient : IDisposable
     {
         if (maxResults < 1 || maxResults > RunQuery.MaxMaxResults)
         {
-            throw new MlopsException($"max results must be between 1 and {RunQuery.MaxMaxResults}; it was {maxResults}.");
+            throw new MlopsException($"max results must be between 1 and {RunQuery.MaxMaxResults}; it was {maxResults}.",
+                "Pass a count in that range (--max-results).");
         }
         var query = new RunQuery
         {

@@ -1,0 +1,336 @@
+using MlopsNotebooks.Search;
+using MlopsNotebooks.Storage;
+using MlopsNotebooks.Tracking;
+
+namespace MlopsNotebooks.Tests.Storage;
+
+/// <summary>
+/// What every tracking store backend must do. Written once; each backend's test class derives from it and says how
+/// to open a fresh store.
+/// </summary>
+public abstract class TrackingStoreContract : IDisposable
+{
+    private readonly List<ITrackingStore> _opened = [];
+    private static readonly DateTimeOffset T0 = DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000);
+
+    /// <summary>A new, empty store.</summary>
+    protected abstract ITrackingStore CreateStore();
+
+    protected ITrackingStore Open()
+    {
+        var store = CreateStore();
+        _opened.Add(store);
+        return store;
+    }
+
+    public virtual void Dispose()
+    {
+        foreach (var store in _opened)
+        {
+            store.Dispose();
+        }
+        GC.SuppressFinalize(this);
+    }
+
+    private static Run NewRun(ITrackingStore store, string experimentId = "0", string? name = null, string? parent = null,
+        DateTimeOffset? start = null, params RunTag[] tags) =>
+        store.CreateRun(new NewRun(Guid.NewGuid().ToString("N"), experimentId, name, parent, start ?? T0, tags));
+
+    private static Metric Point(string key, double value, long step, long offsetMs = 0) =>
+        new(key, value, step, T0.ToUnixTimeMilliseconds() + offsetMs);
+
+    [Fact]
+    public void A_new_store_has_the_default_experiment()
+    {
+        var store = Open();
+        var experiments = store.ListExperiments(ViewType.ActiveOnly);
+        Assert.Equal(["Default"], experiments.Select(e => e.Name));
+        Assert.Equal("0", experiments[0].ExperimentId);
+    }
+
+    [Fact]
+    public void Experiments_get_increasing_ids_and_unique_names()
+    {
+        var store = Open();
+        var a = store.CreateExperiment("churn", T0);
+        var b = store.CreateExperiment("fraud", T0);
+        Assert.Equal("1", a.ExperimentId);
+        Assert.Equal("2", b.ExperimentId);
+        Assert.Equal(a, store.GetExperimentByName("churn"));
+        Assert.Equal(b, store.GetExperiment("2"));
+        Assert.Null(store.GetExperiment("99"));
+        Assert.Null(store.GetExperiment("not-a-number"));
+        var duplicate = Assert.Throws<ExperimentExistsException>(() => store.CreateExperiment("churn", T0));
+        Assert.Contains("already exists", duplicate.Message);
+        Assert.Equal(3, store.ListExperiments(ViewType.All).Count);
+    }
+
+    [Fact]
+    public void A_run_starts_running_with_its_tags_and_ends_with_a_status_and_end_time()
+    {
+        var store = Open();
+        var run = NewRun(store, name: "baseline", tags: new RunTag("team", "churn"));
+        Assert.Equal(RunStatus.Running, run.Status);
+        Assert.Equal("baseline", run.Name);
+        Assert.Equal(T0, run.StartTime);
+        Assert.Null(run.EndTime);
+        Assert.Equal("churn", run.Tags["team"]);
+
+        var end = T0.AddSeconds(5);
+        store.SetRunStatus(run.RunId, RunStatus.Failed, end);
+        var ended = store.GetRun(run.RunId)!;
+        Assert.Equal(RunStatus.Failed, ended.Status);
+        Assert.Equal(end, ended.EndTime);
+    }
+
+    [Fact]
+    public void A_nested_run_records_its_parent_and_a_missing_parent_is_refused()
+    {
+        var store = Open();
+        var parent = NewRun(store);
+        var child = NewRun(store, parent: parent.RunId);
+        Assert.Equal(parent.RunId, store.GetRun(child.RunId)!.ParentRunId);
+        Assert.Throws<RunNotFoundException>(() => NewRun(store, parent: "0123456789abcdef0123456789abcdef"));
+    }
+
+    [Fact]
+    public void A_run_in_an_unknown_experiment_is_refused()
+    {
+        var store = Open();
+        Assert.Throws<MlopsException>(() => NewRun(store, experimentId: "42"));
+    }
+
+    [Fact]
+    public void Metric_history_keeps_every_point_in_step_order_and_latest_follows_the_highest_step()
+    {
+        var store = Open();
+        var run = NewRun(store);
+        store.LogBatch(run.RunId, [Point("loss", 0.9, 0), Point("loss", 0.5, 2), Point("auc", 0.7, 0)], [], []);
+        store.LogBatch(run.RunId, [Point("loss", 0.7, 1, offsetMs: 10)], [], []);
+
+        var history = store.GetMetricHistory(run.RunId, "loss");
+        Assert.Equal([0L, 1L, 2L], history.Select(m => m.Step));
+        Assert.Equal([0.9, 0.7, 0.5], history.Select(m => m.Value));
+
+        // Step 1 was logged last, but step 2 is the latest point of the series.
+        var latest = store.GetRun(run.RunId)!.Metrics;
+        Assert.Equal(0.5, latest["loss"].Value);
+        Assert.Equal(2, latest["loss"].Step);
+        Assert.Equal(0.7, latest["auc"].Value);
+    }
+
+    [Fact]
+    public void NaN_and_infinities_round_trip()
+    {
+        var store = Open();
+        var run = NewRun(store);
+        store.LogBatch(run.RunId, [Point("a", double.NaN, 0), Point("b", double.PositiveInfinity, 0), Point("c", double.NegativeInfinity, 0)], [], []);
+        var metrics = store.GetRun(run.RunId)!.Metrics;
+        Assert.True(double.IsNaN(metrics["a"].Value));
+        Assert.Equal(double.PositiveInfinity, metrics["b"].Value);
+        Assert.Equal(double.NegativeInfinity, metrics["c"].Value);
+        Assert.True(double.IsNaN(store.GetMetricHistory(run.RunId, "a").Single().Value));
+    }
+
+    [Fact]
+    public void Many_points_in_one_batch_all_arrive()
+    {
+        var store = Open();
+        var run = NewRun(store);
+        var points = Enumerable.Range(0, 1234).Select(i => Point("x", i * 0.5, i)).ToList();
+        store.LogBatch(run.RunId, points, [], []);
+        Assert.Equal(points.Select(p => p.Value), store.GetMetricHistory(run.RunId, "x").Select(m => m.Value));
+        Assert.Equal(1233, store.GetRun(run.RunId)!.Metrics["x"].Step);
+    }
+
+    [Fact]
+    public void A_param_logged_again_with_the_same_value_is_accepted()
+    {
+        var store = Open();
+        var run = NewRun(store);
+        store.LogBatch(run.RunId, [], [new Param("trees", "100")], []);
+        store.LogBatch(run.RunId, [], [new Param("trees", "100")], []);
+        Assert.Equal("100", store.GetRun(run.RunId)!.Params["trees"]);
+    }
+
+    [Fact]
+    public void A_param_logged_again_with_another_value_is_refused_and_the_whole_batch_is_left_out()
+    {
+        var store = Open();
+        var run = NewRun(store);
+        store.LogBatch(run.RunId, [], [new Param("trees", "100")], []);
+
+        var error = Assert.Throws<ParamConflictException>(() =>
+            store.LogBatch(run.RunId, [Point("auc", 0.8, 0)], [new Param("leaves", "20"), new Param("trees", "200")], [new RunTag("t", "v")]));
+        Assert.Equal("trees", error.Key);
+        Assert.Contains("'100'", error.Message);
+        Assert.Contains("'200'", error.Message);
+
+        var after = store.GetRun(run.RunId)!;
+        Assert.Equal("100", after.Params["trees"]);
+        Assert.False(after.Params.ContainsKey("leaves"));
+        Assert.Empty(after.Metrics);
+        Assert.False(after.Tags.ContainsKey("t"));
+        Assert.Empty(store.GetMetricHistory(run.RunId, "auc"));
+    }
+
+    [Fact]
+    public void Tags_can_be_overwritten()
+    {
+        var store = Open();
+        var run = NewRun(store);
+        store.LogBatch(run.RunId, [], [], [new RunTag("stage", "draft")]);
+        store.LogBatch(run.RunId, [], [], [new RunTag("stage", "final")]);
+        Assert.Equal("final", store.GetRun(run.RunId)!.Tags["stage"]);
+    }
+
+    [Theory]
+    [InlineData(RunStatus.Finished)]
+    [InlineData(RunStatus.Failed)]
+    [InlineData(RunStatus.Killed)]
+    public void Logging_to_an_ended_run_is_refused_and_writes_nothing(RunStatus status)
+    {
+        var store = Open();
+        var run = NewRun(store);
+        store.SetRunStatus(run.RunId, status, T0);
+        var error = Assert.Throws<RunNotActiveException>(() =>
+            store.LogBatch(run.RunId, [Point("auc", 1, 0)], [new Param("p", "1")], [new RunTag("t", "1")]));
+        Assert.Contains(status.ToName().ToLowerInvariant(), error.Message);
+        var after = store.GetRun(run.RunId)!;
+        Assert.Empty(after.Metrics);
+        Assert.Empty(after.Params);
+        Assert.False(after.Tags.ContainsKey("t"));
+    }
+
+    [Fact]
+    public void Logging_to_an_unknown_run_is_refused()
+    {
+        var store = Open();
+        Assert.Throws<RunNotFoundException>(() => store.LogBatch("0123456789abcdef0123456789abcdef", [Point("a", 1, 0)], [], []));
+        Assert.Null(store.GetRun("0123456789abcdef0123456789abcdef"));
+        Assert.Throws<RunNotFoundException>(() => store.SetRunStatus("0123456789abcdef0123456789abcdef", RunStatus.Finished, T0));
+    }
+
+    [Fact]
+    public void Deleted_runs_are_hidden_from_searches_until_restored()
+    {
+        var store = Open();
+        var keep = NewRun(store);
+        var gone = NewRun(store);
+        store.SetRunStage(gone.RunId, LifecycleStage.Deleted);
+        RunQuery Query(ViewType view) => new() { ExperimentIds = ["0"], ViewType = view };
+
+        Assert.Equal([keep.RunId], store.SearchRuns(Query(ViewType.ActiveOnly)).Select(r => r.RunId));
+        Assert.Equal([gone.RunId], store.SearchRuns(Query(ViewType.DeletedOnly)).Select(r => r.RunId));
+        Assert.Equal(2, store.SearchRuns(Query(ViewType.All)).Count);
+        Assert.Throws<RunNotActiveException>(() => store.LogBatch(gone.RunId, [Point("a", 1, 0)], [], []));
+
+        store.SetRunStage(gone.RunId, LifecycleStage.Active);
+        Assert.Equal(2, store.SearchRuns(Query(ViewType.ActiveOnly)).Count);
+    }
+
+    [Fact]
+    public void Run_ids_are_found_by_prefix()
+    {
+        var store = Open();
+        var run = NewRun(store);
+        Assert.Equal([run.RunId], store.FindRunIds(run.RunId[..6], 2));
+        Assert.Empty(store.FindRunIds("%", 2));
+        Assert.Empty(store.FindRunIds("_", 2));
+    }
+
+    [Fact]
+    public void Artifacts_are_recorded_with_hash_and_size()
+    {
+        var store = Open();
+        var run = NewRun(store);
+        store.LogArtifact(run.RunId, new ArtifactInfo("model/model.zip", "sha256:ab", 10));
+        store.LogArtifact(run.RunId, new ArtifactInfo("a.txt", "sha256:cd", 3));
+        store.LogArtifact(run.RunId, new ArtifactInfo("a.txt", "sha256:ef", 4));
+        Assert.Equal(
+            [new ArtifactInfo("a.txt", "sha256:ef", 4), new ArtifactInfo("model/model.zip", "sha256:ab", 10)],
+            store.GetRun(run.RunId)!.Artifacts);
+    }
+
+    // Search: three runs with different trainers, metrics and tags.
+    private (ITrackingStore Store, Run FastTree, Run Sdca, Run LightGbm) SearchFixture()
+    {
+        var store = Open();
+        var fastTree = NewRun(store, name: "fasttree-100", start: T0.AddMinutes(1));
+        store.LogBatch(fastTree.RunId, [Point("auc", 0.91, 0), Point("f1 score", 0.8, 0)], [new Param("trainer", "FastTree")], [new RunTag("team", "Churn")]);
+        var sdca = NewRun(store, name: "sdca", start: T0.AddMinutes(2));
+        store.LogBatch(sdca.RunId, [Point("auc", 0.84, 0)], [new Param("trainer", "Sdca")], [new RunTag("team", "churn")]);
+        var lightGbm = NewRun(store, name: "lightgbm", start: T0.AddMinutes(3));
+        store.LogBatch(lightGbm.RunId, [], [new Param("trainer", "LightGbm")], []);
+        store.SetRunStatus(sdca.RunId, RunStatus.Finished, T0.AddMinutes(4));
+        return (store, fastTree, sdca, lightGbm);
+    }
+
+    private static List<string> Names(ITrackingStore store, string? filter, string? orderBy = null, int max = 100) =>
+        store.SearchRuns(new RunQuery { ExperimentIds = ["0"], Filter = RunFilter.Parse(filter), OrderBy = OrderBy.ParseList(orderBy), MaxResults = max })
+            .Select(r => r.Name!).ToList();
+
+    [Theory]
+    [InlineData(null, "lightgbm,sdca,fasttree-100")]
+    [InlineData("metrics.auc > 0.85", "fasttree-100")]
+    [InlineData("metrics.auc >= 0.84", "sdca,fasttree-100")]
+    [InlineData("metrics.auc != 0.84", "fasttree-100")]
+    [InlineData("metrics.`f1 score` < 1", "fasttree-100")]
+    [InlineData("params.trainer = 'Sdca'", "sdca")]
+    [InlineData("params.trainer != 'Sdca'", "lightgbm,fasttree-100")]
+    [InlineData("params.trainer LIKE 'Fast%'", "fasttree-100")]
+    [InlineData("params.trainer LIKE 'fast%'", "")]
+    [InlineData("params.trainer ILIKE 'fast%'", "fasttree-100")]
+    [InlineData("params.trainer IN ('Sdca', 'LightGbm')", "lightgbm,sdca")]
+    [InlineData("params.trainer NOT IN ('Sdca')", "lightgbm,fasttree-100")]
+    [InlineData("tags.team = 'churn'", "sdca")]
+    [InlineData("tags.team ILIKE 'churn'", "sdca,fasttree-100")]
+    [InlineData("attributes.status = 'FINISHED'", "sdca")]
+    [InlineData("status = 'running'", "lightgbm,fasttree-100")]
+    [InlineData("attributes.run_name LIKE '%t%'", "lightgbm,fasttree-100")]
+    [InlineData("metrics.auc > 0.8 and params.trainer = 'FastTree' and tags.team = 'Churn'", "fasttree-100")]
+    [InlineData("params.missing = 'x'", "")]
+    public void Search_filters_runs_like_mlflow(string? filter, string expected)
+    {
+        var (store, _, _, _) = SearchFixture();
+        Assert.Equal(expected, string.Join(",", Names(store, filter)));
+    }
+
+    [Fact]
+    public void Search_orders_by_metric_with_runs_missing_it_last_and_caps_the_count()
+    {
+        var (store, _, _, _) = SearchFixture();
+        Assert.Equal(["fasttree-100", "sdca", "lightgbm"], Names(store, null, "metrics.auc DESC"));
+        Assert.Equal(["sdca", "fasttree-100", "lightgbm"], Names(store, null, "metrics.auc ASC"));
+        Assert.Equal(["fasttree-100", "lightgbm", "sdca"], Names(store, null, "params.trainer"));
+        Assert.Equal(["fasttree-100", "sdca"], Names(store, null, "attributes.start_time", max: 2));
+    }
+
+    [Fact]
+    public void Search_finds_runs_across_the_named_experiments_only()
+    {
+        var store = Open();
+        var other = store.CreateExperiment("other", T0);
+        NewRun(store, name: "in-default");
+        NewRun(store, experimentId: other.ExperimentId, name: "in-other");
+        var inOther = store.SearchRuns(new RunQuery { ExperimentIds = [other.ExperimentId] });
+        Assert.Equal(["in-other"], inOther.Select(r => r.Name));
+        Assert.Equal(2, store.SearchRuns(new RunQuery { ExperimentIds = ["0", other.ExperimentId] }).Count);
+        Assert.Empty(store.SearchRuns(new RunQuery { ExperimentIds = [] }));
+    }
+
+    [Fact]
+    public void A_second_store_on_the_same_location_sees_what_the_first_wrote()
+    {
+        var first = Open();
+        var run = NewRun(first);
+        first.LogBatch(run.RunId, [Point("auc", 0.9, 3)], [new Param("p", "1")], []);
+        var second = Reopen(first);
+        var seen = second.GetRun(run.RunId)!;
+        Assert.Equal(0.9, seen.Metrics["auc"].Value);
+        Assert.Equal("1", seen.Params["p"]);
+    }
+
+    /// <summary>A second store on the same location as <paramref name="store"/>.</summary>
+    protected abstract ITrackingStore Reopen(ITrackingStore store);
+}

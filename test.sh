@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs and starts what the tests need on a fresh machine, then builds and runs every test.
+# Today the tests need git and the .NET SDK (SQLite is embedded); later services (Docker engine, PostgreSQL,
+# npm tools) are installed and started here too, never assumed.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v git >/dev/null; then
+  apt-get update -qq && apt-get install -y -qq git
+fi
+
+dotnet build MlopsNotebooks.sln -c Release -nologo -v quiet
+
+log=$(mktemp)
+status=0
+dotnet test MlopsNotebooks.sln -c Release --no-build -nologo 2>&1 | tee "$log" || status=$?
+
+# One closing line for CI: the totals over every test assembly.
+awk '/^(Passed|Failed)! +- Failed:/ {
+       gsub(/,/, ""); for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) }
+     } END { printf "Tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+if ! grep -qE '^(Passed|Failed)! +- Failed:' "$log"; then
+  echo "No test ran." >&2
+  status=1
+fi
+rm -f "$log"
+exit $status

@@ -122,7 +122,8 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
             "INSERT INTO experiments (experiment_id, name, lifecycle_stage, creation_time) VALUES (0, 'Default', 'active', CAST(unixepoch('subsec') * 1000 AS INTEGER))",
             """
             CREATE TABLE runs (
-                run_id TEXT PRIMARY KEY,
+                run_key INTEGER PRIMARY KEY,
+                run_id TEXT NOT NULL UNIQUE,
                 experiment_id INTEGER NOT NULL REFERENCES experiments (experiment_id),
                 name TEXT,
                 parent_run_id TEXT REFERENCES runs (run_id),
@@ -135,8 +136,10 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
             "CREATE INDEX runs_by_experiment ON runs (experiment_id, start_time)",
             "CREATE TABLE params (run_id TEXT NOT NULL REFERENCES runs (run_id), key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (run_id, key))",
             "CREATE TABLE tags (run_id TEXT NOT NULL REFERENCES runs (run_id), key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (run_id, key))",
-            "CREATE TABLE metrics (run_id TEXT NOT NULL REFERENCES runs (run_id), key TEXT NOT NULL, value REAL, step INTEGER NOT NULL, timestamp INTEGER NOT NULL)",
-            "CREATE INDEX metrics_by_run_key ON metrics (run_id, key, step)",
+            // Metric series hold the bulk of the rows: small integer keys keep rows and index small and inserts fast.
+            "CREATE TABLE metric_keys (key_id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE)",
+            "CREATE TABLE metrics (run_key INTEGER NOT NULL REFERENCES runs (run_key), key_id INTEGER NOT NULL REFERENCES metric_keys (key_id), step INTEGER NOT NULL, timestamp INTEGER NOT NULL, value REAL)",
+            "CREATE INDEX metrics_by_series ON metrics (run_key, key_id, step)",
             """
             CREATE TABLE latest_metrics (
                 run_id TEXT NOT NULL REFERENCES runs (run_id), key TEXT NOT NULL, value REAL,

@@ -92,6 +92,10 @@ internal sealed class MetricWriter : IDisposable
 
     private void ThrowPendingError()
     {
+        if (_error is null)
+        {
+            return; // the common case, without the cost of an interlocked exchange
+        }
         var error = Interlocked.Exchange(ref _error, null);
         if (error is not null)
         {

@@ -38,13 +38,18 @@ public static class Names
             throw new InvalidNameException($"The {kind} key '{key}' has an empty part between slashes.",
                 "Use '/' only between non-empty parts, e.g. 'train/loss'.");
         }
-        foreach (var part in key.Split('/'))
+        // Scanned without splitting: this runs for every logged point.
+        for (var start = 0; start < key.Length;)
         {
-            if (part.Trim() is "." or "..")
+            var end = key.IndexOf('/', start);
+            end = end < 0 ? key.Length : end;
+            var part = key.AsSpan(start, end - start).Trim(' ');
+            if (part is "." or "..")
             {
-                throw new InvalidNameException($"The {kind} key '{key}' has a '{part.Trim()}' part, which reads as a path.",
+                throw new InvalidNameException($"The {kind} key '{key}' has a '{part}' part, which reads as a path.",
                     "Rename the key without '.' or '..' parts.");
             }
+            start = end + 1;
         }
     }
 

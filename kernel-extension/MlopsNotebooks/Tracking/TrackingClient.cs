@@ -14,6 +14,8 @@ public sealed class TrackingClient : IDisposable
     private readonly MetricWriter _writer;
     private readonly HashSet<string> _running = new(StringComparer.Ordinal);
     private readonly bool _ownsStore;
+    private volatile string? _lastValidKey;
+    private volatile string? _lastRunningRun;
 
     /// <summary>Opens the store named by <paramref name="trackingUri"/>, MLOPS_TRACKING_URI, or the default .mlops/.</summary>
     public TrackingClient(string? trackingUri = null, WriterOptions? options = null)
@@ -120,8 +122,17 @@ public sealed class TrackingClient : IDisposable
     /// <summary>Buffers one metric point; it reaches the store within the flush interval or at the next flush.</summary>
     public void LogMetric(string runId, string key, double value, long step = 0, DateTimeOffset? timestamp = null)
     {
-        Names.ValidateKey("metric", key);
-        EnsureRunning(runId);
+        // Training loops log the same key to the same run over and over: skip re-checking the last ones seen.
+        if (!ReferenceEquals(key, _lastValidKey))
+        {
+            Names.ValidateKey("metric", key);
+            _lastValidKey = key;
+        }
+        if (!ReferenceEquals(runId, _lastRunningRun))
+        {
+            EnsureRunning(runId);
+            _lastRunningRun = runId;
+        }
         _writer.Add(runId, new Metric(key, value, step, (timestamp ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds()));
     }
 
@@ -194,6 +205,7 @@ public sealed class TrackingClient : IDisposable
             lock (_running)
             {
                 _running.Remove(runId);
+                _lastRunningRun = null;
             }
             _writer.Unwatch(runId);
             Store.SetRunStatus(runId, status, DateTimeOffset.UtcNow);

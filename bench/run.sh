@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Runs every benchmark in Release and prints its table. Usage: bench/run.sh [points] [repeats]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dotnet build bench/TrackingBench/TrackingBench.csproj -c Release -nologo -v quiet
+echo "== tracking: metric points per second"
+dotnet bench/TrackingBench/bin/Release/net10.0/TrackingBench.dll "$@"

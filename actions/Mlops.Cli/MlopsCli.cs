@@ -20,6 +20,10 @@ public static class MlopsCli
         root.Add(GlobalOptions.TrackingUri);
         root.Add(ExperimentsCommands.Create());
         root.Add(RunsCommands.Create());
+        foreach (var command in DataCommands.Create())
+        {
+            root.Add(command);
+        }
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -60,4 +60,7 @@ public interface ITrackingStore : IDisposable
     IReadOnlyList<Run> SearchRuns(RunQuery query);
 
     void LogArtifact(string runId, ArtifactInfo artifact);
+
+    /// <summary>Every content hash the store refers to (artifacts, model versions), for garbage collection.</summary>
+    IReadOnlyList<string> ReferencedHashes();
 }

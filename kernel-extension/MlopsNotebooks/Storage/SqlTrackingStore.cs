@@ -346,6 +346,15 @@ public abstract class SqlTrackingStore : ITrackingStore
             """, ("r", runId), ("p", artifact.Path), ("h", artifact.Hash), ("s", artifact.Size));
     });
 
+    public IReadOnlyList<string> ReferencedHashes() => Read(() =>
+    {
+        using var cmd = Command(null, ReferencedHashesSql);
+        return ReadStrings(cmd);
+    });
+
+    /// <summary>The query for <see cref="ReferencedHashes"/>; the registry adds its tables to it.</summary>
+    protected virtual string ReferencedHashesSql => "SELECT DISTINCT hash FROM artifacts";
+
     public IReadOnlyList<Run> SearchRuns(RunQuery query) => Read(() =>
     {
         if (query.ExperimentIds.Count == 0)

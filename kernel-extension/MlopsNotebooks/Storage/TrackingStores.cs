@@ -1,6 +1,6 @@
 namespace MlopsNotebooks.Storage;
 
-/// <summary>An open tracking store and the folder its run artifacts are copied to.</summary>
+/// <summary>An open tracking store and the object cache its run artifacts go to.</summary>
 public sealed record TrackingLocation(ITrackingStore Store, string ArtifactRoot);
 
 /// <summary>
@@ -20,7 +20,8 @@ public static class TrackingStores
         uri = string.IsNullOrWhiteSpace(uri) ? Environment.GetEnvironmentVariable(UriVariable) : uri;
         var path = ResolveSqlitePath(uri, workingDirectory ?? Directory.GetCurrentDirectory());
         var store = new SqliteTrackingStore(path);
-        return new TrackingLocation(store, Path.Combine(Path.GetDirectoryName(store.Location)!, "artifacts"));
+        // Beside the SQLite file: for the default store that is .mlops/cache, the cache data versioning uses too.
+        return new TrackingLocation(store, Path.Combine(Path.GetDirectoryName(store.Location)!, "cache"));
     }
 
     internal static string ResolveSqlitePath(string? uri, string workingDirectory)

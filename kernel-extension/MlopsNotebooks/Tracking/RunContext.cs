@@ -48,12 +48,12 @@ public static class RunContext
         Add(SourceType, sourceType);
         if (Directory.Exists(Path.Combine(root, ".git")) || File.Exists(Path.Combine(root, ".git")))
         {
-            var commit = Git(root, "rev-parse", "HEAD");
+            var commit = GitCli.TryRun(root, "rev-parse", "HEAD")?.Trim();
             Add(GitCommit, commit);
             if (commit is not null)
             {
-                Add(GitDirty, Git(root, "status", "--porcelain", "--untracked-files=no") is { Length: > 0 } ? "true" : "false");
-                Add(GitBranch, Git(root, "rev-parse", "--abbrev-ref", "HEAD") is { } b && b != "HEAD" ? b : null);
+                Add(GitDirty, GitCli.TryRun(root, "status", "--porcelain", "--untracked-files=no") is { Length: > 0 } ? "true" : "false");
+                Add(GitBranch, GitCli.TryRun(root, "rev-parse", "--abbrev-ref", "HEAD")?.Trim() is { } b && b != "HEAD" ? b : null);
             }
         }
         Add(Os, RuntimeInformation.OSDescription);
@@ -118,33 +118,6 @@ public static class RunContext
         var version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
             ?? assembly.GetName().Version?.ToString();
         return version?.Split('+')[0];
-    }
-
-    private static string? Git(string root, params string[] args)
-    {
-        try
-        {
-            var info = new ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            info.ArgumentList.Add("-C");
-            info.ArgumentList.Add(root);
-            foreach (var arg in args)
-            {
-                info.ArgumentList.Add(arg);
-            }
-            using var git = Process.Start(info)!;
-            var output = git.StandardOutput.ReadToEndAsync();
-            _ = git.StandardError.ReadToEndAsync();
-            if (!git.WaitForExit(10_000))
-            {
-                git.Kill();
-                return null;
-            }
-            return git.ExitCode == 0 ? output.Result.Trim() : null;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return null; // git is not installed: the run simply has no git tags.
-        }
     }
 }
 

@@ -24,7 +24,7 @@ public sealed class TrackingClient : IDisposable
     }
 
     public TrackingClient(TrackingLocation location, WriterOptions? options = null)
-        : this(location.Store, new LocalArtifactStore(location.ArtifactRoot), options, ownsStore: true)
+        : this(location.Store, new CachedArtifactStore(new Versioning.ObjectCache(location.ArtifactRoot)), options, ownsStore: true)
     {
     }
 
@@ -160,34 +160,52 @@ public sealed class TrackingClient : IDisposable
         Store.LogBatch(runId, metrics ?? [], parameters ?? [], tags ?? []);
     }
 
-    /// <summary>Copies a file (or every file under a folder) into the run's artifacts, with content hashes.</summary>
+    /// <summary>Stores a file (or every file under a folder) as the run's artifacts, with content hashes.</summary>
     public IReadOnlyList<ArtifactInfo> LogArtifact(string runId, string localPath, string? artifactPath = null)
     {
         EnsureRunning(runId);
         var full = Path.GetFullPath(localPath);
-        var logged = new List<ArtifactInfo>();
+        var files = new List<(string File, string Name)>();
         if (Directory.Exists(full))
         {
             var prefix = artifactPath is null ? "" : ArtifactPaths.Normalize(artifactPath) + "/";
-            foreach (var file in Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
-            {
-                logged.Add(Artifacts.Put(runId, file, prefix + Path.GetRelativePath(full, file).Replace('\\', '/')));
-            }
+            files.AddRange(Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+                .Select(f => (f, prefix + Path.GetRelativePath(full, f).Replace('\\', '/'))));
         }
         else if (File.Exists(full))
         {
-            logged.Add(Artifacts.Put(runId, full, artifactPath ?? Path.GetFileName(full)));
+            files.Add((full, artifactPath ?? Path.GetFileName(full)));
         }
         else
         {
             throw new MlopsException($"There is no file or folder at {localPath}.", "Check the path; relative paths start at the current directory.");
         }
+        foreach (var (_, name) in files)
+        {
+            ArtifactPaths.Normalize(name); // refuse a bad name before anything is stored
+        }
+        var logged = files.Select(f => Artifacts.Put(f.File, f.Name)).ToList();
         foreach (var artifact in logged)
         {
             Store.LogArtifact(runId, artifact);
         }
         return logged;
     }
+
+    /// <summary>Opens an artifact of a run by its path; reading it to the end verifies it.</summary>
+    public Stream OpenArtifact(string runIdOrPrefix, string artifactPath)
+    {
+        var run = GetRun(runIdOrPrefix);
+        var name = ArtifactPaths.Normalize(artifactPath);
+        var artifact = run.Artifacts.FirstOrDefault(a => a.Path == name) ?? throw new MlopsException(
+            $"Run {run.RunId} has no artifact '{name}'.",
+            run.Artifacts.Count == 0 ? "It logged no artifacts." : $"Its artifacts: {string.Join(", ", run.Artifacts.Select(a => a.Path))}.");
+        return Artifacts.OpenRead(artifact);
+    }
+
+    /// <summary>Every object the tracking store refers to (run artifacts, registered models), so gc keeps them.</summary>
+    public IReadOnlyList<Versioning.ContentHash> ReferencedObjects() =>
+        Store.ReferencedHashes().Select(h => Versioning.ContentHash.TryParse(h, out var hash) ? hash : default).Where(h => h != default).ToList();
 
     /// <summary>Ends a run: its buffered points are written first, then its status and end time.</summary>
     public void SetTerminated(string runId, RunStatus status = RunStatus.Finished)

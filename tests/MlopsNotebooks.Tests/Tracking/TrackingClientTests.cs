@@ -153,7 +153,7 @@ public sealed class TrackingClientTests : IDisposable
         var logged = Assert.Single(client.LogArtifact(run.RunId, file, "model/model.zip"));
         Assert.Equal("sha256:" + Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(file))).ToLowerInvariant(), logged.Hash);
         Assert.Equal(300_000, logged.Size);
-        using (var stored = client.Artifacts.OpenRead(run.RunId, "model/model.zip"))
+        using (var stored = client.OpenArtifact(run.RunId, "model/model.zip"))
         using (var copy = new MemoryStream())
         {
             stored.CopyTo(copy);

@@ -1,0 +1,22 @@
+using MlopsNotebooks.Tracking;
+using MlopsNotebooks.Versioning;
+
+namespace MlopsNotebooks.Storage;
+
+/// <summary>
+/// Run artifacts in the content-addressed object cache: a model logged twice is stored once, every read is verified,
+/// and <c>mlops data gc</c> knows them by hash. The run's artifact table maps names to hashes.
+/// </summary>
+public sealed class CachedArtifactStore(ObjectCache cache) : IArtifactStore
+{
+    public ObjectCache Cache { get; } = cache;
+
+    public ArtifactInfo Put(string sourceFile, string artifactPath)
+    {
+        var name = ArtifactPaths.Normalize(artifactPath);
+        var hash = Cache.AddCopy(sourceFile);
+        return new ArtifactInfo(name, hash.ToString(), new FileInfo(Cache.PathOf(hash)).Length);
+    }
+
+    public Stream OpenRead(ArtifactInfo artifact) => Cache.OpenRead(ContentHash.Parse(artifact.Hash));
+}

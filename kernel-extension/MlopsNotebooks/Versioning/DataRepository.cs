@@ -1,0 +1,702 @@
+using System.Collections.Concurrent;
+using MlopsNotebooks.Storage;
+
+namespace MlopsNotebooks.Versioning;
+
+/// <summary>
+/// Data versioning in a git work tree, as DVC does it: <see cref="Add"/> puts files and folders into the
+/// content-addressed cache under <c>.mlops/cache</c> and writes a small pointer file beside each to commit;
+/// <see cref="Status"/> tells what changed (hashing only files whose size, mtime or inode moved);
+/// <see cref="Checkout"/> restores the data of the pointers; <see cref="Push"/> and <see cref="Pull"/> share objects
+/// through a remote; <see cref="Gc"/> removes objects nothing refers to.
+/// </summary>
+public sealed class DataRepository : IDisposable
+{
+    private static readonly HashSet<string> SkippedFolders = new(StringComparer.Ordinal) { ".git", TrackingStores.StateFolder, "node_modules", "bin", "obj" };
+    private readonly StateCache _state;
+
+    public DataRepository(string? workingDirectory = null)
+    {
+        Root = TrackingStores.FindWorkTreeRoot(workingDirectory ?? Directory.GetCurrentDirectory());
+        var folder = TrackingStores.EnsureStateFolder(Root);
+        Cache = new ObjectCache(Path.Combine(folder, "cache"));
+        _state = new StateCache(Path.Combine(folder, "state.db"));
+        Config = ProjectConfig.Load(Root);
+    }
+
+    /// <summary>The work tree root: pointer paths are relative to it.</summary>
+    public string Root { get; }
+
+    public ObjectCache Cache { get; }
+
+    public ProjectConfig Config { get; private set; }
+
+    // ---- add ------------------------------------------------------------------------------------------------
+
+    /// <summary>Versions a file or folder: caches its content and writes <c>&lt;path&gt;.mlops</c> beside it.</summary>
+    public DataVersion Add(string path, LinkType? link = null)
+    {
+        var (full, relative) = Resolve(path, mustExist: true);
+        var how = link ?? Config.Link;
+        DataVersion version;
+        if (Directory.Exists(full))
+        {
+            var files = ListFiles(full);
+            var known = _state.LoadUnder(relative);
+            var entries = new ConcurrentBag<ManifestEntry>();
+            var stamps = new ConcurrentBag<(string, FileStamp, ContentHash)>();
+            Parallel.ForEach(files, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, file =>
+            {
+                var rel = relative + "/" + file.Relative;
+                var hash = Ingest(file.Full, rel, how, known.GetValueOrDefault(rel));
+                entries.Add(new ManifestEntry(file.Relative, hash, file.Size));
+                stamps.Add((rel, FileSystemCalls.Stamp(file.Full), hash));
+            });
+            var manifest = DirectoryManifest.Of(entries);
+            var manifestHash = Cache.AddBytes(manifest.ToBytes());
+            _state.Save(stamps);
+            version = new DataVersion(relative, manifestHash, manifest.TotalSize, manifest.Entries.Count, IsDirectory: true);
+        }
+        else
+        {
+            var known = _state.LoadUnder(relative).GetValueOrDefault(relative);
+            var hash = Ingest(full, relative, how, known);
+            var stamp = FileSystemCalls.Stamp(full);
+            _state.Save([(relative, stamp, hash)]);
+            version = new DataVersion(relative, hash, new FileInfo(full).Length, 1, IsDirectory: false);
+        }
+        var pointer = new DataPointer(Path.GetFileName(full), version.Hash, version.Size, version.Files, version.IsDirectory);
+        AtomicFile.WriteAllText(full + DataPointer.Extension, pointer.ToText());
+        IgnoreInGit(full);
+        return version;
+    }
+
+    /// <summary>Puts one file into the cache (unless the state says it is there already) and links it as asked.</summary>
+    private ContentHash Ingest(string full, string relative, LinkType link, (FileStamp Stamp, ContentHash Hash) known)
+    {
+        var stamp = FileSystemCalls.Stamp(full);
+        if (known.Hash != default && known.Stamp == stamp && Cache.Contains(known.Hash))
+        {
+            return known.Hash; // unchanged since it was last cached: no read at all
+        }
+        if (link == LinkType.Copy)
+        {
+            return Cache.AddCopy(full); // one read: hashed while copied
+        }
+        var hash = known.Hash != default && known.Stamp == stamp ? known.Hash : ContentHash.OfFile(full);
+        switch (link)
+        {
+            case LinkType.Hardlink:
+                Cache.AddLinked(full, hash, LinkType.Hardlink);
+                if (FileSystemCalls.Stamp(Cache.PathOf(hash)).Inode != FileSystemCalls.Stamp(full).Inode)
+                {
+                    ReplaceWithLink(full, hash, LinkType.Hardlink); // the object existed already: share it
+                }
+                break;
+            case LinkType.Reflink:
+                Cache.AddLinked(full, hash, LinkType.Reflink);
+                break;
+            case LinkType.Symlink:
+                if (!Cache.Contains(hash))
+                {
+                    var temp = Cache.NewTempPath();
+                    File.Move(full, temp);
+                    Cache.Publish(temp, hash);
+                }
+                ReplaceWithLink(full, hash, LinkType.Symlink);
+                break;
+        }
+        return hash;
+    }
+
+    // ---- status ---------------------------------------------------------------------------------------------
+
+    /// <summary>How each versioned path (all, or those named) compares with its pointer file.</summary>
+    public IReadOnlyList<DataStatus> Status(IEnumerable<string>? paths = null) =>
+        Pointers(paths).Select(p => StatusOf(p.Full, p.Relative, p.Pointer)).ToList();
+
+    private DataStatus StatusOf(string full, string relative, DataPointer pointer)
+    {
+        var recorded = new DataVersion(relative, pointer.Hash, pointer.Size, pointer.Files, pointer.IsDirectory);
+        var inCache = Cache.Contains(pointer.Hash);
+        if (!File.Exists(full) && !Directory.Exists(full))
+        {
+            return new DataStatus(relative, DataState.Missing, inCache, recorded, []);
+        }
+        if (!pointer.IsDirectory)
+        {
+            if (Directory.Exists(full))
+            {
+                return new DataStatus(relative, DataState.Modified, inCache, recorded, ["(a folder now)"]);
+            }
+            var hash = CurrentHashes([(full, relative)], _state.LoadUnder(relative))[0].Hash;
+            return new DataStatus(relative, hash == pointer.Hash ? DataState.Unchanged : DataState.Modified, inCache, recorded, []);
+        }
+        if (!Directory.Exists(full))
+        {
+            return new DataStatus(relative, DataState.Modified, inCache, recorded, ["(a file now)"]);
+        }
+        var current = CurrentManifest(full, relative);
+        var currentHash = ContentHash.Of(current.ToBytes());
+        if (inCache)
+        {
+            // A folder is in the cache when its manifest and every file of it are.
+            var manifest = DirectoryManifest.Parse(Cache.ReadAllBytes(pointer.Hash), pointer.Hash);
+            inCache = manifest.Entries.All(e => Cache.Contains(e.Hash));
+            if (currentHash != pointer.Hash)
+            {
+                return new DataStatus(relative, DataState.Modified, inCache, recorded, ChangedFiles(manifest, current));
+            }
+        }
+        return new DataStatus(relative, currentHash == pointer.Hash ? DataState.Unchanged : DataState.Modified, inCache, recorded, []);
+    }
+
+    /// <summary>The current version of a path, versioned or not, without caching anything (for lineage).</summary>
+    public DataVersion Version(string path)
+    {
+        var (full, relative) = Resolve(path, mustExist: true);
+        if (Directory.Exists(full))
+        {
+            var manifest = CurrentManifest(full, relative);
+            return new DataVersion(relative, ContentHash.Of(manifest.ToBytes()), manifest.TotalSize, manifest.Entries.Count, true);
+        }
+        var hash = CurrentHashes([(full, relative)], _state.LoadUnder(relative))[0].Hash;
+        return new DataVersion(relative, hash, new FileInfo(full).Length, 1, false);
+    }
+
+    private DirectoryManifest CurrentManifest(string full, string relative)
+    {
+        var files = ListFiles(full);
+        var hashes = CurrentHashes(files.Select(f => (f.Full, relative + "/" + f.Relative)).ToList(), _state.LoadUnder(relative));
+        return DirectoryManifest.Of(files.Select((f, i) => new ManifestEntry(f.Relative, hashes[i].Hash, hashes[i].Size)));
+    }
+
+    /// <summary>Hashes of files, from the state cache when size, mtime and inode are unchanged; both cores hash the rest.</summary>
+    private List<(ContentHash Hash, long Size)> CurrentHashes(IReadOnlyList<(string Full, string Relative)> files,
+        Dictionary<string, (FileStamp Stamp, ContentHash Hash)> known)
+    {
+        var result = new (ContentHash, long)[files.Count];
+        var fresh = new ConcurrentBag<(string, FileStamp, ContentHash)>();
+        Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        {
+            var (full, relative) = files[i];
+            var stamp = FileSystemCalls.Stamp(full);
+            if (known.TryGetValue(relative, out var k) && k.Stamp == stamp)
+            {
+                result[i] = (k.Hash, stamp.Size);
+                return;
+            }
+            var hash = IsCacheLink(full, out var linked) ? linked : ContentHash.OfFile(full);
+            result[i] = (hash, stamp.Size);
+            fresh.Add((relative, stamp, hash));
+        });
+        if (!fresh.IsEmpty)
+        {
+            _state.Save(fresh);
+        }
+        return [.. result];
+    }
+
+    private static IReadOnlyList<string> ChangedFiles(DirectoryManifest before, DirectoryManifest after)
+    {
+        var old = before.Entries.ToDictionary(e => e.Path, e => e.Hash, StringComparer.Ordinal);
+        var now = after.Entries.ToDictionary(e => e.Path, e => e.Hash, StringComparer.Ordinal);
+        return old.Keys.Union(now.Keys).Order(StringComparer.Ordinal)
+            .Where(p => !old.TryGetValue(p, out var a) || !now.TryGetValue(p, out var b) || a != b)
+            .Select(p => !old.ContainsKey(p) ? $"added {p}" : !now.ContainsKey(p) ? $"deleted {p}" : $"modified {p}")
+            .ToList();
+    }
+
+    // ---- diff -----------------------------------------------------------------------------------------------
+
+    /// <summary>Versioned paths whose pointer differs between a git revision (default HEAD) and the work tree.</summary>
+    public IReadOnlyList<DataChange> Diff(string revision = "HEAD")
+    {
+        var before = PointersAt(revision).ToDictionary(p => p.Path, StringComparer.Ordinal);
+        var after = Pointers(null).ToDictionary(p => p.Relative, p => Recorded(p.Relative, p.Pointer), StringComparer.Ordinal);
+        var changes = new List<DataChange>();
+        foreach (var path in before.Keys.Union(after.Keys).Order(StringComparer.Ordinal))
+        {
+            var (b, a) = (before.GetValueOrDefault(path), after.GetValueOrDefault(path));
+            if (b is not null && a is not null && b.Hash == a.Hash)
+            {
+                continue;
+            }
+            IReadOnlyList<string> files = [];
+            if (b is { IsDirectory: true } && a is { IsDirectory: true } && Cache.Contains(b.Hash) && Cache.Contains(a.Hash))
+            {
+                files = ChangedFiles(DirectoryManifest.Parse(Cache.ReadAllBytes(b.Hash), b.Hash), DirectoryManifest.Parse(Cache.ReadAllBytes(a.Hash), a.Hash));
+            }
+            changes.Add(new DataChange(path, b is null ? ChangeKind.Added : a is null ? ChangeKind.Removed : ChangeKind.Modified, b, a, files));
+        }
+        return changes;
+    }
+
+    /// <summary>The data versions that pointer files record at a git revision.</summary>
+    public IReadOnlyList<DataVersion> PointersAt(string revision)
+    {
+        if (revision.StartsWith('-') || GitCli.TryRun(Root, "rev-parse", "--verify", "--quiet", revision + "^{commit}") is null)
+        {
+            throw new MlopsException($"'{revision}' is not a revision of the git repository at {Root}.",
+                "Name a commit, branch or tag (e.g. HEAD, main, HEAD~1).");
+        }
+        var listing = GitCli.TryRun(Root, "ls-tree", "-r", "-z", "--name-only", revision) ?? "";
+        var versions = new List<DataVersion>();
+        foreach (var file in listing.Split('\0', StringSplitOptions.RemoveEmptyEntries).Where(f => f.EndsWith(DataPointer.Extension, StringComparison.Ordinal)))
+        {
+            var text = GitCli.TryRun(Root, "show", $"{revision}:{file}");
+            if (text is null)
+            {
+                continue;
+            }
+            var pointer = DataPointer.Parse(text, $"{file} at {revision}");
+            var folder = Path.GetDirectoryName(file)?.Replace('\\', '/');
+            versions.Add(Recorded(string.IsNullOrEmpty(folder) ? pointer.DataName : $"{folder}/{pointer.DataName}", pointer));
+        }
+        return versions;
+    }
+
+    private static DataVersion Recorded(string relative, DataPointer p) => new(relative, p.Hash, p.Size, p.Files, p.IsDirectory);
+
+    // ---- checkout -------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Puts the data of the pointers (all, or those named) back in the work tree. Data that differs from its pointer is
+    /// left alone unless <paramref name="force"/>; nothing is changed when any object is missing or corrupt.
+    /// </summary>
+    public IReadOnlyList<DataVersion> Checkout(IEnumerable<string>? paths = null, bool force = false)
+    {
+        var plan = new List<(string Full, DataStatus Status, DataPointer Pointer)>();
+        var refused = new List<string>();
+        foreach (var (full, relative, pointer) in Pointers(paths))
+        {
+            var status = StatusOf(full, relative, pointer);
+            if (status.State == DataState.Unchanged)
+            {
+                continue;
+            }
+            if (status.State == DataState.Modified && !force)
+            {
+                refused.Add(relative);
+                continue;
+            }
+            if (!status.InCache)
+            {
+                throw new MissingObjectException(pointer.Hash, relative);
+            }
+            plan.Add((full, status, pointer));
+        }
+        if (refused.Count > 0)
+        {
+            throw new MlopsException($"These paths have changes that checkout would overwrite: {string.Join(", ", refused)}.",
+                "Version them first with `mlops data add`, or discard the changes with `mlops data checkout --force`.");
+        }
+        var restored = new List<DataVersion>();
+        foreach (var (full, status, pointer) in plan)
+        {
+            if (pointer.IsDirectory)
+            {
+                RestoreFolder(full, status.Recorded.Path, DirectoryManifest.Parse(Cache.ReadAllBytes(pointer.Hash), pointer.Hash));
+            }
+            else
+            {
+                if (Directory.Exists(full))
+                {
+                    Directory.Delete(full, recursive: true);
+                }
+                Materialize(pointer.Hash, full);
+                _state.Save([(status.Recorded.Path, FileSystemCalls.Stamp(full), pointer.Hash)]);
+            }
+            restored.Add(status.Recorded);
+        }
+        return restored;
+    }
+
+    private void RestoreFolder(string full, string relative, DirectoryManifest manifest)
+    {
+        if (File.Exists(full))
+        {
+            File.Delete(full);
+        }
+        Directory.CreateDirectory(full);
+        var wanted = manifest.Entries.ToDictionary(e => e.Path, StringComparer.Ordinal);
+        var present = ListFiles(full).ToDictionary(f => f.Relative, StringComparer.Ordinal);
+        var known = _state.LoadUnder(relative);
+        foreach (var extra in present.Keys.Where(p => !wanted.ContainsKey(p)))
+        {
+            File.Delete(present[extra].Full);
+        }
+        var stamps = new ConcurrentBag<(string, FileStamp, ContentHash)>();
+        Parallel.ForEach(manifest.Entries, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, entry =>
+        {
+            var target = Path.Combine(full, entry.Path.Replace('/', Path.DirectorySeparatorChar));
+            var rel = relative + "/" + entry.Path;
+            if (present.ContainsKey(entry.Path) && known.TryGetValue(rel, out var k) && k.Hash == entry.Hash && k.Stamp == FileSystemCalls.Stamp(target))
+            {
+                return;
+            }
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            Materialize(entry.Hash, target);
+            stamps.Add((rel, FileSystemCalls.Stamp(target), entry.Hash));
+        });
+        _state.Save(stamps);
+    }
+
+    /// <summary>Writes an object to a work tree path (verified, atomically) with the configured link type.</summary>
+    private void Materialize(ContentHash hash, string target)
+    {
+        var link = Config.Link;
+        if (link is LinkType.Hardlink or LinkType.Symlink or LinkType.Reflink)
+        {
+            Cache.Verify(hash); // links do not read the object, so check it first
+            ReplaceWithLink(target, hash, link);
+            return;
+        }
+        var temp = $"{target}.mlops-tmp-{Guid.NewGuid():N}";
+        try
+        {
+            using (var input = Cache.OpenRead(hash))
+            using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                input.CopyTo(output, 1 << 20);
+            }
+            File.Move(temp, target, overwrite: true);
+        }
+        catch (CorruptObjectException)
+        {
+            Cache.Quarantine(hash);
+            throw;
+        }
+        finally
+        {
+            ObjectCache.DeleteQuietly(temp);
+        }
+    }
+
+    private void ReplaceWithLink(string target, ContentHash hash, LinkType link)
+    {
+        var temp = $"{target}.mlops-tmp-{Guid.NewGuid():N}";
+        switch (link)
+        {
+            case LinkType.Hardlink:
+                FileSystemCalls.HardLink(Cache.PathOf(hash), temp);
+                break;
+            case LinkType.Reflink:
+                FileSystemCalls.Reflink(Cache.PathOf(hash), temp);
+                break;
+            default:
+                File.CreateSymbolicLink(temp, Cache.PathOf(hash));
+                break;
+        }
+        File.Move(temp, target, overwrite: true);
+    }
+
+    // ---- push / pull ----------------------------------------------------------------------------------------
+
+    /// <summary>Uploads the objects of the pointers (all, or those named) that the remote lacks, in parallel.</summary>
+    public TransferResult Push(string? remoteName = null, IEnumerable<string>? paths = null, CancellationToken cancellationToken = default)
+    {
+        var remote = OpenRemote(remoteName);
+        var wanted = ObjectsOf(Pointers(paths).Select(p => p.Pointer));
+        var local = wanted.Where(Cache.Contains).ToList();
+        var unavailable = wanted.Where(h => !Cache.Contains(h)).ToList();
+        var there = remote.Has(local);
+        var toSend = local.Where(h => !there.Contains(h)).ToList();
+        long bytes = 0;
+        Parallel.ForEach(toSend, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, hash =>
+        {
+            Cache.Verify(hash); // a corrupt object is never shared
+            remote.Upload(hash, Cache.PathOf(hash), cancellationToken);
+            Interlocked.Add(ref bytes, new FileInfo(Cache.PathOf(hash)).Length);
+        });
+        return new TransferResult(toSend.Count, there.Count, bytes, unavailable);
+    }
+
+    /// <summary>Downloads the objects the cache lacks (verified, atomically), then checks out paths whose data is missing.</summary>
+    public TransferResult Pull(string? remoteName = null, IEnumerable<string>? paths = null, CancellationToken cancellationToken = default)
+    {
+        var remote = OpenRemote(remoteName);
+        var pointers = Pointers(paths).ToList();
+        var transferred = 0;
+        long bytes = 0;
+        void Fetch(IReadOnlyCollection<ContentHash> hashes)
+        {
+            var missing = hashes.Where(h => !Cache.Contains(h)).Distinct().ToList();
+            Parallel.ForEach(missing, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, hash =>
+            {
+                var temp = Cache.NewTempPath();
+                try
+                {
+                    remote.Download(hash, temp, cancellationToken);
+                    var actual = ContentHash.OfFile(temp);
+                    if (actual != hash)
+                    {
+                        throw new CorruptObjectException(hash, actual, $"remote '{remote.Name}'");
+                    }
+                    Interlocked.Add(ref bytes, new FileInfo(temp).Length);
+                    Cache.Publish(temp, hash);
+                    Interlocked.Increment(ref transferred);
+                }
+                finally
+                {
+                    ObjectCache.DeleteQuietly(temp);
+                }
+            });
+        }
+        // Manifests first: they name the files of each folder.
+        Fetch(pointers.Where(p => p.Pointer.IsDirectory).Select(p => p.Pointer.Hash).ToList());
+        var wanted = ObjectsOf(pointers.Select(p => p.Pointer));
+        Fetch(wanted);
+        var missingData = pointers.Where(p => !File.Exists(p.Full) && !Directory.Exists(p.Full)).Select(p => p.Full).ToList();
+        if (missingData.Count > 0)
+        {
+            Checkout(missingData);
+        }
+        return new TransferResult(transferred, wanted.Count - transferred, bytes, wanted.Where(h => !Cache.Contains(h)).ToList());
+    }
+
+    /// <summary>Names a remote in mlops.yaml (a folder path for now) and makes it the default when it is the first.</summary>
+    public void AddRemote(string name, string url, bool makeDefault)
+    {
+        if (string.IsNullOrWhiteSpace(name) || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+        {
+            throw new InvalidNameException($"'{name}' is not a usable remote name.", "Use letters, digits, '-' and '_'.");
+        }
+        if (url.Contains("://", StringComparison.Ordinal) && !url.StartsWith("file://", StringComparison.Ordinal))
+        {
+            throw new MlopsException($"The remote URL '{url}' is not supported yet.", "Use a folder path (a mounted share or another disk).");
+        }
+        var remotes = new SortedDictionary<string, string>(Config.Remotes.ToDictionary(r => r.Key, r => r.Value), StringComparer.Ordinal) { [name] = url };
+        Config = Config with { Remotes = remotes, DefaultRemote = makeDefault || Config.DefaultRemote is null ? name : Config.DefaultRemote };
+        Config.Save(Root);
+    }
+
+    private IRemote OpenRemote(string? name)
+    {
+        name ??= Config.DefaultRemote ?? throw new MlopsException("No remote is set.",
+            "Add one with `mlops remote add <name> <folder>` (it becomes the default), or pass --remote.");
+        if (!Config.Remotes.TryGetValue(name, out var url))
+        {
+            throw new MlopsException($"No remote named '{name}' in {ProjectConfig.FileName}.", $"Known remotes: {string.Join(", ", Config.Remotes.Keys.DefaultIfEmpty("none"))}.");
+        }
+        var folder = url.StartsWith("file://", StringComparison.Ordinal) ? new Uri(url).LocalPath : url;
+        return new DirectoryRemote(name, Path.GetFullPath(folder, Root));
+    }
+
+    /// <summary>Every object the pointers need: each file, each folder's manifest and the files it lists.</summary>
+    private List<ContentHash> ObjectsOf(IEnumerable<DataPointer> pointers)
+    {
+        var hashes = new HashSet<ContentHash>();
+        foreach (var pointer in pointers)
+        {
+            hashes.Add(pointer.Hash);
+            if (pointer.IsDirectory && Cache.Contains(pointer.Hash))
+            {
+                foreach (var entry in DirectoryManifest.Parse(Cache.ReadAllBytes(pointer.Hash), pointer.Hash).Entries)
+                {
+                    hashes.Add(entry.Hash);
+                }
+            }
+        }
+        return [.. hashes];
+    }
+
+    // ---- gc -------------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Removes cached objects that no pointer file refers to — in the work tree or at the named git revisions (default
+    /// HEAD) — and that <paramref name="alsoKeep"/> (registered models, run artifacts) does not name.
+    /// </summary>
+    public GcResult Gc(IEnumerable<string>? revisions = null, IEnumerable<ContentHash>? alsoKeep = null, bool dryRun = false)
+    {
+        var pointers = Pointers(null).Select(p => p.Pointer).ToList();
+        foreach (var revision in revisions?.ToList() is { Count: > 0 } named ? named : ["HEAD"])
+        {
+            if (revision == "HEAD" && GitCli.TryRun(Root, "rev-parse", "--verify", "--quiet", "HEAD") is null)
+            {
+                continue; // a repository with no commit yet
+            }
+            pointers.AddRange(PointersAt(revision).Select(v => new DataPointer(v.Path, v.Hash, v.Size, v.Files, v.IsDirectory)));
+        }
+        var live = ObjectsOf(pointers).ToHashSet();
+        foreach (var hash in alsoKeep ?? [])
+        {
+            live.Add(hash);
+        }
+        var dead = Cache.List().Where(h => !live.Contains(h)).OrderBy(h => h.Hex, StringComparer.Ordinal).ToList();
+        long bytes = 0;
+        foreach (var hash in dead)
+        {
+            bytes += new FileInfo(Cache.PathOf(hash)).Length;
+            if (!dryRun)
+            {
+                Cache.Remove(hash);
+            }
+        }
+        return new GcResult(dead, live.Count, bytes, dryRun);
+    }
+
+    // ---- paths ----------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// A user's path as a full path and a repo-relative one. Refused: paths outside the work tree (also through a
+    /// symlink), inside .git or .mlops, and pointer files named as data.
+    /// </summary>
+    public (string Full, string Relative) Resolve(string path, bool mustExist)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+        {
+            throw new MlopsException("No path was given.", "Name a file or folder inside the repository.");
+        }
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        if (full.EndsWith(DataPointer.Extension, StringComparison.Ordinal) && !Directory.Exists(full))
+        {
+            full = full[..^DataPointer.Extension.Length]; // the pointer file stands for its data
+        }
+        var relative = Path.GetRelativePath(Root, full);
+        if (relative == "." || relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative))
+        {
+            throw new MlopsException($"{path} is outside the repository at {Root}.", "Version data that lives inside the git work tree.");
+        }
+        relative = relative.Replace('\\', '/');
+        var first = relative.Split('/')[0];
+        if (first is ".git" or TrackingStores.StateFolder)
+        {
+            throw new MlopsException($"{path} is inside {first}/, which MlopsNotebooks and git manage themselves.");
+        }
+        // Every folder on the way, and the path itself, must stay inside the work tree once links are followed.
+        var walk = Root;
+        foreach (var part in relative.Split('/'))
+        {
+            walk = Path.Combine(walk, part);
+            var info = new FileInfo(walk);
+            if (info.LinkTarget is not null && !IsCacheLink(walk, out _))
+            {
+                var target = info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? "";
+                var fromRoot = Path.GetRelativePath(Root, target);
+                if (fromRoot.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(fromRoot))
+                {
+                    throw new MlopsException($"{path} leads out of the repository through the symbolic link {walk} -> {target}.",
+                        "Copy the data into the repository, or version it where it lives.");
+                }
+            }
+        }
+        if (mustExist && !File.Exists(full) && !Directory.Exists(full))
+        {
+            throw new MlopsException($"There is no file or folder at {path}.", "Check the path; it is relative to the current directory.");
+        }
+        return (full, relative);
+    }
+
+    /// <summary>Whether the path is a symbolic link into this cache (the symlink link type), and to which object.</summary>
+    private bool IsCacheLink(string path, out ContentHash hash)
+    {
+        hash = default;
+        var target = new FileInfo(path).LinkTarget;
+        if (target is null)
+        {
+            return false;
+        }
+        var objects = Path.Combine(Cache.Root, "objects", ContentHash.Sha256) + Path.DirectorySeparatorChar;
+        var full = Path.GetFullPath(target, Path.GetDirectoryName(path)!);
+        if (!full.StartsWith(objects, StringComparison.Ordinal))
+        {
+            return false;
+        }
+        var rest = full[objects.Length..].Replace(Path.DirectorySeparatorChar.ToString(), "");
+        return ContentHash.TryParse($"{ContentHash.Sha256}:{rest}", out hash);
+    }
+
+    /// <summary>Files under a folder, sorted, with '/'-separated relative paths; links out of the folder are refused.</summary>
+    private List<(string Full, string Relative, long Size)> ListFiles(string folder)
+    {
+        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false };
+        var files = new List<(string, string, long)>();
+        foreach (var info in new DirectoryInfo(folder).EnumerateFileSystemInfos("*", options))
+        {
+            if (info is DirectoryInfo && info.LinkTarget is null)
+            {
+                continue;
+            }
+            if (info.LinkTarget is not null && !IsCacheLink(info.FullName, out _))
+            {
+                throw new MlopsException($"{info.FullName} is a symbolic link; versioned folders hold plain files only.",
+                    "Replace the link with the file it points to, or version that file where it lives.");
+            }
+            var relative = Path.GetRelativePath(folder, info.FullName).Replace('\\', '/');
+            if (relative.Contains('\n'))
+            {
+                throw new MlopsException($"The file name {info.FullName} has a line break in it.", "Rename the file.");
+            }
+            files.Add((info.FullName, relative, info is FileInfo f ? (f.LinkTarget is null ? f.Length : new FileInfo(f.ResolveLinkTarget(true)!.FullName).Length) : 0));
+        }
+        files.Sort((a, b) => string.CompareOrdinal(a.Item2, b.Item2));
+        return files;
+    }
+
+    /// <summary>Pointer files, named or all in the work tree (not descending into versioned folders).</summary>
+    private IEnumerable<(string Full, string Relative, DataPointer Pointer)> Pointers(IEnumerable<string>? paths)
+    {
+        if (paths is not null)
+        {
+            foreach (var path in paths)
+            {
+                var (full, relative) = Resolve(path, mustExist: false);
+                var pointerFile = full + DataPointer.Extension;
+                if (!File.Exists(pointerFile))
+                {
+                    throw new MlopsException($"{relative} is not versioned: there is no {relative}{DataPointer.Extension}.",
+                        $"Version it with `mlops data add {relative}`.");
+                }
+                yield return (full, relative, DataPointer.Read(pointerFile));
+            }
+            yield break;
+        }
+        var pending = new Stack<string>();
+        pending.Push(Root);
+        var found = new List<(string, string, DataPointer)>();
+        while (pending.Count > 0)
+        {
+            var folder = pending.Pop();
+            var tracked = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var file in Directory.EnumerateFiles(folder, "*" + DataPointer.Extension))
+            {
+                var pointer = DataPointer.Read(file);
+                var full = Path.Combine(folder, pointer.DataName);
+                if (full != file[..^DataPointer.Extension.Length])
+                {
+                    throw new MlopsException($"The pointer file {file} names '{pointer.DataName}', not the file it sits beside.",
+                        "Rename it to <data name>.mlops or version the data again.");
+                }
+                tracked.Add(pointer.DataName);
+                found.Add((full, Path.GetRelativePath(Root, full).Replace('\\', '/'), pointer));
+            }
+            foreach (var sub in Directory.EnumerateDirectories(folder))
+            {
+                var name = Path.GetFileName(sub);
+                if (!tracked.Contains(name) && !SkippedFolders.Contains(name) && new DirectoryInfo(sub).LinkTarget is null)
+                {
+                    pending.Push(sub);
+                }
+            }
+        }
+        foreach (var item in found.OrderBy(p => p.Item2, StringComparer.Ordinal))
+        {
+            yield return item;
+        }
+    }
+
+    /// <summary>Keeps the data itself out of git: <c>/name</c> in the .gitignore beside it, as DVC does.</summary>
+    private static void IgnoreInGit(string full)
+    {
+        var ignore = Path.Combine(Path.GetDirectoryName(full)!, ".gitignore");
+        var rule = "/" + Path.GetFileName(full);
+        var lines = File.Exists(ignore) ? File.ReadAllLines(ignore) : [];
+        if (!lines.Contains(rule))
+        {
+            AtomicFile.WriteAllText(ignore, string.Concat(lines.Select(l => l + "\n")) + rule + "\n");
+        }
+    }
+
+    public void Dispose() => _state.Dispose();
+}

@@ -1,0 +1,300 @@
+using System.Buffers;
+using System.Security.Cryptography;
+
+namespace MlopsNotebooks.Versioning;
+
+/// <summary>
+/// The content-addressed object store: every object is named by its hash and kept at
+/// <c>objects/sha256/ab/cdef...</c> (two-character fan-out). Objects are written to a temporary file and renamed into
+/// place, so no reader ever sees half an object; a write is skipped when the object is there; objects are read-only on
+/// disk; reads verify the hash and throw <see cref="CorruptObjectException"/> on a mismatch.
+/// </summary>
+public sealed class ObjectCache
+{
+    private const int BlockSize = 1 << 20;
+
+    public ObjectCache(string root)
+    {
+        Root = Path.GetFullPath(root);
+        Directory.CreateDirectory(Path.Combine(Root, "objects", ContentHash.Sha256));
+        Directory.CreateDirectory(TempFolder);
+    }
+
+    public string Root { get; }
+
+    private string TempFolder => Path.Combine(Root, "tmp");
+
+    public string PathOf(ContentHash hash) =>
+        Path.Combine(Root, "objects", hash.Algorithm, hash.Hex[..2], hash.Hex[2..]);
+
+    public bool Contains(ContentHash hash) => File.Exists(PathOf(hash));
+
+    /// <summary>Adds bytes (e.g. a manifest) and returns their hash.</summary>
+    public ContentHash AddBytes(ReadOnlySpan<byte> content)
+    {
+        var hash = ContentHash.Of(content);
+        if (!Contains(hash))
+        {
+            var temp = NewTempPath();
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                file.Write(content);
+                file.Flush(flushToDisk: true);
+            }
+            Publish(temp, hash);
+        }
+        return hash;
+    }
+
+    /// <summary>
+    /// Adds a file by copying it in, hashing while copying (one read of the source). When the object is already there,
+    /// the copy is dropped.
+    /// </summary>
+    public ContentHash AddCopy(string source)
+    {
+        var temp = NewTempPath();
+        try
+        {
+            ContentHash hash;
+            using (var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan))
+            using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
+            using (var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
+            {
+                if (input.Length > 0)
+                {
+                    output.SetLength(input.Length); // one allocation instead of many extensions
+                }
+                var buffer = ArrayPool<byte>.Shared.Rent(BlockSize);
+                try
+                {
+                    int read;
+                    while ((read = input.Read(buffer, 0, BlockSize)) > 0)
+                    {
+                        sha.AppendData(buffer, 0, read);
+                        output.Write(buffer, 0, read);
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+                output.SetLength(output.Position);
+                output.Flush(flushToDisk: true);
+                hash = ContentHash.FromSha256(sha.GetHashAndReset());
+            }
+            if (!Contains(hash))
+            {
+                Publish(temp, hash);
+            }
+            return hash;
+        }
+        finally
+        {
+            DeleteQuietly(temp);
+        }
+    }
+
+    /// <summary>
+    /// Adds a file whose hash is already known without copying it: the object becomes a hard link to (or a reflink of)
+    /// the source. The source is checked against the hash while linking is prepared, so a file that changed is refused.
+    /// </summary>
+    public void AddLinked(string source, ContentHash hash, LinkType link)
+    {
+        if (Contains(hash))
+        {
+            return;
+        }
+        var temp = NewTempPath();
+        try
+        {
+            switch (link)
+            {
+                case LinkType.Hardlink:
+                    FileSystemCalls.HardLink(source, temp);
+                    break;
+                case LinkType.Reflink:
+                    FileSystemCalls.Reflink(source, temp);
+                    break;
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(link), link, "copy and symlink go through AddCopy");
+            }
+            Publish(temp, hash);
+        }
+        finally
+        {
+            DeleteQuietly(temp);
+        }
+    }
+
+    /// <summary>Opens an object for reading, verifying its content as it is read to the end.</summary>
+    public Stream OpenRead(ContentHash hash)
+    {
+        var path = PathOf(hash);
+        if (!File.Exists(path))
+        {
+            throw new MissingObjectException(hash, "this object");
+        }
+        return new VerifyingStream(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan), hash, path);
+    }
+
+    /// <summary>Reads a small object whole, verified.</summary>
+    public byte[] ReadAllBytes(ContentHash hash)
+    {
+        using var stream = OpenRead(hash);
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    /// <summary>Checks an object's content against its name; a corrupt object is moved out of the way.</summary>
+    public void Verify(ContentHash hash)
+    {
+        var path = PathOf(hash);
+        if (!File.Exists(path))
+        {
+            throw new MissingObjectException(hash, "this object");
+        }
+        var actual = ContentHash.OfFile(path);
+        if (actual != hash)
+        {
+            Quarantine(hash);
+            throw new CorruptObjectException(hash, actual, path);
+        }
+    }
+
+    /// <summary>Moves a corrupt object aside (never deleted silently: someone may want to look at it).</summary>
+    public void Quarantine(ContentHash hash)
+    {
+        var path = PathOf(hash);
+        var aside = Path.Combine(Root, "corrupt");
+        Directory.CreateDirectory(aside);
+        if (File.Exists(path))
+        {
+            File.Move(path, Path.Combine(aside, $"{hash.Hex}.{DateTime.UtcNow.Ticks}"), overwrite: true);
+        }
+    }
+
+    /// <summary>Every object in the cache.</summary>
+    public IEnumerable<ContentHash> List()
+    {
+        var folder = Path.Combine(Root, "objects", ContentHash.Sha256);
+        foreach (var fan in Directory.EnumerateDirectories(folder))
+        {
+            var prefix = Path.GetFileName(fan);
+            foreach (var file in Directory.EnumerateFiles(fan))
+            {
+                if (ContentHash.TryParse($"{ContentHash.Sha256}:{prefix}{Path.GetFileName(file)}", out var hash))
+                {
+                    yield return hash;
+                }
+            }
+        }
+    }
+
+    public void Remove(ContentHash hash)
+    {
+        var path = PathOf(hash);
+        if (File.Exists(path))
+        {
+            File.SetAttributes(path, FileAttributes.Normal);
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>A temporary path inside the cache (same file system, so the final rename is atomic).</summary>
+    public string NewTempPath() => Path.Combine(TempFolder, $"{Environment.ProcessId}-{Guid.NewGuid():N}");
+
+    /// <summary>Renames a finished temporary file into place as the object <paramref name="hash"/>, read-only.</summary>
+    public void Publish(string temp, ContentHash hash)
+    {
+        var target = PathOf(hash);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        MakeReadOnly(temp);
+        try
+        {
+            // No overwrite: if another process published the same object meanwhile, theirs is as good as ours.
+            File.Move(temp, target, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(target))
+        {
+        }
+    }
+
+    internal static void MakeReadOnly(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            File.SetAttributes(path, File.GetAttributes(path) | FileAttributes.ReadOnly);
+        }
+        else
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+    }
+
+    internal static void DeleteQuietly(string path)
+    {
+        try
+        {
+            if (File.Exists(path))
+            {
+                File.SetAttributes(path, FileAttributes.Normal);
+                File.Delete(path);
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    /// <summary>Hashes what passes through and, at the end, refuses content that does not match its name.</summary>
+    private sealed class VerifyingStream(Stream inner, ContentHash expected, string location) : Stream
+    {
+        private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private bool _checked;
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var read = inner.Read(buffer);
+            if (read > 0)
+            {
+                _sha.AppendData(buffer[..read]);
+            }
+            else if (!_checked && buffer.Length > 0)
+            {
+                _checked = true;
+                var actual = ContentHash.FromSha256(_sha.GetHashAndReset());
+                if (actual != expected)
+                {
+                    throw new CorruptObjectException(expected, actual, location);
+                }
+            }
+            return read;
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => inner.Length;
+        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+                _sha.Dispose();
+            }
+            base.Dispose(disposing);
+        }
+    }
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: the churn demo on the embedded store (.mlops/mlops.db at the repository root).
-# It trains two ML.NET models as two tracked runs, then shows them with the mlops tool.
+# It versions a generated churn data set, trains two ML.NET models as two tracked runs that record it, registers
+# the better model as churn@candidate, then shows runs, data and models with the mlops tool and exports the bundle.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -17,3 +18,11 @@ ids=$(mlops runs list -e churn-demo -n 2 --json | sed -n 's/^    "run_id": "\([0
 echo
 echo "== mlops runs compare" $ids
 mlops runs compare $ids
+echo
+echo "== mlops data status"
+mlops data status
+echo
+echo "== mlops models list"
+mlops models list
+mlops models download churn@candidate --to .mlops/export/churn-candidate
+ls .mlops/export/churn-candidate

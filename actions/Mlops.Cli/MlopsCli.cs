@@ -20,6 +20,7 @@ public static class MlopsCli
         root.Add(GlobalOptions.TrackingUri);
         root.Add(ExperimentsCommands.Create());
         root.Add(RunsCommands.Create());
+        root.Add(ModelsCommands.Create());
         foreach (var command in DataCommands.Create())
         {
             root.Add(command);

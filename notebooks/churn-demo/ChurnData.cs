@@ -3,14 +3,25 @@ using Microsoft.ML.Data;
 /// <summary>One customer: what we know of them, and whether they left.</summary>
 public sealed class Customer
 {
+    [LoadColumn(0)]
     public float TenureMonths { get; set; }
+
+    [LoadColumn(1)]
     public float MonthlyCharges { get; set; }
+
+    [LoadColumn(2)]
     public float SupportCalls { get; set; }
+
+    [LoadColumn(3)]
     public string Contract { get; set; } = "";
+
+    [LoadColumn(4)]
     public string Internet { get; set; } = "";
+
+    [LoadColumn(5)]
     public float SeniorCitizen { get; set; }
 
-    [ColumnName("Label")]
+    [LoadColumn(6), ColumnName("Label")]
     public bool Churned { get; set; }
 }
 

@@ -2,6 +2,7 @@ using System.Data;
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
+using MlopsNotebooks.Registry;
 using MlopsNotebooks.Search;
 using MlopsNotebooks.Tracking;
 
@@ -12,7 +13,7 @@ namespace MlopsNotebooks.Storage;
 /// sub-queries). A backend supplies the connection, its schema migrations and how it detects a foreign database.
 /// One connection per store, used under a lock: the store is shared by a client's caller and its flusher thread.
 /// </summary>
-public abstract class SqlTrackingStore : ITrackingStore
+public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
 {
     private readonly object _gate = new();
     private DbConnection? _connection;
@@ -353,7 +354,117 @@ public abstract class SqlTrackingStore : ITrackingStore
     });
 
     /// <summary>The query for <see cref="ReferencedHashes"/>; the registry adds its tables to it.</summary>
-    protected virtual string ReferencedHashesSql => "SELECT DISTINCT hash FROM artifacts";
+    protected virtual string ReferencedHashesSql => """
+        SELECT hash FROM artifacts
+        UNION SELECT model_hash FROM model_versions
+        UNION SELECT manifest_hash FROM model_versions
+        UNION SELECT sample_hash FROM model_versions
+        """;
+
+    public void LogInputs(string runId, IReadOnlyList<DataInput> inputs) => Write(tx =>
+    {
+        if (Scalar(tx, "SELECT 1 FROM runs WHERE run_id = @r", ("r", runId)) is null)
+        {
+            throw NotFound(runId);
+        }
+        foreach (var input in inputs)
+        {
+            Execute(tx, """
+                INSERT INTO run_inputs (run_id, path, hash, size, files) VALUES (@r, @p, @h, @s, @f)
+                ON CONFLICT (run_id, path) DO UPDATE SET hash = excluded.hash, size = excluded.size, files = excluded.files
+                """, ("r", runId), ("p", input.Path), ("h", input.Hash), ("s", input.Size), ("f", input.Files));
+        }
+        return 0;
+    });
+
+    // ---- model registry ----
+
+    public ModelVersion CreateModelVersion(NewModelVersion v)
+    {
+        var number = Write(tx =>
+        {
+            Execute(tx, "INSERT INTO registered_models (name, creation_time) VALUES (@n, @t) ON CONFLICT (name) DO NOTHING",
+                ("n", v.Name), ("t", v.CreationTime.ToUnixTimeMilliseconds()));
+            var next = Convert.ToInt32(Scalar(tx, "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE name = @n", ("n", v.Name)), CultureInfo.InvariantCulture);
+            Execute(tx, """
+                INSERT INTO model_versions (name, version, run_id, model_hash, manifest_hash, sample_hash, creation_time)
+                VALUES (@n, @v, @r, @m, @f, @s, @t)
+                """, ("n", v.Name), ("v", next), ("r", v.RunId), ("m", v.ModelHash), ("f", v.ManifestHash), ("s", v.SampleHash),
+                ("t", v.CreationTime.ToUnixTimeMilliseconds()));
+            return next;
+        });
+        return GetModelVersion(v.Name, number)!;
+    }
+
+    public ModelVersion? GetModelVersion(string name, int version) =>
+        Read(() => QueryVersions("WHERE v.name = @n AND v.version = @v", ("n", name), ("v", version)).FirstOrDefault());
+
+    public ModelVersion? GetModelVersionByAlias(string name, string alias) =>
+        Read(() => QueryVersions("WHERE v.name = @n AND v.version = (SELECT version FROM model_aliases WHERE name = @n AND alias = @a)",
+            ("n", name), ("a", alias)).FirstOrDefault());
+
+    public IReadOnlyList<ModelVersion> ListModelVersions(string? name) => Read(() => name is null
+        ? QueryVersions("ORDER BY v.name, v.version DESC")
+        : QueryVersions("WHERE v.name = @n ORDER BY v.version DESC", ("n", name)));
+
+    public IReadOnlyList<RegisteredModel> ListModels() => Read(() =>
+    {
+        var aliases = new Dictionary<string, SortedDictionary<string, int>>();
+        using (var cmd = Command(null, "SELECT name, alias, version FROM model_aliases"))
+        using (var reader = cmd.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                Bucket(aliases, reader.GetString(0))[reader.GetString(1)] = reader.GetInt32(2);
+            }
+        }
+        using var models = Command(null, """
+            SELECT m.name, m.creation_time, (SELECT MAX(version) FROM model_versions v WHERE v.name = m.name)
+            FROM registered_models m ORDER BY m.name
+            """);
+        using var rows = models.ExecuteReader();
+        var result = new List<RegisteredModel>();
+        while (rows.Read())
+        {
+            var name = rows.GetString(0);
+            result.Add(new RegisteredModel(name, rows.IsDBNull(2) ? 0 : rows.GetInt32(2), DateTimeOffset.FromUnixTimeMilliseconds(rows.GetInt64(1)),
+                aliases.GetValueOrDefault(name) ?? new SortedDictionary<string, int>(StringComparer.Ordinal)));
+        }
+        return result;
+    });
+
+    public void SetAlias(string name, string alias, int version) => Write(tx =>
+    {
+        if (Scalar(tx, "SELECT 1 FROM model_versions WHERE name = @n AND version = @v", ("n", name), ("v", version)) is null)
+        {
+            throw new MlopsException($"Model {name} has no version {version}.", $"List its versions with `mlops models show {name}`.");
+        }
+        return Execute(tx, """
+            INSERT INTO model_aliases (name, alias, version) VALUES (@n, @a, @v)
+            ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version
+            """, ("n", name), ("a", alias), ("v", version));
+    });
+
+    public bool DeleteAlias(string name, string alias) =>
+        Write(tx => Execute(tx, "DELETE FROM model_aliases WHERE name = @n AND alias = @a", ("n", name), ("a", alias))) > 0;
+
+    private List<ModelVersion> QueryVersions(string where, params (string, object?)[] args)
+    {
+        using var cmd = Command(null, $"""
+            SELECT v.name, v.version, v.run_id, v.model_hash, v.manifest_hash, v.sample_hash, v.creation_time,
+                   (SELECT GROUP_CONCAT(a.alias, ',') FROM model_aliases a WHERE a.name = v.name AND a.version = v.version)
+            FROM model_versions v {where}
+            """, args);
+        using var reader = cmd.ExecuteReader();
+        var result = new List<ModelVersion>();
+        while (reader.Read())
+        {
+            var aliases = reader.IsDBNull(7) ? [] : reader.GetString(7).Split(',').Order(StringComparer.Ordinal).ToList();
+            result.Add(new ModelVersion(reader.GetString(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.GetString(3), reader.GetString(4), reader.GetString(5), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)), aliases));
+        }
+        return result;
+    }
 
     public IReadOnlyList<Run> SearchRuns(RunQuery query) => Read(() =>
     {
@@ -459,6 +570,20 @@ public abstract class SqlTrackingStore : ITrackingStore
                     Bucket(metrics, reader.GetString(0))[key] = new Metric(key, ReadValue(reader, 2), reader.GetInt64(3), reader.GetInt64(4));
                 }
             }
+            var inputs = new Dictionary<string, List<DataInput>>();
+            using (var cmd = Command(null, $"SELECT run_id, path, hash, size, files FROM run_inputs WHERE run_id IN ({inList}) ORDER BY path", args))
+            using (var reader = cmd.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    var id = reader.GetString(0);
+                    if (!inputs.TryGetValue(id, out var list))
+                    {
+                        inputs[id] = list = [];
+                    }
+                    list.Add(new DataInput(reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt32(4)));
+                }
+            }
             using (var cmd = Command(null, $"SELECT run_id, path, hash, size FROM artifacts WHERE run_id IN ({inList}) ORDER BY path", args))
             using (var reader = cmd.ExecuteReader())
             {
@@ -497,6 +622,7 @@ public abstract class SqlTrackingStore : ITrackingStore
                         Tags = tags.GetValueOrDefault(id) ?? new SortedDictionary<string, string>(StringComparer.Ordinal),
                         Metrics = metrics.GetValueOrDefault(id) ?? new SortedDictionary<string, Metric>(StringComparer.Ordinal),
                         Artifacts = artifacts.GetValueOrDefault(id) ?? [],
+                        Inputs = inputs.GetValueOrDefault(id) ?? [],
                     });
                 }
             }

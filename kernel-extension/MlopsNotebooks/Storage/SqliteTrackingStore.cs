@@ -147,5 +147,21 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
             """,
             "CREATE TABLE artifacts (run_id TEXT NOT NULL REFERENCES runs (run_id), path TEXT NOT NULL, hash TEXT NOT NULL, size INTEGER NOT NULL, PRIMARY KEY (run_id, path))",
         ],
+        // 2: lineage (the data versions a run used) and the model registry.
+        [
+            "CREATE TABLE run_inputs (run_id TEXT NOT NULL REFERENCES runs (run_id), path TEXT NOT NULL, hash TEXT NOT NULL, size INTEGER NOT NULL, files INTEGER NOT NULL, PRIMARY KEY (run_id, path))",
+            "CREATE TABLE registered_models (name TEXT PRIMARY KEY, creation_time INTEGER NOT NULL)",
+            """
+            CREATE TABLE model_versions (
+                name TEXT NOT NULL REFERENCES registered_models (name), version INTEGER NOT NULL,
+                run_id TEXT REFERENCES runs (run_id), model_hash TEXT NOT NULL, manifest_hash TEXT NOT NULL,
+                sample_hash TEXT NOT NULL, creation_time INTEGER NOT NULL, PRIMARY KEY (name, version))
+            """,
+            """
+            CREATE TABLE model_aliases (
+                name TEXT NOT NULL, alias TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (name, alias),
+                FOREIGN KEY (name, version) REFERENCES model_versions (name, version))
+            """,
+        ],
     ];
 }

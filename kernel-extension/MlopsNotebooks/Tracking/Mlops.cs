@@ -176,6 +176,15 @@ public static class Mlops
 
     public static Run GetRun(string runIdOrPrefix) => Client.GetRun(runIdOrPrefix);
 
+    /// <summary>Data versioning in the git work tree around the current directory; records lineage in the active run.</summary>
+    public static DataCatalog Data { get; } = new();
+
+    /// <summary>The model registry of the current tracking store.</summary>
+    public static Registry.ModelRegistry Models => new(Client);
+
+    /// <summary>The active run's id, or null (for the data catalog's lineage).</summary>
+    internal static string? ActiveRunId => ActiveRun?.RunId;
+
     /// <summary>Searches the runs of the current experiment (or the named ones); see <see cref="TrackingClient.SearchRuns"/>.</summary>
     public static IReadOnlyList<Run> SearchRuns(string? filter = null, string? orderBy = null,
         int maxResults = RunQuery.DefaultMaxResults, params string[] experiments) =>

@@ -23,6 +23,9 @@ public sealed record Run
     public IReadOnlyDictionary<string, string> Tags { get; init; } = Empty;
     public IReadOnlyList<ArtifactInfo> Artifacts { get; init; } = [];
 
+    /// <summary>The data versions the run used (lineage).</summary>
+    public IReadOnlyList<DataInput> Inputs { get; init; } = [];
+
     /// <summary>
     /// True when the run says Running but the process that owned it is gone (killed, crashed, machine lost). The store
     /// keeps such a run as Running, since nothing ended it; readers show it as stale. See <see cref="RunLiveness"/>.

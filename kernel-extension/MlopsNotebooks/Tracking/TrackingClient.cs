@@ -192,6 +192,10 @@ public sealed class TrackingClient : IDisposable
         return logged;
     }
 
+    /// <summary>Records data versions as inputs of a run (lineage).</summary>
+    public void LogInputs(string runId, IEnumerable<Versioning.DataVersion> versions) =>
+        Store.LogInputs(runId, versions.Select(v => new DataInput(v.Path, v.Hash.ToString(), v.Size, v.Files)).ToList());
+
     /// <summary>Opens an artifact of a run by its path; reading it to the end verifies it.</summary>
     public Stream OpenArtifact(string runIdOrPrefix, string artifactPath)
     {

@@ -14,6 +14,7 @@ public static class RunJson
     {
         WriteIndented = true,
         NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     public static string Write(JsonNode? node) => node?.ToJsonString(Options) ?? "null";
@@ -40,6 +41,13 @@ public static class RunJson
         ["params"] = Map(run.Params),
         ["metrics"] = new JsonObject(run.Metrics.Select(m => KeyValuePair.Create<string, JsonNode?>(m.Key, Point(m.Value)))),
         ["tags"] = Map(run.Tags),
+        ["inputs"] = new JsonArray(run.Inputs.Select(i => (JsonNode)new JsonObject
+        {
+            ["path"] = i.Path,
+            ["hash"] = i.Hash,
+            ["size"] = i.Size,
+            ["files"] = i.Files,
+        }).ToArray()),
         ["artifacts"] = new JsonArray(run.Artifacts.Select(a => (JsonNode)new JsonObject
         {
             ["path"] = a.Path,

@@ -90,6 +90,8 @@ public static class RunText
             "KEY", "VALUE", "STEP");
         Section(text, "Tags", run.Tags.Where(t => !t.Key.StartsWith("mlops.", StringComparison.Ordinal)).Select(t => new[] { t.Key, t.Value }),
             "KEY", "VALUE");
+        Section(text, "Data used", run.Inputs.Select(i => new[] { i.Path, i.Hash, i.Files.ToString(CultureInfo.InvariantCulture) }),
+            "PATH", "HASH", "FILES");
         Section(text, "Artifacts", run.Artifacts.Select(a => new[] { a.Path, a.Size.ToString(CultureInfo.InvariantCulture), a.Hash }),
             "PATH", "SIZE", "HASH");
         return text.ToString();

@@ -1,0 +1,27 @@
+namespace MlopsNotebooks.Registry;
+
+/// <summary>
+/// The model registry seam (as MLflow keeps it beside the tracking store): model names, numbered versions, aliases.
+/// The SQL tracking stores implement it in the same database, so a version can point at its run.
+/// </summary>
+public interface IModelRegistryStore
+{
+    /// <summary>Creates the next version of <see cref="NewModelVersion.Name"/> (registering the name on first use).</summary>
+    ModelVersion CreateModelVersion(NewModelVersion version);
+
+    ModelVersion? GetModelVersion(string name, int version);
+
+    /// <summary>The version an alias points at, or null.</summary>
+    ModelVersion? GetModelVersionByAlias(string name, string alias);
+
+    /// <summary>Versions of one model (newest first), or of all models when <paramref name="name"/> is null.</summary>
+    IReadOnlyList<ModelVersion> ListModelVersions(string? name);
+
+    IReadOnlyList<RegisteredModel> ListModels();
+
+    /// <summary>Points an alias at a version, moving it from wherever it pointed (one transaction).</summary>
+    void SetAlias(string name, string alias, int version);
+
+    /// <summary>Removes an alias; false if it did not exist.</summary>
+    bool DeleteAlias(string name, string alias);
+}

@@ -1,0 +1,263 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.ML;
+using MlopsNotebooks.Tracking;
+using MlopsNotebooks.Versioning;
+
+namespace MlopsNotebooks.Registry;
+
+/// <summary>
+/// The model registry (MLflow's, with aliases rather than stages): register a run's ML.NET model as the next version of
+/// a name, point aliases at versions, and export a version as a bundle that serving and containers build from.
+/// </summary>
+public sealed class ModelRegistry(TrackingClient client)
+{
+    public const string DefaultArtifact = "model/model.zip";
+
+    private IModelRegistryStore Store => client.Store as IModelRegistryStore
+        ?? throw new MlopsException($"The tracking store at {client.Store.Location} has no model registry.");
+
+    private ObjectCache Cache => (client.Artifacts as Storage.CachedArtifactStore)?.Cache
+        ?? throw new MlopsException("The model registry needs the object cache for artifacts.");
+
+    /// <summary>
+    /// Registers the ML.NET model a run logged (default <c>model/model.zip</c>) as the next version of
+    /// <paramref name="name"/>, with a manifest of its input and output schema, the run's metrics, params and data
+    /// versions, and a sample input (given, or made from the schema). Optionally points <paramref name="alias"/> at it.
+    /// </summary>
+    public ModelVersion Register(string runIdOrPrefix, string name, string artifactPath = DefaultArtifact, object? sampleInput = null, string? alias = null)
+    {
+        ValidateName("model", name);
+        if (alias is not null)
+        {
+            ValidateName("alias", alias);
+        }
+        var run = client.GetRun(runIdOrPrefix);
+        var artifact = run.Artifacts.FirstOrDefault(a => a.Path == Storage.ArtifactPaths.Normalize(artifactPath)) ?? throw new MlopsException(
+            $"Run {run.RunId} has no artifact '{artifactPath}' to register.",
+            "Log the model first: save it with mlContext.Model.Save(...) and Mlops.LogArtifact(file, \"model/model.zip\"), or use Mlops.Models.Register(model, schema, ...).");
+        var (inputSchema, outputSchema) = ReadSchemas(client.OpenArtifact(run.RunId, artifact.Path), $"artifact '{artifact.Path}' of run {run.RunId}");
+        var manifest = new JsonObject
+        {
+            ["format"] = "mlnet-model",
+            ["model"] = new JsonObject { ["file"] = "model.zip", ["hash"] = artifact.Hash, ["size"] = artifact.Size },
+            ["mlnet_version"] = run.Tags.GetValueOrDefault(RunContext.MlNetVersion) ?? typeof(MLContext).Assembly.GetName().Version?.ToString(),
+            ["input_schema"] = inputSchema,
+            ["output_schema"] = outputSchema,
+            ["run_id"] = run.RunId,
+            ["metrics"] = new JsonObject(run.Metrics.OrderBy(m => m.Key, StringComparer.Ordinal)
+                .Select(m => KeyValuePair.Create<string, JsonNode?>(m.Key, double.IsFinite(m.Value.Value) ? m.Value.Value : null))),
+            ["params"] = new JsonObject(run.Params.Select(p => KeyValuePair.Create<string, JsonNode?>(p.Key, p.Value))),
+            ["data"] = new JsonArray(run.Inputs.Select(i => (JsonNode)new JsonObject { ["path"] = i.Path, ["hash"] = i.Hash, ["size"] = i.Size, ["files"] = i.Files }).ToArray()),
+            ["source"] = new JsonObject
+            {
+                ["name"] = run.Tags.GetValueOrDefault(RunContext.SourceName),
+                ["git_commit"] = run.Tags.GetValueOrDefault(RunContext.GitCommit),
+                ["git_dirty"] = run.Tags.GetValueOrDefault(RunContext.GitDirty),
+            },
+        };
+        var sample = sampleInput is null ? SampleFrom(inputSchema) : JsonSerializer.SerializeToNode(sampleInput)!;
+        var manifestHash = Cache.AddBytes(Encoding.UTF8.GetBytes(Canonical(manifest)));
+        var sampleHash = Cache.AddBytes(Encoding.UTF8.GetBytes(Canonical(sample)));
+        var version = Store.CreateModelVersion(new NewModelVersion(name, run.RunId, artifact.Hash, manifestHash.ToString(), sampleHash.ToString(), DateTimeOffset.UtcNow));
+        if (alias is not null)
+        {
+            SetAlias(name, alias, version.Version);
+            version = Store.GetModelVersion(name, version.Version)!;
+        }
+        return version;
+    }
+
+    /// <summary>
+    /// Registers a model held in memory (a notebook variable): saves it with its input schema, logs it to the run as
+    /// <c>model/model.zip</c>, then registers that artifact.
+    /// </summary>
+    public ModelVersion Register(string runId, ITransformer model, DataViewSchema inputSchema, string name, object? sampleInput = null, string? alias = null)
+    {
+        ValidateName("model", name);
+        var file = Path.Combine(Path.GetTempPath(), $"mlops-model-{Guid.NewGuid():N}.zip");
+        try
+        {
+            new MLContext(seed: 0).Model.Save(model, inputSchema, file);
+            client.LogArtifact(runId, file, DefaultArtifact);
+        }
+        finally
+        {
+            ObjectCache.DeleteQuietly(file);
+        }
+        return Register(runId, name, DefaultArtifact, sampleInput, alias);
+    }
+
+    /// <summary>
+    /// Resolves <c>name</c> (latest version), <c>name/3</c> or <c>name@alias</c> (also <c>models:/name@alias</c>, as MLflow
+    /// writes it).
+    /// </summary>
+    public ModelVersion Get(string reference)
+    {
+        var text = reference.StartsWith("models:/", StringComparison.Ordinal) ? reference["models:/".Length..] : reference;
+        ModelVersion? found;
+        var at = text.IndexOf('@');
+        var slash = text.IndexOf('/');
+        if (at > 0)
+        {
+            found = Store.GetModelVersionByAlias(text[..at], text[(at + 1)..]);
+        }
+        else if (slash > 0)
+        {
+            if (!int.TryParse(text[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var number))
+            {
+                throw new MlopsException($"'{reference}' names no version number.", "Write name/3 for version 3, or name@alias.");
+            }
+            found = Store.GetModelVersion(text[..slash], number);
+        }
+        else
+        {
+            found = Store.ListModelVersions(text).FirstOrDefault();
+        }
+        return found ?? throw new MlopsException($"No model version matches '{reference}'.",
+            "List models with `mlops models list`; refer to one as name, name/3 or name@alias.");
+    }
+
+    public IReadOnlyList<RegisteredModel> List() => Store.ListModels();
+
+    public IReadOnlyList<ModelVersion> Versions(string name) => Store.ListModelVersions(name);
+
+    public void SetAlias(string name, string alias, int version)
+    {
+        ValidateName("alias", alias);
+        if (alias == "latest")
+        {
+            throw new InvalidNameException("'latest' is not an alias: it always means the newest version.", "Pick another alias name.");
+        }
+        Store.SetAlias(name, alias, version);
+    }
+
+    public void DeleteAlias(string name, string alias)
+    {
+        if (!Store.DeleteAlias(name, alias))
+        {
+            throw new MlopsException($"Model {name} has no alias '{alias}'.");
+        }
+    }
+
+    /// <summary>The stored manifest of a version, as JSON.</summary>
+    public JsonObject Manifest(ModelVersion version) =>
+        JsonNode.Parse(Cache.ReadAllBytes(ContentHash.Parse(version.ManifestHash)))!.AsObject();
+
+    /// <summary>
+    /// Writes the export bundle of a version into <paramref name="folder"/>: <c>model.zip</c>, <c>manifest.json</c> (the
+    /// stored manifest plus name, version, aliases and registration time) and <c>sample-input.json</c>. Every file is
+    /// verified against its hash and written atomically.
+    /// </summary>
+    public string Export(string reference, string folder)
+    {
+        var version = Get(reference);
+        Directory.CreateDirectory(folder);
+        var manifest = Manifest(version);
+        manifest["name"] = version.Name;
+        manifest["version"] = version.Version;
+        manifest["aliases"] = new JsonArray(version.Aliases.Select(a => (JsonNode?)a).ToArray());
+        manifest["registered_at"] = version.CreationTime.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+        WriteVerified(ContentHash.Parse(version.ModelHash), Path.Combine(folder, "model.zip"));
+        WriteVerified(ContentHash.Parse(version.SampleHash), Path.Combine(folder, "sample-input.json"));
+        AtomicFile.WriteAllText(Path.Combine(folder, "manifest.json"), Canonical(manifest) + "\n");
+        return Path.GetFullPath(folder);
+    }
+
+    private void WriteVerified(ContentHash hash, string target)
+    {
+        var temp = $"{target}.tmp-{Guid.NewGuid():N}";
+        try
+        {
+            using (var input = Cache.OpenRead(hash))
+            using (var output = File.Create(temp))
+            {
+                input.CopyTo(output);
+            }
+            File.Move(temp, target, overwrite: true);
+        }
+        finally
+        {
+            ObjectCache.DeleteQuietly(temp);
+        }
+    }
+
+    /// <summary>Input and output columns of an ML.NET model zip (hidden columns left out).</summary>
+    internal static (JsonArray Input, JsonArray Output) ReadSchemas(Stream zip, string what)
+    {
+        var ml = new MLContext(seed: 0);
+        ITransformer model;
+        DataViewSchema input;
+        using (var seekable = new MemoryStream())
+        {
+            using (zip)
+            {
+                zip.CopyTo(seekable);
+            }
+            seekable.Position = 0;
+            try
+            {
+                model = ml.Model.Load(seekable, out input);
+            }
+            catch (Exception e) when (e is not MlopsException)
+            {
+                throw new MlopsException($"The {what} is not an ML.NET model: {e.Message}",
+                    "Register a zip written by mlContext.Model.Save(model, schema, path).");
+            }
+        }
+        if (input is null)
+        {
+            throw new MlopsException($"The {what} was saved without its input schema.",
+                "Save it with mlContext.Model.Save(model, trainingData.Schema, path) so that serving knows its columns.");
+        }
+        return (Columns(input), Columns(model.GetOutputSchema(input)));
+    }
+
+    private static JsonArray Columns(DataViewSchema schema) => new(schema.Where(c => !c.IsHidden).Select(c => (JsonNode)new JsonObject
+    {
+        ["name"] = c.Name,
+        ["type"] = c.Type.ToString(), // ML.NET's own names: Single, String, Boolean, Vector<Single, 4>, Key<UInt32, 0-2>
+    }).ToArray());
+
+    /// <summary>One row of plausible values from the input schema: zeros, empty strings, false.</summary>
+    private static JsonNode SampleFrom(JsonArray inputSchema) => new JsonObject(inputSchema.Select(column =>
+    {
+        var type = (string)column!["type"]!;
+        JsonNode? value = type switch
+        {
+            "String" => "",
+            "Boolean" => false,
+            _ when type.StartsWith("Vector<", StringComparison.Ordinal) => new JsonArray(
+                Enumerable.Repeat(0, int.TryParse(type.Split(',', '>')[1].Trim(), out var n) && n > 0 ? n : 1).Select(_ => (JsonNode?)0).ToArray()),
+            _ => 0,
+        };
+        return KeyValuePair.Create<string, JsonNode?>((string)column["name"]!, value);
+    }));
+
+    // Sorted keys and fixed formatting: the same manifest always gives the same bytes, so the same hash.
+    private static string Canonical(JsonNode node) => Sort(node)!.ToJsonString(new JsonSerializerOptions
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // files, not HTML: keep < > ` readable
+    });
+
+    private static JsonNode? Sort(JsonNode? node) => node switch
+    {
+        JsonObject o => new JsonObject(o.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create(p.Key, Sort(p.Value)))),
+        JsonArray a => new JsonArray(a.Select(Sort).ToArray()),
+        null => null,
+        _ => JsonNode.Parse(node.ToJsonString()),
+    };
+
+    private static void ValidateName(string kind, string name)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 100
+            || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') || name.StartsWith('.'))
+        {
+            throw new InvalidNameException($"'{name}' is not a usable {kind} name.",
+                "Use letters, digits, '-', '_' and '.', at most 100 characters, e.g. churn-classifier or production.");
+        }
+    }
+}

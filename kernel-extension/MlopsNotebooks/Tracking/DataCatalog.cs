@@ -15,7 +15,7 @@ public sealed class DataCatalog
     /// <summary>Versions a file or folder (see <see cref="DataRepository.Add"/>) and records it as an input of the active run.</summary>
     public DataVersion Add(string path, LinkType? link = null)
     {
-        using var repo = new DataRepository();
+        using var repo = Open(path);
         var version = repo.Add(path, link);
         Record(version);
         return version;
@@ -28,11 +28,14 @@ public sealed class DataCatalog
         {
             throw new MlopsException("There is no active run to record the data in.", "Start one with Mlops.StartRun(...) first.");
         }
-        using var repo = new DataRepository();
+        using var repo = Open(path);
         var version = repo.Version(path);
         Record(version);
         return version;
     }
+
+    // The repository around the data, which need not be the one around the current directory.
+    private static DataRepository Open(string path) => new(Path.GetDirectoryName(Path.GetFullPath(path)));
 
     private static void Record(DataVersion version)
     {

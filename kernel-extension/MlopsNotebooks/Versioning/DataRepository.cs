@@ -45,7 +45,7 @@ public sealed class DataRepository : IDisposable
             var known = _state.LoadUnder(relative);
             var entries = new ConcurrentBag<ManifestEntry>();
             var stamps = new ConcurrentBag<(string, FileStamp, ContentHash)>();
-            Parallel.ForEach(files, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, file =>
+            Parallelism.ForEach(files, file =>
             {
                 var rel = relative + "/" + file.Relative;
                 var hash = Ingest(file.Full, rel, how, known.GetValueOrDefault(rel));
@@ -177,7 +177,7 @@ public sealed class DataRepository : IDisposable
     {
         var result = new (ContentHash, long)[files.Count];
         var fresh = new ConcurrentBag<(string, FileStamp, ContentHash)>();
-        Parallel.For(0, files.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        Parallelism.ForEach(Enumerable.Range(0, files.Count), i =>
         {
             var (full, relative) = files[i];
             var stamp = FileSystemCalls.Stamp(full);
@@ -327,7 +327,7 @@ public sealed class DataRepository : IDisposable
             File.Delete(present[extra].Full);
         }
         var stamps = new ConcurrentBag<(string, FileStamp, ContentHash)>();
-        Parallel.ForEach(manifest.Entries, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, entry =>
+        Parallelism.ForEach(manifest.Entries, entry =>
         {
             var target = Path.Combine(full, entry.Path.Replace('/', Path.DirectorySeparatorChar));
             var rel = relative + "/" + entry.Path;
@@ -403,7 +403,7 @@ public sealed class DataRepository : IDisposable
         var there = remote.Has(local);
         var toSend = local.Where(h => !there.Contains(h)).ToList();
         long bytes = 0;
-        Parallel.ForEach(toSend, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, hash =>
+        Parallelism.ForEach(toSend, 4, cancellationToken, hash =>
         {
             Cache.Verify(hash); // a corrupt object is never shared
             remote.Upload(hash, Cache.PathOf(hash), cancellationToken);
@@ -422,7 +422,7 @@ public sealed class DataRepository : IDisposable
         void Fetch(IReadOnlyCollection<ContentHash> hashes)
         {
             var missing = hashes.Where(h => !Cache.Contains(h)).Distinct().ToList();
-            Parallel.ForEach(missing, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = cancellationToken }, hash =>
+            Parallelism.ForEach(missing, 4, cancellationToken, hash =>
             {
                 var temp = Cache.NewTempPath();
                 try

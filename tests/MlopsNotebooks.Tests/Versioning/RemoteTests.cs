@@ -1,0 +1,137 @@
+using MlopsNotebooks.Tests.Support;
+using MlopsNotebooks.Versioning;
+
+namespace MlopsNotebooks.Tests.Versioning;
+
+/// <summary>Sharing data through a directory remote between two clones of one repository.</summary>
+public sealed class RemoteTests : IDisposable
+{
+    private readonly GitRepository _origin = new();
+    private readonly TempDirectory _remote = new();
+    private readonly TempDirectory _clones = new();
+
+    public void Dispose()
+    {
+        _origin.Dispose();
+        _remote.Dispose();
+        _clones.Dispose();
+    }
+
+    private string RemoteObjects => Path.Combine(_remote.Path, "objects");
+
+    private void Setup(int files)
+    {
+        for (var i = 0; i < files; i++)
+        {
+            _origin.Write($"data/images/img-{i:0000}.txt", $"image {i}\n");
+        }
+        _origin.Write("data/labels.csv", "id,label\n1,cat\n");
+        using var repo = new DataRepository(_origin.Root);
+        repo.AddRemote("shared", _remote.Path, makeDefault: false);
+        repo.Add(_origin.PathOf("data/images"));
+        repo.Add(_origin.PathOf("data/labels.csv"));
+        _origin.Commit("data");
+    }
+
+    private string Clone()
+    {
+        var target = Path.Combine(_clones.Path, Guid.NewGuid().ToString("N")[..8]);
+        _origin.Git("clone", "-q", _origin.Root, target);
+        return target;
+    }
+
+    [Fact]
+    public void Push_sends_only_what_the_remote_lacks_and_a_fresh_clone_pulls_the_data_back()
+    {
+        Setup(files: 1000);
+        using (var repo = new DataRepository(_origin.Root))
+        {
+            var first = repo.Push();
+            Assert.Equal(1002, first.Transferred); // 1000 images, their manifest, the csv
+            Assert.Empty(first.Unavailable);
+            var second = repo.Push();
+            Assert.Equal(0, second.Transferred);
+            Assert.Equal(1002, second.AlreadyThere);
+        }
+
+        var clone = Clone();
+        Assert.False(Directory.Exists(Path.Combine(clone, "data", "images"))); // git has only the pointers
+        using var cloned = new DataRepository(clone);
+        var pulled = cloned.Pull();
+        Assert.Equal(1002, pulled.Transferred);
+        Assert.Equal("image 999\n", File.ReadAllText(Path.Combine(clone, "data", "images", "img-0999.txt")));
+        Assert.Equal("id,label\n1,cat\n", File.ReadAllText(Path.Combine(clone, "data", "labels.csv")));
+        Assert.All(cloned.Status(), s => Assert.Equal(DataState.Unchanged, s.State));
+        Assert.Equal(0, cloned.Pull().Transferred);
+    }
+
+    [Fact]
+    public void An_interrupted_push_leaves_no_partial_object_and_the_next_push_finishes_it()
+    {
+        Setup(files: 400);
+        using var repo = new DataRepository(_origin.Root);
+        using var cancel = new CancellationTokenSource();
+        cancel.CancelAfter(TimeSpan.FromMilliseconds(30));
+        try
+        {
+            repo.Push(cancellationToken: cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        // Whatever arrived is whole: every object on the remote hashes to its name.
+        foreach (var file in Directory.Exists(RemoteObjects) ? Directory.EnumerateFiles(RemoteObjects, "*", SearchOption.AllDirectories) : [])
+        {
+            var name = "sha256:" + Path.GetFileName(Path.GetDirectoryName(file)) + Path.GetFileName(file);
+            Assert.Equal(name, ContentHash.OfFile(file).ToString());
+        }
+        var resumed = repo.Push();
+        Assert.Empty(resumed.Unavailable);
+        Assert.Equal(402, resumed.Transferred + resumed.AlreadyThere);
+        Assert.Equal(402, Directory.EnumerateFiles(RemoteObjects, "*", SearchOption.AllDirectories).Count());
+    }
+
+    [Fact]
+    public void A_corrupt_object_on_the_remote_is_refused_by_pull_and_never_enters_the_cache()
+    {
+        Setup(files: 5);
+        using (var repo = new DataRepository(_origin.Root))
+        {
+            repo.Push();
+        }
+        var labels = ContentHash.OfFile(_origin.PathOf("data/labels.csv"));
+        ObjectCacheTests.FlipByte(Path.Combine(RemoteObjects, "sha256", labels.Hex[..2], labels.Hex[2..]), 3);
+
+        var clone = Clone();
+        using var cloned = new DataRepository(clone);
+        var error = Assert.Throws<CorruptObjectException>(() => cloned.Pull(paths: [Path.Combine(clone, "data", "labels.csv")]));
+        Assert.Contains("remote 'shared'", error.Message);
+        Assert.False(cloned.Cache.Contains(labels));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(cloned.Cache.Root, "tmp")));
+        Assert.False(File.Exists(Path.Combine(clone, "data", "labels.csv")));
+    }
+
+    [Fact]
+    public void Pull_without_a_remote_or_with_an_unknown_one_says_what_to_do()
+    {
+        _origin.Write("data/a.csv", "a\n");
+        using var repo = new DataRepository(_origin.Root);
+        repo.Add(_origin.PathOf("data/a.csv"));
+        Assert.Contains("mlops remote add", Assert.Throws<MlopsException>(() => repo.Pull()).Hint);
+        repo.AddRemote("shared", _remote.Path, makeDefault: true);
+        Assert.Contains("No remote named 'other'", Assert.Throws<MlopsException>(() => repo.Push("other")).Message);
+        Assert.Throws<InvalidNameException>(() => repo.AddRemote("../evil", _remote.Path, makeDefault: false));
+        Assert.Contains("not supported yet", Assert.Throws<MlopsException>(() => repo.AddRemote("s3", "s3://bucket/x", makeDefault: false)).Message);
+        Assert.Equal("shared", ProjectConfig.Load(_origin.Root).DefaultRemote);
+    }
+
+    [Fact]
+    public void A_missing_object_says_to_pull()
+    {
+        Setup(files: 3);
+        var clone = Clone();
+        using var cloned = new DataRepository(clone);
+        var error = Assert.Throws<MissingObjectException>(() => cloned.Checkout());
+        Assert.Contains("mlops data pull", error.Hint);
+    }
+}

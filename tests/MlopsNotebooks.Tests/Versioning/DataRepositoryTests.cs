@@ -141,7 +141,7 @@ public sealed class DataRepositoryTests : IDisposable
         var csv = _git.Write("data/a.csv", new string('x', 10_000));
         var version = _repo.Add(csv);
         File.Delete(csv);
-        ObjectCacheTests.FlipByte(_repo.Cache.PathOf(version.Hash), 5000);
+        Corruption.FlipByte(_repo.Cache.PathOf(version.Hash), 5000);
 
         var error = Assert.Throws<CorruptObjectException>(() => _repo.Checkout());
         Assert.Contains("corrupt", error.Message);

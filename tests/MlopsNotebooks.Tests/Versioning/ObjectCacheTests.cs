@@ -52,7 +52,7 @@ public sealed class ObjectCacheTests : IDisposable
     public void A_flipped_byte_is_detected_on_read_and_the_object_is_never_used()
     {
         var hash = _cache.AddCopy(SourceFile(RandomNumberGenerator.GetBytes(50_000)));
-        FlipByte(_cache.PathOf(hash), 1234);
+        Corruption.FlipByte(_cache.PathOf(hash), 1234);
 
         using (var stream = _cache.OpenRead(hash))
         {
@@ -96,15 +96,5 @@ public sealed class ObjectCacheTests : IDisposable
         Assert.False(ContentHash.TryParse("md5:" + new string('a', 32), out _));
         Assert.False(ContentHash.TryParse("sha256:../../etc/passwd", out _));
         Assert.Throws<MlopsException>(() => ContentHash.Parse("nonsense"));
-    }
-
-    internal static void FlipByte(string path, long offset)
-    {
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
-        file.Position = offset;
-        var b = (byte)file.ReadByte();
-        file.Position = offset;
-        file.WriteByte((byte)(b ^ 0x01));
     }
 }

@@ -100,7 +100,7 @@ public sealed class RemoteTests : IDisposable
             repo.Push();
         }
         var labels = ContentHash.OfFile(_origin.PathOf("data/labels.csv"));
-        ObjectCacheTests.FlipByte(Path.Combine(RemoteObjects, "sha256", labels.Hex[..2], labels.Hex[2..]), 3);
+        Corruption.FlipByte(Path.Combine(RemoteObjects, "sha256", labels.Hex[..2], labels.Hex[2..]), 3);
 
         var clone = Clone();
         using var cloned = new DataRepository(clone);

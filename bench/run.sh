@@ -5,3 +5,6 @@ cd "$(dirname "$0")/.."
 dotnet build bench/TrackingBench/TrackingBench.csproj -c Release -nologo -v quiet
 echo "== tracking: metric points per second"
 dotnet bench/TrackingBench/bin/Release/net10.0/TrackingBench.dll "$@"
+echo
+echo "== data versioning: 1 GiB file, 100,000 files"
+bench/versioning.sh

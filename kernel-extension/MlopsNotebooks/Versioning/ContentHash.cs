@@ -28,12 +28,19 @@ public readonly record struct ContentHash(string Algorithm, string Hex)
         {
             return false;
         }
-        var hex = text[(Sha256.Length + 1)..];
-        if (hex.Length != 64 || !hex.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f'))
+        // A plain loop: this runs for every file of a folder's state and manifest.
+        if (text.Length != Sha256.Length + 1 + 64)
         {
             return false;
         }
-        hash = new ContentHash(Sha256, hex);
+        for (var i = Sha256.Length + 1; i < text.Length; i++)
+        {
+            if (!(char.IsAsciiDigit(text[i]) || text[i] is >= 'a' and <= 'f'))
+            {
+                return false;
+            }
+        }
+        hash = new ContentHash(Sha256, text[(Sha256.Length + 1)..]);
         return true;
     }
 

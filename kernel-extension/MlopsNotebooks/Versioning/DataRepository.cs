@@ -48,9 +48,9 @@ public sealed class DataRepository : IDisposable
             Parallelism.ForEach(files, file =>
             {
                 var rel = relative + "/" + file.Relative;
-                var hash = Ingest(file.Full, rel, how, known.GetValueOrDefault(rel));
+                var hash = Ingest(file.Full, rel, how, known.GetValueOrDefault(rel), file.Stamp);
                 entries.Add(new ManifestEntry(file.Relative, hash, file.Size));
-                stamps.Add((rel, FileSystemCalls.Stamp(file.Full), hash));
+                stamps.Add((rel, how == LinkType.Copy ? file.Stamp : FileSystemCalls.Stamp(file.Full), hash));
             });
             var manifest = DirectoryManifest.Of(entries);
             var manifestHash = Cache.AddBytes(manifest.ToBytes());
@@ -60,7 +60,7 @@ public sealed class DataRepository : IDisposable
         else
         {
             var known = _state.LoadUnder(relative).GetValueOrDefault(relative);
-            var hash = Ingest(full, relative, how, known);
+            var hash = Ingest(full, relative, how, known, FileSystemCalls.Stamp(full));
             var stamp = FileSystemCalls.Stamp(full);
             _state.Save([(relative, stamp, hash)]);
             version = new DataVersion(relative, hash, new FileInfo(full).Length, 1, IsDirectory: false);
@@ -72,9 +72,8 @@ public sealed class DataRepository : IDisposable
     }
 
     /// <summary>Puts one file into the cache (unless the state says it is there already) and links it as asked.</summary>
-    private ContentHash Ingest(string full, string relative, LinkType link, (FileStamp Stamp, ContentHash Hash) known)
+    private ContentHash Ingest(string full, string relative, LinkType link, (FileStamp Stamp, ContentHash Hash) known, FileStamp stamp)
     {
-        var stamp = FileSystemCalls.Stamp(full);
         if (known.Hash != default && known.Stamp == stamp && Cache.Contains(known.Hash))
         {
             return known.Hash; // unchanged since it was last cached: no read at all
@@ -129,7 +128,7 @@ public sealed class DataRepository : IDisposable
             {
                 return new DataStatus(relative, DataState.Modified, inCache, recorded, ["(a folder now)"]);
             }
-            var hash = CurrentHashes([(full, relative)], _state.LoadUnder(relative))[0].Hash;
+            var hash = CurrentHashes([(full, relative, FileSystemCalls.Stamp(full))], _state.LoadUnder(relative))[0].Hash;
             return new DataStatus(relative, hash == pointer.Hash ? DataState.Unchanged : DataState.Modified, inCache, recorded, []);
         }
         if (!Directory.Exists(full))
@@ -137,18 +136,25 @@ public sealed class DataRepository : IDisposable
             return new DataStatus(relative, DataState.Modified, inCache, recorded, ["(a file now)"]);
         }
         var current = CurrentManifest(full, relative);
-        var currentHash = ContentHash.Of(current.ToBytes());
-        if (inCache)
+        var unchanged = ContentHash.Of(current.ToBytes()) == pointer.Hash;
+        if (!inCache)
         {
-            // A folder is in the cache when its manifest and every file of it are.
-            var manifest = DirectoryManifest.Parse(Cache.ReadAllBytes(pointer.Hash), pointer.Hash);
-            inCache = manifest.Entries.All(e => Cache.Contains(e.Hash));
-            if (currentHash != pointer.Hash)
-            {
-                return new DataStatus(relative, DataState.Modified, inCache, recorded, ChangedFiles(manifest, current));
-            }
+            return new DataStatus(relative, unchanged ? DataState.Unchanged : DataState.Modified, false, recorded, []);
         }
-        return new DataStatus(relative, currentHash == pointer.Hash ? DataState.Unchanged : DataState.Modified, inCache, recorded, []);
+        // Unchanged: the current manifest is the recorded one, so it need not be read back from the cache.
+        var manifest = unchanged ? current : DirectoryManifest.Parse(Cache.ReadAllBytes(pointer.Hash), pointer.Hash);
+        // A folder is in the cache when its manifest and every file of it are.
+        var missing = 0;
+        Parallelism.ForEach(manifest.Entries, e =>
+        {
+            if (!Cache.Contains(e.Hash))
+            {
+                Interlocked.Increment(ref missing);
+            }
+        });
+        return unchanged
+            ? new DataStatus(relative, DataState.Unchanged, missing == 0, recorded, [])
+            : new DataStatus(relative, DataState.Modified, missing == 0, recorded, ChangedFiles(manifest, current));
     }
 
     /// <summary>The current version of a path, versioned or not, without caching anything (for lineage).</summary>
@@ -160,27 +166,26 @@ public sealed class DataRepository : IDisposable
             var manifest = CurrentManifest(full, relative);
             return new DataVersion(relative, ContentHash.Of(manifest.ToBytes()), manifest.TotalSize, manifest.Entries.Count, true);
         }
-        var hash = CurrentHashes([(full, relative)], _state.LoadUnder(relative))[0].Hash;
+        var hash = CurrentHashes([(full, relative, FileSystemCalls.Stamp(full))], _state.LoadUnder(relative))[0].Hash;
         return new DataVersion(relative, hash, new FileInfo(full).Length, 1, false);
     }
 
     private DirectoryManifest CurrentManifest(string full, string relative)
     {
         var files = ListFiles(full);
-        var hashes = CurrentHashes(files.Select(f => (f.Full, relative + "/" + f.Relative)).ToList(), _state.LoadUnder(relative));
-        return DirectoryManifest.Of(files.Select((f, i) => new ManifestEntry(f.Relative, hashes[i].Hash, hashes[i].Size)));
+        var hashes = CurrentHashes(files.Select(f => (f.Full, relative + "/" + f.Relative, f.Stamp)).ToList(), _state.LoadUnder(relative));
+        return DirectoryManifest.Of(files.Select((f, i) => new ManifestEntry(f.Relative, hashes[i].Hash, f.Size)));
     }
 
     /// <summary>Hashes of files, from the state cache when size, mtime and inode are unchanged; both cores hash the rest.</summary>
-    private List<(ContentHash Hash, long Size)> CurrentHashes(IReadOnlyList<(string Full, string Relative)> files,
+    private List<(ContentHash Hash, long Size)> CurrentHashes(IReadOnlyList<(string Full, string Relative, FileStamp Stamp)> files,
         Dictionary<string, (FileStamp Stamp, ContentHash Hash)> known)
     {
         var result = new (ContentHash, long)[files.Count];
         var fresh = new ConcurrentBag<(string, FileStamp, ContentHash)>();
         Parallelism.ForEach(Enumerable.Range(0, files.Count), i =>
         {
-            var (full, relative) = files[i];
-            var stamp = FileSystemCalls.Stamp(full);
+            var (full, relative, stamp) = files[i];
             if (known.TryGetValue(relative, out var k) && k.Stamp == stamp)
             {
                 result[i] = (k.Hash, stamp.Size);
@@ -607,31 +612,45 @@ public sealed class DataRepository : IDisposable
         return ContentHash.TryParse($"{ContentHash.Sha256}:{rest}", out hash);
     }
 
-    /// <summary>Files under a folder, sorted, with '/'-separated relative paths; links out of the folder are refused.</summary>
-    private List<(string Full, string Relative, long Size)> ListFiles(string folder)
+    /// <summary>
+    /// Files under a folder, sorted, with '/'-separated relative paths and their stamps; links out of the folder are
+    /// refused. One directory read per folder and one lstat per file: this is the whole cost of an unchanged status.
+    /// </summary>
+    private List<(string Full, string Relative, long Size, FileStamp Stamp)> ListFiles(string folder)
     {
-        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false };
-        var files = new List<(string, string, long)>();
-        foreach (var info in new DirectoryInfo(folder).EnumerateFileSystemInfos("*", options))
+        var names = new System.IO.Enumeration.FileSystemEnumerable<string>(folder,
+            (ref System.IO.Enumeration.FileSystemEntry entry) => entry.ToFullPath(),
+            new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false })
         {
-            if (info is DirectoryInfo && info.LinkTarget is null)
+            // d_type tells directories apart without a stat; a symlink to a folder is kept (and refused below).
+            ShouldIncludePredicate = (ref System.IO.Enumeration.FileSystemEntry entry) => !entry.IsDirectory || (entry.Attributes & FileAttributes.ReparsePoint) != 0,
+            ShouldRecursePredicate = (ref System.IO.Enumeration.FileSystemEntry entry) => (entry.Attributes & FileAttributes.ReparsePoint) == 0,
+        }.ToList();
+        var files = new (string, string, long, FileStamp)[names.Count];
+        Parallelism.ForEach(Enumerable.Range(0, names.Count), i =>
+        {
+            var full = names[i];
+            var stamp = FileSystemCalls.Stamp(full);
+            var size = stamp.Size;
+            if (stamp.IsSymlink)
             {
-                continue;
+                if (!IsCacheLink(full, out _))
+                {
+                    throw new MlopsException($"{full} is a symbolic link; versioned folders hold plain files only.",
+                        "Replace the link with the file it points to, or version that file where it lives.");
+                }
+                size = new FileInfo(full).Length; // FileInfo follows the link to the object
             }
-            if (info.LinkTarget is not null && !IsCacheLink(info.FullName, out _))
-            {
-                throw new MlopsException($"{info.FullName} is a symbolic link; versioned folders hold plain files only.",
-                    "Replace the link with the file it points to, or version that file where it lives.");
-            }
-            var relative = Path.GetRelativePath(folder, info.FullName).Replace('\\', '/');
+            // Enumerated paths all start with the folder: slicing is much cheaper than Path.GetRelativePath.
+            var relative = full[(Path.TrimEndingDirectorySeparator(folder).Length + 1)..].Replace('\\', '/');
             if (relative.Contains('\n'))
             {
-                throw new MlopsException($"The file name {info.FullName} has a line break in it.", "Rename the file.");
+                throw new MlopsException($"The file name {full} has a line break in it.", "Rename the file.");
             }
-            files.Add((info.FullName, relative, info is FileInfo f ? (f.LinkTarget is null ? f.Length : new FileInfo(f.ResolveLinkTarget(true)!.FullName).Length) : 0));
-        }
-        files.Sort((a, b) => string.CompareOrdinal(a.Item2, b.Item2));
-        return files;
+            files[i] = (full, relative, size, stamp);
+        });
+        Array.Sort(files, (a, b) => string.CompareOrdinal(a.Item2, b.Item2));
+        return [.. files];
     }
 
     /// <summary>Pointer files, named or all in the work tree (not descending into versioned folders).</summary>

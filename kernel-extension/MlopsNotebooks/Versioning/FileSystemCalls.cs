@@ -3,7 +3,15 @@ using System.Runtime.InteropServices;
 namespace MlopsNotebooks.Versioning;
 
 /// <summary>What the state cache keys a file by: if none of these changed, neither did the content.</summary>
-public readonly record struct FileStamp(long Size, long MtimeNanoseconds, long Inode);
+public readonly record struct FileStamp(long Size, long MtimeNanoseconds, long Inode)
+{
+    /// <summary>Set when the path itself is a symbolic link (not part of the key).</summary>
+    public bool IsSymlink { get; init; }
+
+    public bool Equals(FileStamp other) => Size == other.Size && MtimeNanoseconds == other.MtimeNanoseconds && Inode == other.Inode;
+
+    public override int GetHashCode() => HashCode.Combine(Size, MtimeNanoseconds, Inode);
+}
 
 /// <summary>
 /// The few file-system calls .NET does not offer: one <c>lstat</c> for size, mtime in nanoseconds and inode (DVC's
@@ -22,10 +30,14 @@ internal static partial class FileSystemCalls
             {
                 throw new FileNotFoundException($"Cannot read {path} (errno {Marshal.GetLastPInvokeError()}).", path);
             }
-            return new FileStamp(st.Size, st.MtimeSeconds * 1_000_000_000 + st.MtimeNanoseconds, (long)st.Inode);
+            const uint typeMask = 0xF000, symlink = 0xA000;
+            return new FileStamp(st.Size, st.MtimeSeconds * 1_000_000_000 + st.MtimeNanoseconds, (long)st.Inode)
+            {
+                IsSymlink = (st.Mode & typeMask) == symlink,
+            };
         }
         var info = new FileInfo(path);
-        return new FileStamp(info.Length, (info.LastWriteTimeUtc.Ticks - DateTime.UnixEpoch.Ticks) * 100, 0);
+        return new FileStamp(info.Length, (info.LastWriteTimeUtc.Ticks - DateTime.UnixEpoch.Ticks) * 100, 0) { IsSymlink = info.LinkTarget is not null };
     }
 
     public static void HardLink(string source, string target)

@@ -8,6 +8,9 @@ namespace MlopsNotebooks.Versioning;
 /// <c>objects/sha256/ab/cdef...</c> (two-character fan-out). Objects are written to a temporary file and renamed into
 /// place, so no reader ever sees half an object; a write is skipped when the object is there; objects are read-only on
 /// disk; reads verify the hash and throw <see cref="CorruptObjectException"/> on a mismatch.
+/// Objects are not fsynced one by one (that made adding 100,000 small files take 38 s instead of a few): a killed
+/// process leaves no object behind its rename, and an object torn by a power cut fails verification when read, so it is
+/// never used — it is fetched again.
 /// </summary>
 public sealed class ObjectCache
 {
@@ -39,7 +42,6 @@ public sealed class ObjectCache
             using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
             {
                 file.Write(content);
-                file.Flush(flushToDisk: true);
             }
             Publish(temp, hash);
         }
@@ -79,7 +81,6 @@ public sealed class ObjectCache
                     ArrayPool<byte>.Shared.Return(buffer);
                 }
                 output.SetLength(output.Position);
-                output.Flush(flushToDisk: true);
                 hash = ContentHash.FromSha256(sha.GetHashAndReset());
             }
             if (!Contains(hash))

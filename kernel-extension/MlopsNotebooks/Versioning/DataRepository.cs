@@ -53,8 +53,13 @@ public sealed class DataRepository : IDisposable
                 stamps.Add((rel, how == LinkType.Copy ? file.Stamp : FileSystemCalls.Stamp(file.Full), hash));
             });
             var manifest = DirectoryManifest.Of(entries);
+            // The manifest goes in last: a folder's manifest in the cache means all its files are there too.
             var manifestHash = Cache.AddBytes(manifest.ToBytes());
             _state.Save(stamps);
+            if (how == LinkType.Copy)
+            {
+                _state.SaveFolder(relative, FolderDigest(files), manifestHash);
+            }
             version = new DataVersion(relative, manifestHash, manifest.TotalSize, manifest.Entries.Count, IsDirectory: true);
         }
         else
@@ -135,26 +140,18 @@ public sealed class DataRepository : IDisposable
         {
             return new DataStatus(relative, DataState.Modified, inCache, recorded, ["(a file now)"]);
         }
-        var current = CurrentManifest(full, relative);
-        var unchanged = ContentHash.Of(current.ToBytes()) == pointer.Hash;
-        if (!inCache)
+        var files = ListFiles(full);
+        var (currentHash, current) = FolderHash(files, relative);
+        // The manifest is published after all the files it lists (add and pull both keep that order), so its presence
+        // stands for the whole folder's; checkout and push still check each file.
+        if (currentHash == pointer.Hash)
         {
-            return new DataStatus(relative, unchanged ? DataState.Unchanged : DataState.Modified, false, recorded, []);
+            return new DataStatus(relative, DataState.Unchanged, inCache, recorded, []);
         }
-        // Unchanged: the current manifest is the recorded one, so it need not be read back from the cache.
-        var manifest = unchanged ? current : DirectoryManifest.Parse(Cache.ReadAllBytes(pointer.Hash), pointer.Hash);
-        // A folder is in the cache when its manifest and every file of it are.
-        var missing = 0;
-        Parallelism.ForEach(manifest.Entries, e =>
-        {
-            if (!Cache.Contains(e.Hash))
-            {
-                Interlocked.Increment(ref missing);
-            }
-        });
-        return unchanged
-            ? new DataStatus(relative, DataState.Unchanged, missing == 0, recorded, [])
-            : new DataStatus(relative, DataState.Modified, missing == 0, recorded, ChangedFiles(manifest, current));
+        var changed = inCache
+            ? ChangedFiles(DirectoryManifest.Parse(Cache.ReadAllBytes(pointer.Hash), pointer.Hash), current ?? ManifestOf(files, relative))
+            : [];
+        return new DataStatus(relative, DataState.Modified, inCache, recorded, changed);
     }
 
     /// <summary>The current version of a path, versioned or not, without caching anything (for lineage).</summary>
@@ -163,16 +160,57 @@ public sealed class DataRepository : IDisposable
         var (full, relative) = Resolve(path, mustExist: true);
         if (Directory.Exists(full))
         {
-            var manifest = CurrentManifest(full, relative);
-            return new DataVersion(relative, ContentHash.Of(manifest.ToBytes()), manifest.TotalSize, manifest.Entries.Count, true);
+            var files = ListFiles(full);
+            return new DataVersion(relative, FolderHash(files, relative).Hash, files.Sum(f => f.Size), files.Count, true);
         }
         var hash = CurrentHashes([(full, relative, FileSystemCalls.Stamp(full))], _state.LoadUnder(relative))[0].Hash;
         return new DataVersion(relative, hash, new FileInfo(full).Length, 1, false);
     }
 
-    private DirectoryManifest CurrentManifest(string full, string relative)
+    /// <summary>
+    /// A folder's current manifest hash: from the folder state when no file's path or stamp moved since it was last
+    /// computed (no per-file state is read at all), otherwise from the files' hashes. The manifest is returned when it
+    /// had to be built.
+    /// </summary>
+    private (ContentHash Hash, DirectoryManifest? Manifest) FolderHash(List<(string Full, string Relative, long Size, FileStamp Stamp)> files, string relative)
     {
-        var files = ListFiles(full);
+        var digest = FolderDigest(files);
+        if (_state.LoadFolder(relative) is { } saved && saved.Digest == digest)
+        {
+            return (saved.Hash, null);
+        }
+        var manifest = ManifestOf(files, relative);
+        var hash = ContentHash.Of(manifest.ToBytes());
+        _state.SaveFolder(relative, digest, hash);
+        return (hash, manifest);
+    }
+
+    /// <summary>A hash of every file's relative path, size, mtime and inode, in order.</summary>
+    private static string FolderDigest(List<(string Full, string Relative, long Size, FileStamp Stamp)> files)
+    {
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        Span<byte> numbers = stackalloc byte[24];
+        var name = new byte[1024];
+        foreach (var file in files)
+        {
+            var length = System.Text.Encoding.UTF8.GetByteCount(file.Relative);
+            if (length + 1 > name.Length)
+            {
+                name = new byte[length * 2];
+            }
+            System.Text.Encoding.UTF8.GetBytes(file.Relative, name);
+            name[length] = 0;
+            sha.AppendData(name, 0, length + 1);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(numbers, file.Stamp.Size);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(numbers[8..], file.Stamp.MtimeNanoseconds);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(numbers[16..], file.Stamp.Inode);
+            sha.AppendData(numbers);
+        }
+        return Convert.ToHexString(sha.GetHashAndReset());
+    }
+
+    private DirectoryManifest ManifestOf(List<(string Full, string Relative, long Size, FileStamp Stamp)> files, string relative)
+    {
         var hashes = CurrentHashes(files.Select(f => (f.Full, relative + "/" + f.Relative, f.Stamp)).ToList(), _state.LoadUnder(relative));
         return DirectoryManifest.Of(files.Select((f, i) => new ManifestEntry(f.Relative, hashes[i].Hash, f.Size)));
     }
@@ -424,34 +462,78 @@ public sealed class DataRepository : IDisposable
         var pointers = Pointers(paths).ToList();
         var transferred = 0;
         long bytes = 0;
-        void Fetch(IReadOnlyCollection<ContentHash> hashes)
+        string FetchToTemp(ContentHash hash)
         {
-            var missing = hashes.Where(h => !Cache.Contains(h)).Distinct().ToList();
+            var temp = Cache.NewTempPath();
+            try
+            {
+                remote.Download(hash, temp, cancellationToken);
+                var actual = ContentHash.OfFile(temp);
+                if (actual != hash)
+                {
+                    throw new CorruptObjectException(hash, actual, $"remote '{remote.Name}'");
+                }
+                Interlocked.Add(ref bytes, new FileInfo(temp).Length);
+                Interlocked.Increment(ref transferred);
+                return temp;
+            }
+            catch
+            {
+                ObjectCache.DeleteQuietly(temp);
+                throw;
+            }
+        }
+
+        // A folder's manifest is read first (it names the files) but published last, after every file it lists:
+        // an interrupted pull never leaves a manifest whose files are not all in the cache.
+        var wanted = new HashSet<ContentHash>();
+        var manifests = new List<(ContentHash Hash, string? Temp)>();
+        try
+        {
+            foreach (var pointer in pointers.Select(p => p.Pointer))
+            {
+                wanted.Add(pointer.Hash);
+                if (!pointer.IsDirectory)
+                {
+                    continue;
+                }
+                var temp = Cache.Contains(pointer.Hash) ? null : FetchToTemp(pointer.Hash);
+                manifests.Add((pointer.Hash, temp));
+                var bytesOfManifest = temp is null ? Cache.ReadAllBytes(pointer.Hash) : File.ReadAllBytes(temp);
+                foreach (var entry in DirectoryManifest.Parse(bytesOfManifest, pointer.Hash).Entries)
+                {
+                    wanted.Add(entry.Hash);
+                }
+            }
+            var manifestHashes = manifests.Select(m => m.Hash).ToHashSet();
+            var missing = wanted.Where(h => !manifestHashes.Contains(h) && !Cache.Contains(h)).ToList();
             Parallelism.ForEach(missing, 4, cancellationToken, hash =>
             {
-                var temp = Cache.NewTempPath();
+                var temp = FetchToTemp(hash);
                 try
                 {
-                    remote.Download(hash, temp, cancellationToken);
-                    var actual = ContentHash.OfFile(temp);
-                    if (actual != hash)
-                    {
-                        throw new CorruptObjectException(hash, actual, $"remote '{remote.Name}'");
-                    }
-                    Interlocked.Add(ref bytes, new FileInfo(temp).Length);
                     Cache.Publish(temp, hash);
-                    Interlocked.Increment(ref transferred);
                 }
                 finally
                 {
                     ObjectCache.DeleteQuietly(temp);
                 }
             });
+            foreach (var (hash, temp) in manifests.Where(m => m.Temp is not null))
+            {
+                Cache.Publish(temp!, hash);
+            }
         }
-        // Manifests first: they name the files of each folder.
-        Fetch(pointers.Where(p => p.Pointer.IsDirectory).Select(p => p.Pointer.Hash).ToList());
-        var wanted = ObjectsOf(pointers.Select(p => p.Pointer));
-        Fetch(wanted);
+        finally
+        {
+            foreach (var (_, temp) in manifests)
+            {
+                if (temp is not null)
+                {
+                    ObjectCache.DeleteQuietly(temp);
+                }
+            }
+        }
         var missingData = pointers.Where(p => !File.Exists(p.Full) && !Directory.Exists(p.Full)).Select(p => p.Full).ToList();
         if (missingData.Count > 0)
         {

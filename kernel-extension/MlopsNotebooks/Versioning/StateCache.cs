@@ -21,6 +21,7 @@ internal sealed class StateCache : IDisposable
             PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 30000;
             CREATE TABLE IF NOT EXISTS state (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime INTEGER NOT NULL,
                 inode INTEGER NOT NULL, hash TEXT NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS folders (path TEXT PRIMARY KEY, digest TEXT NOT NULL, hash TEXT NOT NULL) WITHOUT ROWID;
             """;
         cmd.ExecuteNonQuery();
     }
@@ -72,6 +73,35 @@ internal sealed class StateCache : IDisposable
                 cmd.ExecuteNonQuery();
             }
             tx.Commit();
+        }
+    }
+
+    /// <summary>
+    /// A folder's manifest hash as last computed, with the digest of its files' paths and stamps then: while the digest
+    /// is the same, so is the manifest, and status need not look at a single file's state.
+    /// </summary>
+    public (string Digest, ContentHash Hash)? LoadFolder(string path)
+    {
+        lock (_gate)
+        {
+            using var cmd = _connection.CreateCommand();
+            cmd.CommandText = "SELECT digest, hash FROM folders WHERE path = @p";
+            cmd.Parameters.AddWithValue("@p", path);
+            using var reader = cmd.ExecuteReader();
+            return reader.Read() && ContentHash.TryParse(reader.GetString(1), out var hash) ? (reader.GetString(0), hash) : null;
+        }
+    }
+
+    public void SaveFolder(string path, string digest, ContentHash hash)
+    {
+        lock (_gate)
+        {
+            using var cmd = _connection.CreateCommand();
+            cmd.CommandText = "INSERT OR REPLACE INTO folders (path, digest, hash) VALUES (@p, @d, @h)";
+            cmd.Parameters.AddWithValue("@p", path);
+            cmd.Parameters.AddWithValue("@d", digest);
+            cmd.Parameters.AddWithValue("@h", hash.ToString());
+            cmd.ExecuteNonQuery();
         }
     }
 

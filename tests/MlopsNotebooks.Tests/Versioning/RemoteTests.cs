@@ -112,6 +112,28 @@ public sealed class RemoteTests : IDisposable
     }
 
     [Fact]
+    public void A_pull_that_fails_on_one_file_of_a_folder_never_publishes_the_folders_manifest()
+    {
+        Setup(files: 50);
+        ContentHash folder;
+        using (var repo = new DataRepository(_origin.Root))
+        {
+            repo.Push();
+            folder = Assert.Single(repo.Status(), s => s.Path == "data/images").Recorded.Hash;
+        }
+        var image = ContentHash.OfFile(_origin.PathOf("data/images/img-0007.txt"));
+        Corruption.FlipByte(Path.Combine(RemoteObjects, "sha256", image.Hex[..2], image.Hex[2..]), 0);
+
+        var clone = Clone();
+        using var cloned = new DataRepository(clone);
+        Assert.Throws<CorruptObjectException>(() => cloned.Pull());
+        // The manifest stands for the whole folder, so it must not be there while a file is missing.
+        Assert.False(cloned.Cache.Contains(folder));
+        Assert.False(Assert.Single(cloned.Status(), s => s.Path == "data/images").InCache);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(cloned.Cache.Root, "tmp")));
+    }
+
+    [Fact]
     public void Pull_without_a_remote_or_with_an_unknown_one_says_what_to_do()
     {
         _origin.Write("data/a.csv", "a\n");

@@ -36,7 +36,7 @@ internal static class DataCommands
         {
             using var repo = new DataRepository();
             var versions = parse.GetValue(paths)!.Select(p => repo.Add(p, parse.GetValue(link))).ToList();
-            Write(parse, new JsonArray(versions.Select(v => (JsonNode)Json(v)).ToArray()),
+            GlobalOptions.Write(parse, new JsonArray(versions.Select(v => (JsonNode)Json(v)).ToArray()),
                 string.Concat(versions.Select(v => $"{v.Path}: {v.Hash} ({Files(v)}, {Bytes(v.Size)}) -> {v.Path}.mlops\n"))
                 + "Commit the .mlops pointer files (and .gitignore) to git; `mlops data push` shares the data.\n");
             return MlopsCli.Ok;
@@ -61,7 +61,7 @@ internal static class DataCommands
                     table.Add("  " + file, "", "", "");
                 }
             }
-            Write(parse, new JsonArray(statuses.Select(s => (JsonNode)new JsonObject
+            GlobalOptions.Write(parse, new JsonArray(statuses.Select(s => (JsonNode)new JsonObject
             {
                 ["path"] = s.Path,
                 ["state"] = s.State.ToString().ToLowerInvariant(),
@@ -91,7 +91,7 @@ internal static class DataCommands
                     text.Append("  ").Append(file).Append('\n');
                 }
             }
-            Write(parse, new JsonArray(changes.Select(c => (JsonNode)new JsonObject
+            GlobalOptions.Write(parse, new JsonArray(changes.Select(c => (JsonNode)new JsonObject
             {
                 ["path"] = c.Path,
                 ["change"] = c.Kind.ToString().ToLowerInvariant(),
@@ -132,7 +132,7 @@ internal static class DataCommands
                 ? repo.Push(parse.GetValue(Remote), Named(parse, paths))
                 : repo.Pull(parse.GetValue(Remote), Named(parse, paths));
             var verb = name == "push" ? "uploaded" : "downloaded";
-            Write(parse, new JsonObject
+            GlobalOptions.Write(parse, new JsonObject
             {
                 ["transferred"] = result.Transferred,
                 ["already_there"] = result.AlreadyThere,
@@ -156,7 +156,7 @@ internal static class DataCommands
             using var client = GlobalOptions.OpenClient(parse);
             var result = repo.Gc(parse.GetValue(revisions), client.ReferencedObjects(), parse.GetValue(dryRun));
             var verb = result.DryRun ? "would remove" : "removed";
-            Write(parse, new JsonObject
+            GlobalOptions.Write(parse, new JsonObject
             {
                 ["dry_run"] = result.DryRun,
                 ["removed"] = new JsonArray(result.Removed.Select(h => (JsonNode?)h.ToString()).ToArray()),
@@ -209,8 +209,6 @@ internal static class DataCommands
         ["type"] = v.IsDirectory ? "directory" : "file",
     };
 
-    private static void Write(ParseResult parse, JsonNode json, string text) =>
-        parse.InvocationConfiguration.Output.Write(parse.GetValue(GlobalOptions.Json) ? RunJson.Write(json) + "\n" : text);
 
     private static string Files(DataVersion v) => v.IsDirectory ? $"{v.Files} files" : "1 file";
 

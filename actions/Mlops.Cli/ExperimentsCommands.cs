@@ -16,9 +16,7 @@ internal static class ExperimentsCommands
         {
             using var client = GlobalOptions.OpenClient(parse);
             var experiments = client.ListExperiments(parse.GetValue(all) ? ViewType.All : ViewType.ActiveOnly);
-            parse.InvocationConfiguration.Output.Write(parse.GetValue(GlobalOptions.Json)
-                ? RunJson.Write(new JsonArray(experiments.Select(e => (JsonNode)RunJson.Experiment(e)).ToArray())) + "\n"
-                : RunText.Experiments(experiments));
+            GlobalOptions.Write(parse, new JsonArray(experiments.Select(e => (JsonNode)RunJson.Experiment(e)).ToArray()), RunText.Experiments(experiments));
             return MlopsCli.Ok;
         });
         return new Command("experiments", "Experiments: named groups of runs.") { list };

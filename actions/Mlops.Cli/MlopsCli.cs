@@ -71,4 +71,8 @@ internal static class GlobalOptions
     public static readonly Option<bool> Json = new("--json") { Description = "Write JSON for machines instead of a table." };
 
     public static TrackingClient OpenClient(ParseResult parse) => new(parse.GetValue(TrackingUri));
+
+    /// <summary>Writes the JSON view with --json, the text view otherwise.</summary>
+    public static void Write(ParseResult parse, System.Text.Json.Nodes.JsonNode json, string text) =>
+        parse.InvocationConfiguration.Output.Write(parse.GetValue(Json) ? Views.RunJson.Write(json) + "\n" : text);
 }

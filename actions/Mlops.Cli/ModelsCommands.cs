@@ -33,7 +33,7 @@ internal static class ModelsCommands
                 table.Add(m.Name, m.LatestVersion.ToString(CultureInfo.InvariantCulture),
                     string.Join(", ", m.Aliases.Select(a => $"{a.Key}={a.Value}")), RunText.Time(m.CreationTime));
             }
-            Write(parse, new JsonArray(models.Select(m => (JsonNode)new JsonObject
+            GlobalOptions.Write(parse, new JsonArray(models.Select(m => (JsonNode)new JsonObject
             {
                 ["name"] = m.Name,
                 ["latest_version"] = m.LatestVersion,
@@ -65,14 +65,14 @@ internal static class ModelsCommands
                 {
                     table.Add(v.Version.ToString(CultureInfo.InvariantCulture), string.Join(", ", v.Aliases), v.RunId?[..8], v.ModelHash[..19], RunText.Time(v.CreationTime));
                 }
-                Write(parse, new JsonArray(versions.Select(v => (JsonNode)Json(v)).ToArray()), table.ToString());
+                GlobalOptions.Write(parse, new JsonArray(versions.Select(v => (JsonNode)Json(v)).ToArray()), table.ToString());
                 return MlopsCli.Ok;
             }
             var version = registry.Get(text);
             var manifest = registry.Manifest(version);
             var json = Json(version);
             json["manifest"] = manifest;
-            Write(parse, json, $"{version} (aliases: {string.Join(", ", version.Aliases.DefaultIfEmpty("none"))}), from run {version.RunId}\n{RunJson.Write(manifest)}\n");
+            GlobalOptions.Write(parse, json, $"{version} (aliases: {string.Join(", ", version.Aliases.DefaultIfEmpty("none"))}), from run {version.RunId}\n{RunJson.Write(manifest)}\n");
             return MlopsCli.Ok;
         });
         return command;
@@ -89,7 +89,7 @@ internal static class ModelsCommands
         {
             using var client = GlobalOptions.OpenClient(parse);
             var version = new ModelRegistry(client).Register(parse.GetValue(run)!, parse.GetValue(name)!, parse.GetValue(artifact)!, alias: parse.GetValue(alias));
-            Write(parse, Json(version), $"Registered {version}{(version.Aliases.Count > 0 ? $" ({string.Join(", ", version.Aliases)})" : "")} from run {version.RunId}.\n");
+            GlobalOptions.Write(parse, Json(version), $"Registered {version}{(version.Aliases.Count > 0 ? $" ({string.Join(", ", version.Aliases)})" : "")} from run {version.RunId}.\n");
             return MlopsCli.Ok;
         });
         return command;
@@ -150,6 +150,4 @@ internal static class ModelsCommands
         ["creation_time"] = v.CreationTime.ToUnixTimeMilliseconds(),
     };
 
-    private static void Write(ParseResult parse, JsonNode json, string text) =>
-        parse.InvocationConfiguration.Output.Write(parse.GetValue(GlobalOptions.Json) ? RunJson.Write(json) + "\n" : text);
 }

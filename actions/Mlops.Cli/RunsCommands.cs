@@ -52,9 +52,7 @@ internal static class RunsCommands
             var view = parse.GetValue(Deleted) ? ViewType.DeletedOnly : parse.GetValue(All) ? ViewType.All : ViewType.ActiveOnly;
             var runs = client.SearchRuns(parse.GetValue(Experiment), withFilter ? parse.GetValue(filter) : null,
                 parse.GetValue(orderBy), parse.GetValue(MaxResults), view);
-            parse.InvocationConfiguration.Output.Write(parse.GetValue(GlobalOptions.Json)
-                ? RunJson.Write(new JsonArray(runs.Select(r => (JsonNode)RunJson.Run(r)).ToArray())) + "\n"
-                : RunText.RunList(runs));
+            GlobalOptions.Write(parse, new JsonArray(runs.Select(r => (JsonNode)RunJson.Run(r)).ToArray()), RunText.RunList(runs));
             return MlopsCli.Ok;
         });
         return command;
@@ -69,9 +67,7 @@ internal static class RunsCommands
             using var client = GlobalOptions.OpenClient(parse);
             var run = client.GetRun(parse.GetValue(id)!);
             var experiment = client.ListExperiments(ViewType.All).FirstOrDefault(e => e.ExperimentId == run.ExperimentId);
-            parse.InvocationConfiguration.Output.Write(parse.GetValue(GlobalOptions.Json)
-                ? RunJson.Write(RunJson.Run(run)) + "\n"
-                : RunText.RunDetail(run, experiment));
+            GlobalOptions.Write(parse, RunJson.Run(run), RunText.RunDetail(run, experiment));
             return MlopsCli.Ok;
         });
         return command;
@@ -85,9 +81,7 @@ internal static class RunsCommands
         {
             using var client = GlobalOptions.OpenClient(parse);
             var comparison = client.CompareRuns(parse.GetValue(ids)!);
-            parse.InvocationConfiguration.Output.Write(parse.GetValue(GlobalOptions.Json)
-                ? RunJson.Write(RunJson.Comparison(comparison)) + "\n"
-                : RunText.Comparison(comparison));
+            GlobalOptions.Write(parse, RunJson.Comparison(comparison), RunText.Comparison(comparison));
             return MlopsCli.Ok;
         });
         return command;
@@ -103,9 +97,7 @@ internal static class RunsCommands
             using var client = GlobalOptions.OpenClient(parse);
             var metric = parse.GetValue(key)!;
             var points = client.GetMetricHistory(parse.GetValue(id)!, metric);
-            parse.InvocationConfiguration.Output.Write(parse.GetValue(GlobalOptions.Json)
-                ? RunJson.Write(new JsonArray(points.Select(p => (JsonNode)RunJson.Point(p)).ToArray())) + "\n"
-                : RunText.MetricHistory(metric, points));
+            GlobalOptions.Write(parse, new JsonArray(points.Select(p => (JsonNode)RunJson.Point(p)).ToArray()), RunText.MetricHistory(metric, points));
             return MlopsCli.Ok;
         });
         return command;

@@ -20,8 +20,11 @@ public static class TrackingStores
         uri = string.IsNullOrWhiteSpace(uri) ? Environment.GetEnvironmentVariable(UriVariable) : uri;
         var path = ResolveSqlitePath(uri, workingDirectory ?? Directory.GetCurrentDirectory());
         var store = new SqliteTrackingStore(path);
-        // Beside the SQLite file: for the default store that is .mlops/cache, the cache data versioning uses too.
-        return new TrackingLocation(store, Path.Combine(Path.GetDirectoryName(store.Location)!, "cache"));
+        // In .mlops/ the artifacts share the cache that data versioning uses; a store file elsewhere gets its own
+        // cache named after it (mlops.db -> mlops.cache), never a generic folder beside unrelated files.
+        var folder = Path.GetDirectoryName(store.Location)!;
+        var cache = Path.GetFileName(folder) == StateFolder ? Path.Combine(folder, "cache") : Path.ChangeExtension(store.Location, ".cache");
+        return new TrackingLocation(store, cache);
     }
 
     internal static string ResolveSqlitePath(string? uri, string workingDirectory)

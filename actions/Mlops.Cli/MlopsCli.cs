@@ -21,6 +21,7 @@ public static class MlopsCli
         root.Add(ExperimentsCommands.Create());
         root.Add(RunsCommands.Create());
         root.Add(ModelsCommands.Create());
+        root.Add(NotebookCommands.Create());
         foreach (var command in DataCommands.Create())
         {
             root.Add(command);

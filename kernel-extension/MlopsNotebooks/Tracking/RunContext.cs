@@ -25,8 +25,15 @@ public static class RunContext
     public const string ProcessId = "mlops.process.id";
     public const string ProcessStart = "mlops.process.start";
 
+    public const string NotebookHash = "mlops.notebook.hash";
+    public const string NotebookParameters = "mlops.notebook.parameters";
+
     /// <summary>Set by hosts (the notebook runner, the kernel extension) to the notebook being run.</summary>
     public const string SourceVariable = "MLOPS_SOURCE";
+
+    /// <summary>Set by the notebook runner: the notebook file's content hash and the parameters it was given (JSON).</summary>
+    public const string NotebookHashVariable = "MLOPS_NOTEBOOK_HASH";
+    public const string NotebookParametersVariable = "MLOPS_NOTEBOOK_PARAMETERS";
 
     /// <summary>The tags for a run started now. <paramref name="source"/> overrides the detected notebook or program.</summary>
     public static IReadOnlyList<RunTag> Capture(string? source = null, string? workingDirectory = null)
@@ -46,6 +53,8 @@ public static class RunContext
         var (sourcePath, sourceType) = source is not null ? (source, SourceKind(source)) : (FindProgram(), "PROGRAM");
         Add(SourceName, sourcePath is null ? null : RepoRelative(root, Path.GetFullPath(sourcePath, workingDirectory)));
         Add(SourceType, sourceType);
+        Add(NotebookHash, Environment.GetEnvironmentVariable(NotebookHashVariable));
+        Add(NotebookParameters, Environment.GetEnvironmentVariable(NotebookParametersVariable));
         if (Directory.Exists(Path.Combine(root, ".git")) || File.Exists(Path.Combine(root, ".git")))
         {
             var commit = GitCli.TryRun(root, "rev-parse", "HEAD")?.Trim();

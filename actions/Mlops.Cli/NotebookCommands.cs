@@ -1,0 +1,77 @@
+using System.CommandLine;
+using System.Globalization;
+using MlopsNotebooks.Runner;
+
+namespace MlopsNotebooks.Cli;
+
+/// <summary><c>mlops notebook run</c>: papermill for C# notebooks.</summary>
+internal static class NotebookCommands
+{
+    public static Command Create()
+    {
+        var path = new Argument<string>("notebook") { Description = "The .ipynb or .dib notebook to run." };
+        var parameters = new Option<string[]>("--parameter", "-p")
+        {
+            Description = "name=value for the parameters cell (repeat); typed from the default's declared type.",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var output = new Option<string?>("--output", "-o") { Description = "Where to write the executed notebook; default .mlops/notebooks/<path>." };
+        var cellTimeout = new Option<double?>("--cell-timeout") { Description = "Seconds one cell may take." };
+        var timeout = new Option<double?>("--timeout") { Description = "Seconds the whole run may take." };
+        var continueOnError = new Option<bool>("--continue-on-error") { Description = "Run the remaining cells after a failure (the run still fails)." };
+        var skip = new Option<bool>("--skip-unsupported") { Description = "Skip cells in other languages and unsupported kernel magics instead of failing." };
+        var result = new Option<string?>("--result") { Description = "Also write the run's result as JSON to this file." };
+        var run = new Command("run", "Run a notebook headless with parameters; write the executed copy; fail loudly if a cell fails.")
+        {
+            path, parameters, output, cellTimeout, timeout, continueOnError, skip, result, GlobalOptions.Json,
+        };
+        run.SetAction(async (parse, cancellationToken) =>
+        {
+            var values = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var pair in parse.GetValue(parameters) ?? [])
+            {
+                var equals = pair.IndexOf('=');
+                if (equals <= 0)
+                {
+                    throw new MlopsException($"'-p {pair}' is not name=value.", "Write -p epochs=20.");
+                }
+                values[pair[..equals]] = pair[(equals + 1)..];
+            }
+            var runResult = await new NotebookRunner().RunAsync(new RunRequest
+            {
+                NotebookPath = parse.GetValue(path)!,
+                OutputPath = parse.GetValue(output),
+                Parameters = values,
+                CellTimeout = Seconds(parse.GetValue(cellTimeout), "--cell-timeout"),
+                RunTimeout = Seconds(parse.GetValue(timeout), "--timeout"),
+                ContinueOnError = parse.GetValue(continueOnError),
+                SkipUnsupported = parse.GetValue(skip),
+            });
+            var json = runResult.ToJson();
+            if (parse.GetValue(result) is { } resultPath)
+            {
+                Versioning.AtomicFile.WriteAllText(resultPath, Views.RunJson.Write(json) + "\n");
+            }
+            var f = runResult.Failure;
+            GlobalOptions.Write(parse, json, runResult.Succeeded
+                ? $"{parse.GetValue(path)}: {runResult.CellsRun} cells ran in {runResult.Duration.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s -> {runResult.Output}\n"
+                : "");
+            if (f is not null)
+            {
+                parse.InvocationConfiguration.Error.WriteLine(
+                    $"error: {parse.GetValue(path)}, cell {f.Cell}{(f.Line is { } l ? $", line {l}" : "")}: {f.Kind}: {f.Message}");
+                parse.InvocationConfiguration.Error.WriteLine($"The executed notebook, with the error in that cell: {runResult.Output}");
+            }
+            parse.InvocationConfiguration.Output.Flush();
+            return runResult.Succeeded ? MlopsCli.Ok : MlopsCli.UserError;
+        });
+        return new Command("notebook", "Run committed C# notebooks headless (.ipynb and .dib).") { run };
+    }
+
+    private static TimeSpan? Seconds(double? value, string option) => value switch
+    {
+        null => null,
+        <= 0 or > 7 * 24 * 3600 => throw new MlopsException($"{option} must be a positive number of seconds, at most a week."),
+        var s => TimeSpan.FromSeconds(s.Value),
+    };
+}

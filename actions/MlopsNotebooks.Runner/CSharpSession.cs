@@ -1,0 +1,193 @@
+using System.Collections.Immutable;
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Scripting;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.DotNet.Interactive.Formatting;
+using MlopsNotebooks.Tracking;
+using Microsoft.CodeAnalysis.Scripting;
+using MlopsNotebooks.Notebooks;
+
+namespace MlopsNotebooks.Runner;
+
+/// <summary>What one cell did: its outputs and, if it failed, where and why.</summary>
+public sealed record CellExecution(IReadOnlyList<CellOutput> Outputs, CellFailure? Failure);
+
+/// <summary>Why a cell failed: the kind (compile error, exception, timeout), the line in the cell and the message.</summary>
+public sealed partial record CellFailure(string Kind, int? Line, string Message);
+
+/// <summary>
+/// One C# scripting session across a notebook's cells (Roslyn scripting), as the kernel keeps one: usings, types and
+/// variables carry from cell to cell; top-level await works; a trailing expression's value is shown; Console output is
+/// captured per cell. Line numbers in errors are the cell's own.
+/// </summary>
+public sealed partial class CSharpSession
+{
+    private static readonly string[] Imports =
+    [
+        "System", "System.Collections.Generic", "System.IO", "System.Linq", "System.Text", "System.Threading.Tasks",
+        "Microsoft.DotNet.Interactive.Formatting",
+    ];
+
+    private readonly NotebookGlobals _globals = new();
+    private ScriptOptions _options;
+    private ScriptState<object?>? _state;
+    private int _count;
+
+    public CSharpSession(MetadataReferenceResolver? resolver = null)
+    {
+        _options = ScriptOptions.Default
+            .WithReferences(DefaultReferences())
+            .WithImports(Imports)
+            .WithEmitDebugInformation(true)
+            .WithFileEncoding(System.Text.Encoding.UTF8) // debug information (lines in stack traces) needs an encoding
+            .WithAllowUnsafe(true)
+            .WithLanguageVersion(Microsoft.CodeAnalysis.CSharp.LanguageVersion.Latest);
+        if (resolver is not null)
+        {
+            _options = _options.WithMetadataResolver(resolver);
+        }
+    }
+
+    /// <summary>The framework, the kit's own assemblies and the formatting library, as the kernel references them.</summary>
+    private static IEnumerable<MetadataReference> DefaultReferences()
+    {
+        var trusted = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? "").Split(Path.PathSeparator);
+        var framework = trusted.Where(p =>
+        {
+            var name = Path.GetFileNameWithoutExtension(p);
+            return name is "mscorlib" or "netstandard" or "Microsoft.CSharp" || name.StartsWith("System.", StringComparison.Ordinal) || name == "System";
+        });
+        var kit = new[] { typeof(Mlops).Assembly, typeof(Formatter).Assembly, typeof(Microsoft.AspNetCore.Html.IHtmlContent).Assembly, typeof(NotebookGlobals).Assembly }
+            .Select(a => a.Location);
+        return framework.Concat(kit).Where(File.Exists).Distinct().Select(p => MetadataReference.CreateFromFile(p));
+    }
+
+    /// <summary>Runs one cell's code. Never throws for the code's own failures: they come back in the result.</summary>
+    public async Task<CellExecution> RunAsync(string code, int cellNumber, CancellationToken cancellationToken)
+    {
+        _count++;
+        var outputs = new List<CellOutput>();
+        _globals.Outputs = outputs;
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        Console.SetOut(TextWriter.Synchronized(stdout));
+        Console.SetError(TextWriter.Synchronized(stderr));
+        CellFailure? failure = null;
+        object? value = null;
+        var hasValue = false;
+        try
+        {
+            var options = _options.WithFilePath($"cell-{cellNumber}.csx");
+            // The kernel's static import of PocketView tags (div[...], span[...]) cannot be a script option; it is the
+            // session's first, empty submission.
+            _state ??= await CSharpScript.Create<object?>("using static Microsoft.DotNet.Interactive.Formatting.PocketViewTags;", _options, typeof(NotebookGlobals))
+                .RunAsync(_globals, cancellationToken: cancellationToken);
+            _state = await _state.ContinueWithAsync<object?>(code, options, _ => true, cancellationToken);
+            if (_state.Exception is { } thrown)
+            {
+                failure = Thrown(thrown, cellNumber);
+            }
+            else
+            {
+                hasValue = HasTrailingValue(_state.Script.GetCompilation());
+                value = _state.ReturnValue;
+            }
+        }
+        catch (CompilationErrorException e)
+        {
+            var first = e.Diagnostics.First(d => d.Severity == DiagnosticSeverity.Error);
+            var line = first.Location.IsInSource ? first.Location.GetLineSpan().StartLinePosition.Line + 1 : (int?)null;
+            failure = new CellFailure("CompilationError", line,
+                string.Join("\n", e.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(Describe)));
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldErr);
+            _globals.Outputs = null;
+        }
+        var all = new List<CellOutput>();
+        if (stdout.ToString() is { Length: > 0 } o)
+        {
+            all.Add(CellOutput.Stream("stdout", o));
+        }
+        if (stderr.ToString() is { Length: > 0 } err)
+        {
+            all.Add(CellOutput.Stream("stderr", err));
+        }
+        all.AddRange(outputs);
+        if (failure is null && hasValue)
+        {
+            all.Add(ValueFormatter.Result(value, _count));
+        }
+        if (failure is not null)
+        {
+            all.Add(CellOutput.Error(failure.Kind, failure.Message, Traceback(failure, cellNumber)));
+        }
+        return new CellExecution(all, failure);
+    }
+
+    public int ExecutionCount => _count;
+
+    /// <summary>Whether the cell ends in an expression without a semicolon that has a value (not a void call).</summary>
+    private static bool HasTrailingValue(Compilation compilation)
+    {
+        var tree = compilation.SyntaxTrees.Last();
+        if (tree.GetRoot() is not CompilationUnitSyntax root
+            || root.Members.LastOrDefault() is not GlobalStatementSyntax { Statement: ExpressionStatementSyntax statement }
+            || !statement.SemicolonToken.IsMissing)
+        {
+            return false;
+        }
+        var type = compilation.GetSemanticModel(tree).GetTypeInfo(statement.Expression).Type;
+        return type is null || type.SpecialType != SpecialType.System_Void;
+    }
+
+    private static string Describe(Diagnostic d)
+    {
+        var position = d.Location.IsInSource ? d.Location.GetLineSpan().StartLinePosition : default;
+        return d.Location.IsInSource ? $"({position.Line + 1},{position.Character + 1}): error {d.Id}: {d.GetMessage()}" : $"error {d.Id}: {d.GetMessage()}";
+    }
+
+    // The first stack frame in this cell gives the line ("in cell-3.csx:line 5", from the emitted debug information).
+    private static CellFailure Thrown(Exception e, int cellNumber)
+    {
+        var inner = e is TargetInvocationException { InnerException: { } i } ? i : e;
+        int? line = null;
+        foreach (Match m in CellLine().Matches(inner.StackTrace ?? ""))
+        {
+            if (m.Groups[1].Value == cellNumber.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            {
+                line = int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+                break;
+            }
+        }
+        return new CellFailure(inner.GetType().FullName ?? inner.GetType().Name, line, inner.Message) { Exception = inner };
+    }
+
+    private static IReadOnlyList<string> Traceback(CellFailure failure, int cellNumber)
+    {
+        var lines = new List<string> { $"{failure.Kind}: {failure.Message}" };
+        if (failure.Exception?.StackTrace is { } stack)
+        {
+            // Frames of the notebook's own code only; the runner's are noise to the reader.
+            lines.AddRange(stack.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Contains(".csx:line", StringComparison.Ordinal)));
+        }
+        else if (failure.Line is { } line)
+        {
+            lines.Add($"   at cell {cellNumber}, line {line}");
+        }
+        return lines;
+    }
+
+    [GeneratedRegex(@"cell-(\d+)\.csx:line (\d+)")]
+    private static partial Regex CellLine();
+}
+
+/// <summary>The exception behind a failure, when there is one (not serialized).</summary>
+public sealed partial record CellFailure
+{
+    public Exception? Exception { get; init; }
+}

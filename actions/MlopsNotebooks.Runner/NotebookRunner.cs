@@ -1,0 +1,330 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using MlopsNotebooks.Notebooks;
+using MlopsNotebooks.Tracking;
+using MlopsNotebooks.Versioning;
+
+namespace MlopsNotebooks.Runner;
+
+/// <summary>What to run, and how.</summary>
+public sealed record RunRequest
+{
+    public required string NotebookPath { get; init; }
+
+    /// <summary>Where the executed notebook goes; default <c>.mlops/notebooks/&lt;path in repo&gt;</c>.</summary>
+    public string? OutputPath { get; init; }
+
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
+
+    public TimeSpan? CellTimeout { get; init; }
+
+    public TimeSpan? RunTimeout { get; init; }
+
+    /// <summary>Go on after a failing cell (the run still fails).</summary>
+    public bool ContinueOnError { get; init; }
+
+    /// <summary>Skip cells in other languages and kernel magics this runner does not support, instead of failing.</summary>
+    public bool SkipUnsupported { get; init; }
+}
+
+/// <summary>Where and why a run failed, for annotations: the cell (1-based), the line in it, the kind and message.</summary>
+public sealed record FailedCell(int Cell, int? Line, string Kind, string Message);
+
+/// <summary>How a run went. <see cref="Abandoned"/> is set when a timed-out cell is still running: end the process.</summary>
+public sealed record RunResult(
+    string Notebook,
+    string Output,
+    bool Succeeded,
+    FailedCell? Failure,
+    TimeSpan Duration,
+    int CellsRun,
+    IReadOnlyDictionary<string, string> Parameters,
+    bool Abandoned)
+{
+    public JsonObject ToJson() => new()
+    {
+        ["notebook"] = Notebook,
+        ["output"] = Output,
+        ["status"] = Succeeded ? "succeeded" : "failed",
+        ["failure"] = Failure is null ? null : new JsonObject
+        {
+            ["cell"] = Failure.Cell,
+            ["line"] = Failure.Line,
+            ["kind"] = Failure.Kind,
+            ["message"] = Failure.Message,
+        },
+        ["duration_ms"] = (long)Duration.TotalMilliseconds,
+        ["cells_run"] = CellsRun,
+        ["parameters"] = new JsonObject(Parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create<string, JsonNode?>(p.Key, p.Value))),
+    };
+}
+
+/// <summary>
+/// Runs a committed notebook headless, like papermill: parameters injected after the parameters cell, cells executed in
+/// one C# session, outputs and timings written into a copy of the notebook in its own format, and a failure (compile
+/// error, exception, timeout) stops the run, is recorded in its cell and named in the result.
+/// </summary>
+public sealed class NotebookRunner
+{
+    /// <summary>Kernel magics the headless runner does not do (they need the kernel's other languages or its UI).</summary>
+    private static readonly HashSet<string> KernelMagics = ["set", "share", "value", "who", "whos", "lsmagic", "about", "import", "connect", "log"];
+
+    private static readonly HashSet<string> OtherLanguages = ["fsharp", "f#", "pwsh", "powershell", "javascript", "js", "sql", "kql", "python", "r", "http"];
+
+    private static readonly HashSet<string> PassThrough = ["markdown", "md", "html", "mermaid", "raw"];
+
+    public async Task<RunResult> RunAsync(RunRequest request)
+    {
+        var clock = Stopwatch.StartNew();
+        var path = Path.GetFullPath(request.NotebookPath);
+        if (!File.Exists(path))
+        {
+            throw new MlopsException($"There is no notebook at {request.NotebookPath}.", "Check the path; it is relative to the current directory.");
+        }
+        var notebook = Notebook.Read(path);
+        var output = Path.GetFullPath(request.OutputPath ?? DefaultOutput(path));
+        if (output == path)
+        {
+            throw new MlopsException("The output would overwrite the notebook itself.", "Pass --output with another path.");
+        }
+
+        // Parameters are checked before anything runs.
+        var parameterCell = NotebookParameters.FindCell(notebook);
+        if (request.Parameters.Count > 0)
+        {
+            if (parameterCell < 0)
+            {
+                throw new MlopsException($"{request.NotebookPath} has no parameters cell, so -p values have nowhere to go.",
+                    "Tag a C# cell 'parameters' (in .dib: start it with '// parameters') and declare the defaults there, e.g. int epochs = 10;");
+            }
+            var injected = NotebookParameters.Inject(NotebookParameters.Declared(notebook.Cells[parameterCell].Source), request.Parameters);
+            notebook.Cells.Insert(parameterCell + 1, new NotebookCell
+            {
+                Kind = CellKind.Code,
+                Language = "csharp",
+                Source = injected,
+                Metadata = new JsonObject { ["tags"] = new JsonArray(NotebookParameters.InjectedTag) },
+            });
+        }
+        RecordProvenance(notebook, path, request.Parameters);
+
+        var resolver = new NuGetReferenceResolver(Path.GetDirectoryName(path)!);
+        var session = new CSharpSession(resolver);
+        FailedCell? firstFailure = null;
+        var cellsRun = 0;
+        var abandoned = false;
+        var deadline = request.RunTimeout is { } total ? DateTimeOffset.UtcNow + total : (DateTimeOffset?)null;
+        var (stdout, stderr) = (Console.Out, Console.Error);
+        for (var i = 0; i < notebook.Cells.Count; i++)
+        {
+            var cell = notebook.Cells[i];
+            if (!cell.IsCode)
+            {
+                continue;
+            }
+            cell.Outputs.Clear();
+            if (firstFailure is not null && !request.ContinueOnError)
+            {
+                cell.ExecutionCount = null;
+                continue;
+            }
+            var started = DateTimeOffset.UtcNow;
+            var failure = await RunCellAsync(session, resolver, cell, i + 1, request, deadline);
+            if (failure is { Kind: "Timeout" })
+            {
+                Console.SetOut(stdout); // the abandoned cell still holds the captured writers
+                Console.SetError(stderr);
+                abandoned = true;
+            }
+            cellsRun++;
+            Timing(cell, started, failure);
+            if (failure is not null)
+            {
+                firstFailure ??= failure with { Cell = i + 1 };
+                if (abandoned)
+                {
+                    break;
+                }
+            }
+        }
+        if (firstFailure is not null)
+        {
+            EndActiveRuns(RunStatus.Failed);
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+        notebook.Write(output);
+        return new RunResult(path, output, firstFailure is null, firstFailure, clock.Elapsed, cellsRun, request.Parameters, abandoned);
+    }
+
+    private static async Task<FailedCell?> RunCellAsync(CSharpSession session, NuGetReferenceResolver resolver, NotebookCell cell, int number,
+        RunRequest request, DateTimeOffset? deadline)
+    {
+        var language = cell.Language.ToLowerInvariant();
+        if (PassThrough.Contains(language))
+        {
+            return null;
+        }
+        var (code, magics) = SplitMagics(cell.Source);
+        foreach (var magic in magics)
+        {
+            if (OtherLanguages.Contains(magic.Name) || magic.Name is "csharp" or "c#")
+            {
+                language = magic.Name is "c#" ? "csharp" : magic.Name;
+            }
+        }
+        if (language is not ("csharp" or "c#"))
+        {
+            return Unsupported(cell, request, $"Cell {number} is in {language}; the headless runner runs C# only.",
+                "Rewrite it in C#, or pass --skip-unsupported to skip such cells.");
+        }
+        var timed = false;
+        foreach (var magic in magics.Where(m => !OtherLanguages.Contains(m.Name) && m.Name is not ("csharp" or "c#")))
+        {
+            if (magic.Name == "time")
+            {
+                timed = true;
+            }
+            else if (KernelMagics.Contains(magic.Name))
+            {
+                var failure = Unsupported(cell, request, $"Cell {number} uses the kernel magic #!{magic.Name}, which the headless runner does not support.",
+                    "Remove it, or pass --skip-unsupported to skip such cells.");
+                if (failure is not null || request.SkipUnsupported)
+                {
+                    return failure;
+                }
+            }
+            else
+            {
+                var error = $"Cell {number}, line {magic.Line}: unknown magic command #!{magic.Name}.";
+                cell.Outputs.Add(CellOutput.Error("UnknownMagic", error, [error]));
+                return new FailedCell(number, magic.Line, "UnknownMagic", error);
+            }
+        }
+
+        code = TakeSources(code, resolver);
+        var timeout = request.CellTimeout;
+        if (deadline is { } end)
+        {
+            var left = end - DateTimeOffset.UtcNow;
+            timeout = timeout is null || left < timeout ? left : timeout;
+        }
+        var clock = Stopwatch.StartNew();
+        var run = Task.Run(() => session.RunAsync(code, number, CancellationToken.None));
+        if (timeout is { } limit && await Task.WhenAny(run, Task.Delay(limit > TimeSpan.Zero ? limit : TimeSpan.Zero)) != run)
+        {
+            var message = $"Cell {number} did not finish within {limit.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s.";
+            cell.Outputs.Add(CellOutput.Error("Timeout", message, [message, "Raise --cell-timeout or --timeout, or make the cell faster."]));
+            cell.ExecutionCount = session.ExecutionCount;
+            return new FailedCell(number, null, "Timeout", message);
+        }
+        var execution = await run;
+        cell.Outputs.AddRange(execution.Outputs);
+        cell.ExecutionCount = session.ExecutionCount;
+        if (timed)
+        {
+            cell.Outputs.Insert(0, CellOutput.Stream("stdout", $"Wall time: {clock.Elapsed.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture)}ms\n"));
+        }
+        return execution.Failure is { } f ? new FailedCell(number, f.Line, f.Kind, f.Message) : null;
+    }
+
+    private static FailedCell? Unsupported(NotebookCell cell, RunRequest request, string message, string hint)
+    {
+        if (request.SkipUnsupported)
+        {
+            cell.Outputs.Add(CellOutput.Stream("stderr", $"Skipped: {message}\n"));
+            return null;
+        }
+        cell.Outputs.Add(CellOutput.Error("Unsupported", message, [message, hint]));
+        return new FailedCell(0, 1, "Unsupported", $"{message} {hint}");
+    }
+
+    /// <summary>Magic lines (<c>#!name args</c>) at the top of a cell, and the code after them with its line numbers kept.</summary>
+    internal static (string Code, IReadOnlyList<(string Name, string Arguments, int Line)> Magics) SplitMagics(string source)
+    {
+        var lines = source.Replace("\r\n", "\n").Split('\n');
+        var magics = new List<(string, string, int)>();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i].Trim();
+            if (line.Length == 0)
+            {
+                continue;
+            }
+            if (!line.StartsWith("#!", StringComparison.Ordinal))
+            {
+                break;
+            }
+            var space = line.IndexOf(' ');
+            var name = (space < 0 ? line[2..] : line[2..space]).ToLowerInvariant();
+            magics.Add((name, space < 0 ? "" : line[(space + 1)..].Trim(), i + 1));
+            lines[i] = ""; // keep the line so that error lines still match the cell
+        }
+        return (string.Join("\n", lines), magics);
+    }
+
+    /// <summary>Takes <c>#i "nuget: source"</c> lines out of the code (C# scripting does not know them) into the resolver.</summary>
+    private static string TakeSources(string code, NuGetReferenceResolver resolver)
+    {
+        var lines = code.Split('\n');
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i].Trim();
+            if (line.StartsWith("#i ", StringComparison.Ordinal))
+            {
+                var value = line[3..].Trim().Trim('"');
+                resolver.Sources.Add(value.StartsWith("nuget:", StringComparison.OrdinalIgnoreCase) ? value["nuget:".Length..].Trim() : value);
+                lines[i] = "";
+            }
+        }
+        return string.Join("\n", lines);
+    }
+
+    private static void Timing(NotebookCell cell, DateTimeOffset started, FailedCell? failure)
+    {
+        var ended = DateTimeOffset.UtcNow;
+        // papermill's per-cell record, so tools that read papermill output read ours.
+        cell.Metadata["papermill"] = new JsonObject
+        {
+            ["start_time"] = started.ToString("O", CultureInfo.InvariantCulture),
+            ["end_time"] = ended.ToString("O", CultureInfo.InvariantCulture),
+            ["duration"] = Math.Round((ended - started).TotalSeconds, 6),
+            ["status"] = failure is null ? "completed" : "failed",
+            ["exception"] = failure is not null,
+        };
+    }
+
+    /// <summary>
+    /// Links the runs the notebook starts to it: its path in the repository and content hash (tags of every run, via
+    /// the environment that <see cref="RunContext"/> reads) and the parameters (also in the output's metadata).
+    /// </summary>
+    private static void RecordProvenance(Notebook notebook, string path, IReadOnlyDictionary<string, string> parameters)
+    {
+        var hash = ContentHash.OfFile(path).ToString();
+        var json = new JsonObject(parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create<string, JsonNode?>(p.Key, p.Value)));
+        Environment.SetEnvironmentVariable(RunContext.SourceVariable, path);
+        Environment.SetEnvironmentVariable(RunContext.NotebookHashVariable, hash);
+        Environment.SetEnvironmentVariable(RunContext.NotebookParametersVariable, json.ToJsonString());
+        notebook.Metadata["papermill"] = new JsonObject
+        {
+            ["input_path"] = path,
+            ["parameters"] = json,
+            ["environment_variables"] = new JsonObject(),
+        };
+        notebook.Metadata["mlops"] = new JsonObject { ["notebook_hash"] = hash, ["parameters"] = json.DeepClone() };
+    }
+
+    private static void EndActiveRuns(RunStatus status)
+    {
+        while (Mlops.ActiveRun is { } run)
+        {
+            run.End(status);
+        }
+    }
+
+    private static string DefaultOutput(string path)
+    {
+        var root = Storage.TrackingStores.FindWorkTreeRoot(Path.GetDirectoryName(path)!);
+        return Path.Combine(Storage.TrackingStores.EnsureStateFolder(root), "notebooks", Path.GetRelativePath(root, path));
+    }
+}

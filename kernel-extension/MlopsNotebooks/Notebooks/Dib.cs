@@ -1,0 +1,148 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace MlopsNotebooks.Notebooks;
+
+/// <summary>
+/// Reads and writes Polyglot Notebooks' text format: cells start with a line naming their kernel (<c>#!csharp</c>,
+/// <c>#!markdown</c>, ...), and an optional <c>#!meta</c> cell holds JSON metadata. Other <c>#!</c> lines are magic
+/// commands inside a cell. The format keeps no outputs, so an executed .dib is written without them (the run's JSON
+/// result carries them). A C# cell whose first line is <c>// parameters</c> is the parameters cell (what papermill's
+/// "parameters" tag marks in .ipynb).
+/// </summary>
+public static class Dib
+{
+    public const string ParametersMarker = "// parameters";
+
+    private static readonly HashSet<string> Kernels = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "csharp", "c#", "fsharp", "f#", "pwsh", "powershell", "javascript", "js", "html", "markdown", "md", "mermaid",
+        "sql", "kql", "http", "value", "python", "r", "meta",
+    };
+
+    public static Notebook Read(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (IOException e)
+        {
+            throw new MlopsException($"Cannot read {path}: {e.Message}");
+        }
+        return Parse(text, path);
+    }
+
+    public static Notebook Parse(string text, string path)
+    {
+        var notebook = new Notebook { Format = NotebookFormat.Dib };
+        var lines = text.Replace("\r\n", "\n").Split('\n');
+        string? kernel = null;
+        var body = new List<string>();
+        var known = new HashSet<string>(Kernels, StringComparer.OrdinalIgnoreCase);
+        void Flush()
+        {
+            if (kernel is null)
+            {
+                if (body.Any(l => l.Trim().Length > 0))
+                {
+                    kernel = "csharp"; // text before any marker belongs to the default kernel
+                }
+                else
+                {
+                    body.Clear();
+                    return;
+                }
+            }
+            // A cell's text sits between blank lines after its marker and before the next one.
+            while (body.Count > 0 && body[0].Trim().Length == 0)
+            {
+                body.RemoveAt(0);
+            }
+            while (body.Count > 0 && body[^1].Trim().Length == 0)
+            {
+                body.RemoveAt(body.Count - 1);
+            }
+            var source = string.Join("\n", body);
+            if (kernel.Equals("meta", StringComparison.OrdinalIgnoreCase))
+            {
+                try
+                {
+                    if (JsonNode.Parse(source) is JsonObject meta)
+                    {
+                        notebook.Metadata.Clear();
+                        foreach (var (k, v) in meta)
+                        {
+                            notebook.Metadata[k] = v?.DeepClone();
+                        }
+                        foreach (var item in meta["kernelInfo"]?["items"] as JsonArray ?? [])
+                        {
+                            if (item?["name"]?.GetValue<string>() is { } name)
+                            {
+                                known.Add(name);
+                            }
+                            foreach (var alias in item?["aliases"] as JsonArray ?? [])
+                            {
+                                known.Add(alias!.GetValue<string>());
+                            }
+                        }
+                    }
+                }
+                catch (JsonException e)
+                {
+                    throw new MlopsException($"{path} is not a valid notebook: its #!meta cell is not JSON ({e.Message}).",
+                        "Fix the JSON after #!meta, or remove that cell.");
+                }
+            }
+            else
+            {
+                var language = Normalize(kernel);
+                notebook.Cells.Add(new NotebookCell
+                {
+                    Kind = language == "markdown" ? CellKind.Markdown : CellKind.Code,
+                    Language = language,
+                    Source = source,
+                });
+            }
+            body.Clear();
+        }
+        foreach (var line in lines)
+        {
+            if (line.StartsWith("#!", StringComparison.Ordinal) && known.Contains(line[2..].Trim()))
+            {
+                Flush();
+                kernel = line[2..].Trim();
+                continue;
+            }
+            body.Add(line);
+        }
+        Flush();
+        return notebook;
+    }
+
+    private static string Normalize(string kernel) => kernel.ToLowerInvariant() switch
+    {
+        "c#" => "csharp",
+        "f#" => "fsharp",
+        "powershell" => "pwsh",
+        "md" => "markdown",
+        "js" => "javascript",
+        var k => k,
+    };
+
+    public static string Write(Notebook notebook)
+    {
+        var text = new StringBuilder();
+        if (notebook.Metadata.Count > 0)
+        {
+            text.Append("#!meta\n\n").Append(notebook.Metadata.ToJsonString(new JsonSerializerOptions { WriteIndented = false })).Append("\n\n");
+        }
+        foreach (var cell in notebook.Cells)
+        {
+            text.Append("#!").Append(cell.Language).Append("\n\n").Append(cell.Source.TrimEnd('\n')).Append("\n\n");
+        }
+        return text.ToString();
+    }
+}

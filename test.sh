@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Installs and starts what the tests need on a fresh machine, then builds and runs every test.
-# Today the tests need git and the .NET SDK (SQLite is embedded); later services (Docker engine, PostgreSQL,
-# npm tools) are installed and started here too, never assumed.
+# Today the tests need git, python3-nbformat and the .NET SDK (SQLite is embedded); later services (Docker engine,
+# PostgreSQL, npm tools) are installed and started here too, never assumed.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! command -v git >/dev/null; then
-  apt-get update -qq && apt-get install -y -qq git
+# git for provenance and data versioning; Jupyter's nbformat (Debian's, under /usr/bin/python3) to validate the
+# notebooks the runner writes.
+need=()
+command -v git >/dev/null || need+=(git)
+/usr/bin/python3 -c 'import nbformat' 2>/dev/null || need+=(python3-nbformat)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
 dotnet build MlopsNotebooks.sln -c Release -nologo -v quiet

@@ -80,11 +80,8 @@ public sealed partial class CSharpSession
         try
         {
             var options = _options.WithFilePath($"cell-{cellNumber}.csx");
-            // The kernel's static import of PocketView tags (div[...], span[...]) cannot be a script option; it is the
-            // session's first, empty submission.
-            _state ??= await CSharpScript.Create<object?>("using static Microsoft.DotNet.Interactive.Formatting.PocketViewTags;", _options, typeof(NotebookGlobals))
-                .RunAsync(_globals, cancellationToken: cancellationToken);
-            _state = await _state.ContinueWithAsync<object?>(code, options, _ => true, cancellationToken);
+            await StartAsync(cancellationToken);
+            _state = await _state!.ContinueWithAsync<object?>(code, options, _ => true, cancellationToken);
             if (_state.Exception is { } thrown)
             {
                 failure = Thrown(thrown, cellNumber);
@@ -130,6 +127,17 @@ public sealed partial class CSharpSession
     }
 
     public int ExecutionCount => _count;
+
+    /// <summary>
+    /// Starts the session: the kernel's static import of PocketView tags (div[...], span[...]), which cannot be a script
+    /// option, as a first empty submission. Runners call it before timing cells, so that the compiler's own warm-up is
+    /// not charged to the first cell's timeout.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        _state ??= await CSharpScript.Create<object?>("using static Microsoft.DotNet.Interactive.Formatting.PocketViewTags;", _options, typeof(NotebookGlobals))
+            .RunAsync(_globals, cancellationToken: cancellationToken);
+    }
 
     /// <summary>Whether the cell ends in an expression without a semicolon that has a value (not a void call).</summary>
     private static bool HasTrailingValue(Compilation compilation)

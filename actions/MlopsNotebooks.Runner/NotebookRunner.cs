@@ -111,6 +111,7 @@ public sealed class NotebookRunner
 
         var resolver = new NuGetReferenceResolver(Path.GetDirectoryName(path)!);
         var session = new CSharpSession(resolver);
+        await session.StartAsync();
         FailedCell? firstFailure = null;
         var cellsRun = 0;
         var abandoned = false;

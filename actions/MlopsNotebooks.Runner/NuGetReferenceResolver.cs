@@ -19,8 +19,12 @@ namespace MlopsNotebooks.Runner;
 /// </summary>
 public sealed class NuGetReferenceResolver : MetadataReferenceResolver
 {
-    private static readonly HashSet<string> FrameworkFiles = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? "")
-        .Split(Path.PathSeparator).Select(Path.GetFileName).OfType<string>().ToHashSet(StringComparer.OrdinalIgnoreCase);
+    // The shared framework's own assemblies: packages that carry copies of them (System.Memory, ...) defer to these.
+    // Not the whole TPA list: the host's app-local dependencies (ML.NET's Newtonsoft.Json) are no reason to refuse a
+    // notebook's package.
+    private static readonly HashSet<string> FrameworkFiles = Directory
+        .EnumerateFiles(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "*.dll")
+        .Select(Path.GetFileName).OfType<string>().ToHashSet(StringComparer.OrdinalIgnoreCase);
 
     private static readonly List<string> NativeFolders = [];
     private static bool _hooked;

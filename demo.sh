@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# The main job: the churn demo on the embedded store (.mlops/mlops.db at the repository root).
-# It versions a generated churn data set, trains two ML.NET models as two tracked runs that record it, registers
-# the better model as churn@candidate, then shows runs, data and models with the mlops tool and exports the bundle.
+# The main job: the churn notebook, run headless by the mlops runner, on the embedded store (.mlops/ at the root).
+# The notebook versions a generated churn data set, trains two ML.NET models as two tracked runs that record it and
+# registers the better model as churn@candidate; then the mlops tool shows runs, data and models and exports the bundle.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-dotnet build notebooks/churn-demo/ChurnDemo.csproj -c Release -nologo -v quiet
 dotnet build actions/Mlops.Cli/Mlops.Cli.csproj -c Release -nologo -v quiet
 mlops() { dotnet actions/Mlops.Cli/bin/Release/net10.0/mlops.dll "$@"; }
 
-dotnet notebooks/churn-demo/bin/Release/net10.0/ChurnDemo.dll
+echo "== mlops notebook run notebooks/churn.ipynb"
+mlops notebook run notebooks/churn.ipynb --output .mlops/notebooks/churn.ipynb
 
 echo
 echo "== mlops runs list -e churn-demo -n 4"

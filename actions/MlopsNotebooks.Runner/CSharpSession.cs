@@ -128,6 +128,10 @@ public sealed partial class CSharpSession
 
     public int ExecutionCount => _count;
 
+    /// <summary>Makes assemblies (restored packages) available to the cells that follow.</summary>
+    public void AddReferences(IEnumerable<string> paths) =>
+        _options = _options.AddReferences(paths.Select(p => MetadataReference.CreateFromFile(p)));
+
     /// <summary>
     /// Starts the session: the kernel's static import of PocketView tags (div[...], span[...]), which cannot be a script
     /// option, as a first empty submission. Runners call it before timing cells, so that the compiler's own warm-up is

@@ -109,6 +109,21 @@ public sealed class NotebookRunner
         }
         RecordProvenance(notebook, path, request.Parameters);
 
+        // Cells run in the notebook's folder, as in the kernel, so relative paths mean the same in both.
+        var previousDirectory = Directory.GetCurrentDirectory();
+        Directory.SetCurrentDirectory(Path.GetDirectoryName(path)!);
+        try
+        {
+            return await RunCellsAsync(request, notebook, path, output, clock);
+        }
+        finally
+        {
+            Directory.SetCurrentDirectory(previousDirectory);
+        }
+    }
+
+    private static async Task<RunResult> RunCellsAsync(RunRequest request, Notebook notebook, string path, string output, Stopwatch clock)
+    {
         var resolver = new NuGetReferenceResolver(Path.GetDirectoryName(path)!);
         var session = new CSharpSession(resolver);
         await session.StartAsync();
@@ -203,7 +218,16 @@ public sealed class NotebookRunner
             }
         }
 
-        code = TakeSources(code, resolver);
+        try
+        {
+            code = TakePackages(code, resolver, session);
+        }
+        catch (MlopsException e)
+        {
+            cell.Outputs.Add(CellOutput.Error("PackageRestoreError", e.Message, [e.Message, e.Hint ?? ""]));
+            cell.ExecutionCount = session.ExecutionCount;
+            return new FailedCell(number, null, "PackageRestoreError", e.Describe());
+        }
         var timeout = request.CellTimeout;
         if (deadline is { } end)
         {
@@ -226,7 +250,14 @@ public sealed class NotebookRunner
         {
             cell.Outputs.Insert(0, CellOutput.Stream("stdout", $"Wall time: {clock.Elapsed.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture)}ms\n"));
         }
-        return execution.Failure is { } f ? new FailedCell(number, f.Line, f.Kind, f.Message) : null;
+        return execution.Failure is { } f ? new FailedCell(number, f.Line, f.Kind, Summary(f.Message)) : null;
+    }
+
+    /// <summary>The first line of a message, at most 400 characters: enough for an annotation; the cell keeps it all.</summary>
+    private static string Summary(string message)
+    {
+        var first = message.Split('\n')[0].TrimEnd();
+        return first.Length > 400 ? first[..400] + " ..." : first;
     }
 
     private static FailedCell? Unsupported(NotebookCell cell, RunRequest request, string message, string hint)
@@ -264,10 +295,14 @@ public sealed class NotebookRunner
         return (string.Join("\n", lines), magics);
     }
 
-    /// <summary>Takes <c>#i "nuget: source"</c> lines out of the code (C# scripting does not know them) into the resolver.</summary>
-    private static string TakeSources(string code, NuGetReferenceResolver resolver)
+    /// <summary>
+    /// Takes <c>#i "nuget: source"</c> and <c>#r "nuget: ..."</c> lines out of the code (C# scripting knows neither),
+    /// restores the packages and adds their assemblies to the session. Line numbers are kept.
+    /// </summary>
+    private static string TakePackages(string code, NuGetReferenceResolver resolver, CSharpSession session)
     {
         var lines = code.Split('\n');
+        var packages = new List<string>();
         for (var i = 0; i < lines.Length; i++)
         {
             var line = lines[i].Trim();
@@ -277,6 +312,19 @@ public sealed class NotebookRunner
                 resolver.Sources.Add(value.StartsWith("nuget:", StringComparison.OrdinalIgnoreCase) ? value["nuget:".Length..].Trim() : value);
                 lines[i] = "";
             }
+            else if (line.StartsWith("#r ", StringComparison.Ordinal) && line[3..].Trim().Trim('"').StartsWith("nuget:", StringComparison.OrdinalIgnoreCase))
+            {
+                packages.Add(line[3..].Trim().Trim('"')["nuget:".Length..].Trim());
+                lines[i] = "";
+            }
+        }
+        if (packages.Count > 0)
+        {
+            foreach (var package in packages)
+            {
+                resolver.AddPackage(package);
+            }
+            session.AddReferences(resolver.RestoreAll());
         }
         return string.Join("\n", lines);
     }

@@ -8,6 +8,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Scripting;
+using MlopsNotebooks.Tracking;
 
 namespace MlopsNotebooks.Runner;
 
@@ -27,6 +28,7 @@ public sealed class NuGetReferenceResolver : MetadataReferenceResolver
         .Select(Path.GetFileName).OfType<string>().ToHashSet(StringComparer.OrdinalIgnoreCase);
 
     private static readonly List<string> NativeFolders = [];
+    private static readonly Dictionary<string, string> ManagedByName = new(StringComparer.OrdinalIgnoreCase);
     private static bool _hooked;
 
     private readonly ScriptMetadataResolver _files;
@@ -44,20 +46,30 @@ public sealed class NuGetReferenceResolver : MetadataReferenceResolver
     /// <summary>Packages referenced so far, name to version (as asked).</summary>
     public Dictionary<string, string> Packages { get; } = new(StringComparer.OrdinalIgnoreCase);
 
-    public override ImmutableArray<PortableExecutableReference> ResolveReference(string reference, string? baseFilePath, MetadataReferenceProperties properties)
+    public override ImmutableArray<PortableExecutableReference> ResolveReference(string reference, string? baseFilePath, MetadataReferenceProperties properties) =>
+        _files.ResolveReference(reference, baseFilePath, properties);
+
+    /// <summary>
+    /// Adds a <c>nuget: Name, Version</c> reference (version optional); <see cref="RestoreAll"/> then gives the assemblies.
+    /// Roslyn binds one <c>#r</c> to one assembly, so the runner takes these lines out of the code and adds the
+    /// assemblies to the session, as the kernel does.
+    /// </summary>
+    public void AddPackage(string reference)
     {
-        if (!reference.StartsWith("nuget:", StringComparison.OrdinalIgnoreCase))
-        {
-            return _files.ResolveReference(reference, baseFilePath, properties);
-        }
-        var parts = reference["nuget:".Length..].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var parts = reference.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length is 0 or > 2 || !parts[0].All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_'))
         {
-            throw new MlopsException($"'#r \"{reference}\"' does not name a package.", "Write #r \"nuget: Name, Version\" (the version may be left out).");
+            throw new MlopsException($"'#r \"nuget: {reference}\"' does not name a package.", "Write #r \"nuget: Name, Version\" (the version may be left out).");
+        }
+        if (parts[0].Equals(typeof(Mlops).Assembly.GetName().Name, StringComparison.OrdinalIgnoreCase))
+        {
+            return; // the kit itself: what the kernel gets from the package, the runner already references
         }
         Packages[parts[0]] = parts.Length == 2 ? parts[1] : "*";
-        return [.. Restore().Select(path => MetadataReference.CreateFromFile(path, properties))];
     }
+
+    /// <summary>The managed assemblies of every package added so far, restored together so that versions agree.</summary>
+    public IReadOnlyList<string> RestoreAll() => Packages.Count == 0 ? [] : Restore();
 
     /// <summary>Restores every package referenced so far (one project, so versions agree) and returns the managed assets.</summary>
     private IReadOnlyList<string> Restore()
@@ -126,10 +138,40 @@ public sealed class NuGetReferenceResolver : MetadataReferenceResolver
                 }
             }
         }
+        ShareWithHost(managed);
         return managed;
     }
 
-    /// <summary>Lets packages with native parts (ML.NET's, SQLite's) find them when they load.</summary>
+    /// <summary>
+    /// The kit's own code runs in the host's load context (the registry loading a model a notebook trained with
+    /// FastTree, say): let that context find the restored assemblies too, when it asks for one it lacks.
+    /// </summary>
+    private static void ShareWithHost(IEnumerable<string> paths)
+    {
+        lock (ManagedByName)
+        {
+            var first = ManagedByName.Count == 0;
+            foreach (var path in paths)
+            {
+                ManagedByName.TryAdd(Path.GetFileNameWithoutExtension(path), path);
+            }
+            if (first)
+            {
+                AssemblyLoadContext.Default.Resolving += (context, name) =>
+                {
+                    lock (ManagedByName)
+                    {
+                        return name.Name is { } simple && ManagedByName.TryGetValue(simple, out var path) ? context.LoadFromAssemblyPath(path) : null;
+                    }
+                };
+            }
+        }
+    }
+
+    /// <summary>
+    /// Lets packages with native parts (ML.NET's FastTree, LightGbm, ...) find them when they load. Roslyn loads a
+    /// script's dependencies into a load context of its own, so every context that loads an assembly gets the handler.
+    /// </summary>
     private static void AddNativeFolder(string folder)
     {
         lock (NativeFolders)
@@ -143,25 +185,43 @@ public sealed class NuGetReferenceResolver : MetadataReferenceResolver
                 return;
             }
             _hooked = true;
-            AssemblyLoadContext.Default.ResolvingUnmanagedDll += (_, name) =>
+            var hooked = new HashSet<AssemblyLoadContext>();
+            void Hook(AssemblyLoadContext? context)
             {
-                lock (NativeFolders)
+                lock (hooked)
                 {
-                    foreach (var dir in NativeFolders)
+                    if (context is not null && hooked.Add(context))
                     {
-                        foreach (var candidate in new[] { name, $"lib{name}.so", $"{name}.so", $"lib{name}.dylib", $"{name}.dll" })
-                        {
-                            var path = Path.Combine(dir, candidate);
-                            if (File.Exists(path))
-                            {
-                                return NativeLibrary.Load(path);
-                            }
-                        }
+                        context.ResolvingUnmanagedDll += (_, name) => LoadNative(name);
                     }
                 }
-                return IntPtr.Zero;
-            };
+            }
+            Hook(AssemblyLoadContext.Default);
+            foreach (var context in AssemblyLoadContext.All)
+            {
+                Hook(context);
+            }
+            AppDomain.CurrentDomain.AssemblyLoad += (_, e) => Hook(AssemblyLoadContext.GetLoadContext(e.LoadedAssembly));
         }
+    }
+
+    private static IntPtr LoadNative(string name)
+    {
+        lock (NativeFolders)
+        {
+            foreach (var dir in NativeFolders)
+            {
+                foreach (var candidate in new[] { name, $"lib{name}.so", $"{name}.so", $"lib{name}.dylib", $"{name}.dll" })
+                {
+                    var path = Path.Combine(dir, candidate);
+                    if (File.Exists(path))
+                    {
+                        return NativeLibrary.Load(path);
+                    }
+                }
+            }
+        }
+        return IntPtr.Zero;
     }
 
     private static string CacheRoot()

@@ -203,7 +203,7 @@ public sealed class ModelRegistry(TrackingClient client)
             }
             catch (Exception e) when (e is not MlopsException)
             {
-                throw new MlopsException($"The {what} is not an ML.NET model: {e.Message}",
+                throw new MlopsException($"The {what} is not an ML.NET model: {e.GetBaseException().Message}",
                     "Register a zip written by mlContext.Model.Save(model, schema, path).");
             }
         }

@@ -8,3 +8,6 @@ dotnet bench/TrackingBench/bin/Release/net10.0/TrackingBench.dll "$@"
 echo
 echo "== data versioning: 1 GiB file, 100,000 files"
 bench/versioning.sh
+echo
+echo "== notebook runner: 5 cells end to end, #r nuget warm"
+bench/runner.sh

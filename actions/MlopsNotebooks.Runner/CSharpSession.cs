@@ -28,6 +28,7 @@ public sealed partial class CSharpSession
     [
         "System", "System.Collections.Generic", "System.IO", "System.Linq", "System.Text", "System.Threading.Tasks",
         "Microsoft.DotNet.Interactive.Formatting",
+        "MlopsNotebooks.Tracking", // the kernel extension imports it when loaded; the runner behaves the same
     ];
 
     private readonly NotebookGlobals _globals = new();
@@ -127,6 +128,13 @@ public sealed partial class CSharpSession
     }
 
     public int ExecutionCount => _count;
+
+    /// <summary>The notebook's variables, newest first (a name declared again shows its latest value).</summary>
+    public IReadOnlyList<(string Name, object? Value)> Variables()
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        return _state is null ? [] : _state.Variables.Reverse().Where(v => seen.Add(v.Name)).Select(v => (v.Name, (object?)v.Value)).ToList();
+    }
 
     /// <summary>Makes assemblies (restored packages) available to the cells that follow.</summary>
     public void AddReferences(IEnumerable<string> paths) =>

@@ -1,0 +1,209 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.ML;
+using MlopsNotebooks.Tracking;
+using MlopsNotebooks.Versioning;
+using MlopsNotebooks.Views;
+
+namespace MlopsNotebooks.Magics;
+
+/// <summary>
+/// The <c>#!mlops</c> subcommands, one definition for both hosts. Each parses, calls one service of the core and returns
+/// what the host shows.
+/// </summary>
+public static class MlopsMagics
+{
+    public static IReadOnlyList<MagicCommand> All { get; } =
+    [
+        new("help", "List the #!mlops subcommands and their options.", [], _ => Help()),
+        new("experiment", "Set the experiment that new runs go to (created if needed).",
+            [new("name", "The experiment name.", Required: true, Positional: true)],
+            m => Mlops.SetExperiment(m.Required("name"))),
+        new("start-run", "Start a run and make it the active one (nested under the active run with --nested).",
+            [new("name", "The run name."), new("nested", "Start it as a child of the active run.", Flag: true),
+             new("param", "key=value to log as a parameter (repeat).", Repeatable: true)],
+            m =>
+            {
+                var run = Mlops.StartRun(m.Get("name"), nested: m.Has("nested"));
+                LogParams(m);
+                return $"Started run {run.RunId} ({run.Name ?? "unnamed"}) in experiment {Mlops.ExperimentName}.";
+            }),
+        new("end-run", "End the active run.",
+            [new("status", "finished (default), failed or killed.")],
+            m =>
+            {
+                var run = Mlops.ActiveRun ?? throw new MlopsException("There is no active run to end.", "Start one with #!mlops start-run.");
+                var status = m.Get("status") switch
+                {
+                    null or "finished" => RunStatus.Finished,
+                    "failed" => RunStatus.Failed,
+                    "killed" => RunStatus.Killed,
+                    var other => throw new MlopsException($"'{other}' is not an end status.", "Use finished, failed or killed."),
+                };
+                Mlops.EndRun(status);
+                return $"Run {run.RunId} ended: {status.ToName()}.";
+            }),
+        new("track", "Track exactly this cell as a run: started before its code, ended after (FAILED if the cell fails).",
+            [new("name", "The run name."), new("param", "key=value to log as a parameter (repeat).", Repeatable: true)],
+            m =>
+            {
+                var run = Mlops.StartRun(m.Get("name"), nested: Mlops.ActiveRun is not null);
+                LogParams(m);
+                m.Host.AfterCell(succeeded => run.End(succeeded ? RunStatus.Finished : RunStatus.Failed));
+                return null;
+            }),
+        new("log-param", "Log a parameter of the active run (immutable once logged).",
+            [new("key", "The parameter name.", Required: true, Positional: true), new("value", "Its value.", Required: true, Positional: true)],
+            m =>
+            {
+                Mlops.LogParam(m.Required("key"), m.Required("value"));
+                return null;
+            }),
+        new("log-metric", "Log a metric point of the active run.",
+            [new("key", "The metric name.", Required: true, Positional: true), new("value", "A number.", Required: true, Positional: true),
+             new("step", "The step (default 0).")],
+            m =>
+            {
+                Mlops.LogMetric(m.Required("key"), Number(m, "value"), m.Get("step") is { } s ? Step(m, s) : 0);
+                return null;
+            }),
+        new("tag", "Set a tag of the active run.",
+            [new("key", "The tag name.", Required: true, Positional: true), new("value", "Its value.", Required: true, Positional: true)],
+            m =>
+            {
+                Mlops.SetTag(m.Required("key"), m.Required("value"));
+                return null;
+            }),
+        new("data-add", "Version a data file or folder (writes <path>.mlops to commit); recorded as an input of the active run.",
+            [new("path", "The file or folder.", Required: true, Positional: true), new("link", "copy (default), reflink, hardlink or symlink.")],
+            m => Mlops.Data.Add(m.Required("path"), m.Get("link") is { } l
+                ? Enum.TryParse<LinkType>(l, true, out var link) ? link : throw new MlopsException($"'{l}' is not a link type.", "Use copy, reflink, hardlink or symlink.")
+                : null)),
+        new("data-use", "Record the current version of a data file or folder as an input of the active run.",
+            [new("path", "The file or folder.", Required: true, Positional: true)],
+            m => Mlops.Data.Use(m.Required("path"))),
+        new("register-model", "Register an ML.NET model held in a notebook variable (logged to the active run) as the next version of a name.",
+            [new("variable", "The variable holding the ITransformer.", Required: true, Positional: true),
+             new("name", "The model name.", Required: true), new("alias", "Point this alias at the new version, e.g. candidate."),
+             new("schema", "A variable holding the input IDataView or DataViewSchema; default: the notebook's data view the model accepts.")],
+            RegisterModel),
+        new("runs", "List runs of the current experiment with a filter and order.",
+            [new("filter", "e.g. \"metrics.auc > 0.8 and params.trainer = 'FastTree'\""), new("order-by", "e.g. \"metrics.auc DESC\""),
+             new("max", "At most this many runs (default 100)."), new("experiment", "Another experiment (repeat).", Repeatable: true)],
+            m =>
+            {
+                var experiments = m.GetAll("experiment");
+                return Mlops.Client.SearchRuns(experiments.Count > 0 ? experiments : [Mlops.ExperimentName], m.Get("filter"), m.Get("order-by"),
+                    m.Get("max") is { } max ? (int)Step(m, max) : 100);
+            }),
+        new("compare", "Compare runs: params that differ, metrics side by side.",
+            [new("runs", "Two or more run ids (or unique prefixes).", Required: true, Positional: true, Repeatable: true)],
+            m => Mlops.Client.CompareRuns(m.GetAll("runs"))),
+    ];
+
+    private static string Help()
+    {
+        var text = new StringBuilder("#!mlops subcommands:\n");
+        foreach (var c in All)
+        {
+            text.Append("  ").Append(c.Usage()).Append('\n').Append("      ").Append(c.Description).Append('\n');
+        }
+        return text.ToString();
+    }
+
+    private static void LogParams(MagicInvocation m)
+    {
+        var parameters = new Dictionary<string, object?>(StringComparer.Ordinal);
+        foreach (var pair in m.GetAll("param"))
+        {
+            var equals = pair.IndexOf('=');
+            if (equals <= 0)
+            {
+                throw new MlopsException($"--param {pair} is not key=value.", "Write --param trees=100.");
+            }
+            parameters[pair[..equals]] = pair[(equals + 1)..];
+        }
+        if (parameters.Count > 0)
+        {
+            Mlops.LogParams(parameters);
+        }
+    }
+
+    private static double Number(MagicInvocation m, string name) =>
+        double.TryParse(m.Required(name), NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new MlopsException($"#!mlops {m.Command.Name}: {name} '{m.Get(name)}' is not a number.", $"Usage: {m.Command.Usage()}");
+
+    private static long Step(MagicInvocation m, string text) =>
+        long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= 0
+            ? value
+            : throw new MlopsException($"#!mlops {m.Command.Name}: '{text}' is not a whole number.", $"Usage: {m.Command.Usage()}");
+
+    private static object RegisterModel(MagicInvocation m)
+    {
+        var run = Mlops.ActiveRun ?? throw new MlopsException("Registering a model needs an active run to log it to.",
+            "Start one with #!mlops start-run (or use #!mlops track on the training cell).");
+        var name = m.Required("variable");
+        if (m.Host.GetVariable(name) is not ITransformer model)
+        {
+            throw new MlopsException($"The variable '{name}' does not hold an ML.NET model (an ITransformer).",
+                "Name the variable that holds the fitted model, e.g. var model = pipeline.Fit(trainData);");
+        }
+        DataViewSchema schema;
+        if (m.Get("schema") is { } schemaVariable)
+        {
+            schema = m.Host.GetVariable(schemaVariable) switch
+            {
+                DataViewSchema s => s,
+                IDataView view => view.Schema,
+                _ => throw new MlopsException($"The variable '{schemaVariable}' holds neither an IDataView nor a DataViewSchema.",
+                    "Name the training data view, e.g. --schema trainData."),
+            };
+        }
+        else
+        {
+            schema = FindInputSchema(m.Host, model) ?? throw new MlopsException(
+                $"No data view in the notebook fits the model in '{name}', so its input schema is unknown.",
+                "Name it: --schema <variable holding the training IDataView>.");
+        }
+        return Mlops.Models.Register(run.RunId, model, schema, m.Required("name"), alias: m.Get("alias"));
+    }
+
+    // The first data view among the notebook's variables whose schema the model accepts.
+    private static DataViewSchema? FindInputSchema(IMagicHost host, ITransformer model)
+    {
+        foreach (var (_, value) in host.Variables())
+        {
+            var schema = value switch
+            {
+                IDataView view => view.Schema,
+                DataOperationsCatalog.TrainTestData split => split.TrainSet.Schema,
+                _ => null,
+            };
+            if (schema is null)
+            {
+                continue;
+            }
+            try
+            {
+                model.GetOutputSchema(schema);
+                return schema;
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)
+            {
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Run list views for hosts that show plain text.</summary>
+    public static string Text(object? value) => value switch
+    {
+        null => "",
+        string s => s,
+        IReadOnlyList<Run> runs => RunText.RunList(runs),
+        RunComparison c => RunText.Comparison(c),
+        Run r => RunText.RunDetail(r),
+        _ => value.ToString() ?? "",
+    };
+}

@@ -1,0 +1,118 @@
+using System.Text.Json.Nodes;
+using MlopsNotebooks.Magics;
+using MlopsNotebooks.Tests.Support;
+using MlopsNotebooks.Tracking;
+
+namespace MlopsNotebooks.Tests.Runner;
+
+public sealed class MagicTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private sealed class NoHost : IMagicHost
+    {
+        public object? GetVariable(string name) => throw new MlopsException($"There is no variable '{name}'.");
+
+        public IReadOnlyList<(string Name, object? Value)> Variables() => [];
+
+        public void AfterCell(Action<bool> action)
+        {
+        }
+    }
+
+    private static MagicInvocation Parse(string text) => MagicParser.Parse(text, MlopsMagics.All, new NoHost());
+
+    [Fact]
+    public void A_magic_line_binds_positionals_options_flags_and_repeats()
+    {
+        var m = Parse("start-run --name \"my run\" --nested --param trees=100 --param=trainer=Fast' 'Tree");
+        Assert.Equal("start-run", m.Command.Name);
+        Assert.Equal("my run", m.Get("name"));
+        Assert.True(m.Has("nested"));
+        Assert.Equal(["trees=100", "trainer=Fast Tree"], m.GetAll("param"));
+        var metric = Parse("log-metric auc 0.9 --step 3");
+        Assert.Equal(("auc", "0.9", "3"), (metric.Get("key"), metric.Get("value"), metric.Get("step")));
+        Assert.Equal(["a1", "b2", "c3"], Parse("compare a1 b2 c3").GetAll("runs"));
+    }
+
+    [Theory]
+    [InlineData("", "needs a subcommand")]
+    [InlineData("frobnicate", "no subcommand 'frobnicate'")]
+    [InlineData("start-run --colour red", "unknown option --colour (it takes --name, --nested, --param)")]
+    [InlineData("start-run --name", "--name needs a value")]
+    [InlineData("start-run --name a --name b", "--name is given twice")]
+    [InlineData("experiment", "<name> is required")]
+    [InlineData("experiment a b", "unexpected 'b'")]
+    [InlineData("experiment \"unclosed", "is never closed")]
+    public void Bad_magic_lines_say_what_is_wrong_and_show_the_usage(string text, string message)
+    {
+        var error = Assert.Throws<MlopsException>(() => Parse(text));
+        Assert.Contains(message, error.Message);
+        Assert.NotNull(error.Hint);
+    }
+
+    [Fact]
+    public void Every_subcommand_has_a_description_and_help_lists_them_all()
+    {
+        var help = (string)MlopsMagics.All.Single(c => c.Name == "help").Handler(Parse("help"))!;
+        foreach (var command in MlopsMagics.All)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(command.Description));
+            Assert.Contains(command.Usage(), help);
+        }
+        // One directive, so nothing clashes with the kernel's own magics.
+        Assert.Equal("mlops", MagicParser.Directive);
+    }
+
+    private (int Code, string Err, JsonArray Cells, string Db) RunNotebook(string name, params string[] args)
+    {
+        var output = _dir.File("out.ipynb");
+        var db = _dir.File("mlops.db");
+        var (code, _, stderr) = Programs.Run(Programs.Mlops, ["notebook", "run", Path.Combine(Programs.RepositoryRoot, "tests", "notebooks", name), "--output", output, .. args],
+            workingDirectory: _dir.Path, environment: new Dictionary<string, string?> { ["MLOPS_TRACKING_URI"] = db });
+        NbFormat.AssertValid(output);
+        return (code, stderr, JsonNode.Parse(File.ReadAllText(output))!["cells"]!.AsArray(), db);
+    }
+
+    [Fact]
+    public void Magics_in_a_notebook_track_runs_and_a_tracked_cell_records_its_hash_and_duration()
+    {
+        var (code, stderr, cells, db) = RunNotebook("magics.ipynb");
+        Assert.True(code == 0, stderr);
+        Assert.Contains("#!mlops register-model", string.Concat(cells[0]!["outputs"]![0]!["text"]!.AsArray().Select(l => (string)l!)));
+        using var client = new TrackingClient(db);
+        var runs = client.SearchRuns(["magic-demo"], orderBy: "attributes.start_time ASC");
+        Assert.Equal(["first run", "tracked-cell"], runs.Select(r => r.Name));
+        var first = runs[0];
+        Assert.Equal(RunStatus.Finished, first.Status);
+        Assert.Equal(new Dictionary<string, string> { ["trainer"] = "FastTree", ["trees"] = "100" }, first.Params);
+        Assert.Equal((0.91, 3L), (first.Metrics["auc"].Value, first.Metrics["auc"].Step));
+        Assert.Equal("churn", first.Tags["team"]);
+        var tracked = runs[1];
+        Assert.Equal(RunStatus.Finished, tracked.Status);
+        Assert.Equal(0.5, tracked.Metrics["loss"].Value);
+        Assert.Equal(64, tracked.Tags["mlops.cell.4.sha256"].Length);
+        Assert.True(double.Parse(tracked.Tags["mlops.cell.4.seconds"], System.Globalization.CultureInfo.InvariantCulture) >= 0);
+    }
+
+    [Fact]
+    public void Each_bad_magic_fails_its_cell_with_a_message_that_says_what_to_do()
+    {
+        var (code, _, cells, _) = RunNotebook("magic-errors.ipynb", "--continue-on-error");
+        Assert.Equal(1, code);
+        string Error(int cell) => (string)cells[cell]!["outputs"]!.AsArray().Last()!["evalue"]!;
+        Assert.Contains("#!mlops has no subcommand 'frobnicate'", Error(0));
+        Assert.Contains("value 'high' is not a number", Error(1));
+        Assert.Contains("unknown option --colour", Error(2));
+        Assert.Contains("--name needs a value", Error(3));
+        Assert.Contains("There is no active run.", Error(4));
+        Assert.Contains("The variable 'notAModel' does not hold an ML.NET model", Error(6));
+        Assert.Contains("There is no variable 'missing' in the notebook.", Error(7));
+        Assert.Contains("'paused' is not an end status", Error(8));
+        Assert.Contains("<name> is required", Error(9));
+        Assert.All(Enumerable.Range(0, 10).Where(i => i != 5), i => Assert.Equal("MagicCommandError", (string)cells[i]!["outputs"]!.AsArray().Last()!["ename"]!));
+        Assert.DoesNotContain(cells.SelectMany(c => c!["outputs"]!.AsArray()), o => ((string?)o!["evalue"] ?? "").Contains("   at "));
+    }
+}

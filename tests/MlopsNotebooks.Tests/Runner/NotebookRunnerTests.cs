@@ -199,6 +199,25 @@ public sealed class NotebookRunnerTests : IDisposable
     }
 
     [Fact]
+    public void A_dll_is_referenced_by_path_relative_to_the_notebook()
+    {
+        // YamlDotNet sits beside the tests; the kit does not reference it from notebooks on its own.
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "YamlDotNet.dll"), _dir.File("YamlDotNet.dll"));
+        var notebook = _dir.File("dll.dib");
+        File.WriteAllText(notebook, "#!csharp\n\n#r \"YamlDotNet.dll\"\nnew YamlDotNet.Serialization.SerializerBuilder().Build().Serialize(new { a = 1 })\n");
+        var (code, stdout, stderr) = Programs.Run(Programs.Mlops, ["notebook", "run", notebook, "--output", _dir.File("dll-out.dib"), "--json"]);
+        Assert.True(code == 0, stderr);
+        var result = JsonNode.Parse(stdout)!;
+        Assert.Equal(("succeeded", 1), ((string)result["status"]!, (int)result["cells_run"]!));
+        var missing = _dir.File("missing.dib");
+        File.WriteAllText(missing, "#!csharp\n\n#r \"nowhere.dll\"\n");
+        var (failed, _, error) = Programs.Run(Programs.Mlops, ["notebook", "run", missing, "--output", _dir.File("missing-out.dib")]);
+        Assert.Equal(1, failed);
+        Assert.Contains("line 1: CompilationError", error);
+        Assert.Contains("nowhere.dll", error);
+    }
+
+    [Fact]
     public void A_malformed_notebook_is_refused_with_what_is_wrong()
     {
         var broken = _dir.File("broken.ipynb");

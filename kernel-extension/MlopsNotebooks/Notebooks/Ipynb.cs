@@ -19,16 +19,7 @@ public static class Ipynb
 
     public static Notebook Read(string path)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (IOException e)
-        {
-            throw new MlopsException($"Cannot read {path}: {e.Message}");
-        }
-        return Parse(text, path);
+        return Parse(TextFiles.Read(path), path);
     }
 
     public static Notebook Parse(string text, string path)

@@ -26,16 +26,7 @@ public sealed record DataPointer(string DataName, ContentHash Hash, long Size, i
 
     public static DataPointer Read(string pointerPath)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(pointerPath);
-        }
-        catch (IOException e)
-        {
-            throw new MlopsException($"Cannot read the pointer file {pointerPath}: {e.Message}");
-        }
-        return Parse(text, pointerPath);
+        return Parse(TextFiles.Read(pointerPath), pointerPath);
     }
 
     public static DataPointer Parse(string text, string pointerPath)

@@ -29,8 +29,15 @@ public sealed record RunRequest
     public bool SkipUnsupported { get; init; }
 }
 
-/// <summary>Where and why a run failed, for annotations: the cell (1-based), the line in it, the kind and message.</summary>
-public sealed record FailedCell(int Cell, int? Line, string Kind, string Message);
+/// <summary>
+/// Where and why a run failed, for annotations: the cell (1-based, in the executed notebook), the line in it, the kind
+/// and message. <see cref="SourceCell"/> is the same cell's number in the notebook as committed (the injected
+/// parameters cell is not there), or null for the injected cell itself.
+/// </summary>
+public sealed record FailedCell(int Cell, int? Line, string Kind, string Message)
+{
+    public int? SourceCell { get; init; }
+}
 
 /// <summary>How a run went. <see cref="Abandoned"/> is set when a timed-out cell is still running: end the process.</summary>
 public sealed record RunResult(
@@ -51,6 +58,7 @@ public sealed record RunResult(
         ["failure"] = Failure is null ? null : new JsonObject
         {
             ["cell"] = Failure.Cell,
+            ["source_cell"] = Failure.SourceCell,
             ["line"] = Failure.Line,
             ["kind"] = Failure.Kind,
             ["message"] = Failure.Message,
@@ -92,6 +100,7 @@ public sealed class NotebookRunner
 
         // Parameters are checked before anything runs.
         var parameterCell = NotebookParameters.FindCell(notebook);
+        var injectedAt = -1;
         if (request.Parameters.Count > 0)
         {
             if (parameterCell < 0)
@@ -100,7 +109,8 @@ public sealed class NotebookRunner
                     "Tag a C# cell 'parameters' (in .dib: start it with '// parameters') and declare the defaults there, e.g. int epochs = 10;");
             }
             var injected = NotebookParameters.Inject(NotebookParameters.Declared(notebook.Cells[parameterCell].Source), request.Parameters);
-            notebook.Cells.Insert(parameterCell + 1, new NotebookCell
+            injectedAt = parameterCell + 1;
+            notebook.Cells.Insert(injectedAt, new NotebookCell
             {
                 Kind = CellKind.Code,
                 Language = "csharp",
@@ -115,7 +125,7 @@ public sealed class NotebookRunner
         Directory.SetCurrentDirectory(Path.GetDirectoryName(path)!);
         try
         {
-            return await RunCellsAsync(request, notebook, path, output, clock);
+            return await RunCellsAsync(request, notebook, path, output, clock, injectedAt);
         }
         finally
         {
@@ -123,7 +133,7 @@ public sealed class NotebookRunner
         }
     }
 
-    private static async Task<RunResult> RunCellsAsync(RunRequest request, Notebook notebook, string path, string output, Stopwatch clock)
+    private static async Task<RunResult> RunCellsAsync(RunRequest request, Notebook notebook, string path, string output, Stopwatch clock, int injectedAt)
     {
         var resolver = new NuGetReferenceResolver(Path.GetDirectoryName(path)!);
         var session = new CSharpSession(resolver);
@@ -158,7 +168,11 @@ public sealed class NotebookRunner
             Timing(cell, started, failure);
             if (failure is not null)
             {
-                firstFailure ??= failure with { Cell = i + 1 };
+                firstFailure ??= failure with
+                {
+                    Cell = i + 1,
+                    SourceCell = injectedAt < 0 || i < injectedAt ? i + 1 : i == injectedAt ? null : i,
+                };
                 if (abandoned)
                 {
                     break;

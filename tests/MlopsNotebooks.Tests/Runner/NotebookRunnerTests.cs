@@ -87,6 +87,7 @@ public sealed class NotebookRunnerTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("cell 2, line 2: CompilationError", stderr);
         Assert.Equal(2, (int)result["failure"]!["cell"]!);
+        Assert.Equal(2, (int)result["failure"]!["source_cell"]!);
         Assert.Equal(2, (int)result["failure"]!["line"]!);
         Assert.Contains("CS0029", (string)result["failure"]!["message"]!);
         NbFormat.AssertValid(output);
@@ -110,6 +111,19 @@ public sealed class NotebookRunnerTests : IDisposable
         var error = outputs[1]!;
         Assert.Equal("System.ArgumentOutOfRangeException", (string)error["ename"]!);
         Assert.Contains(error["traceback"]!.AsArray(), l => ((string)l!).Contains("cell-2.csx:line 3"));
+    }
+
+    [Fact]
+    public void A_failure_after_injected_parameters_names_the_cell_as_committed_too()
+    {
+        var notebook = _dir.File("params-fail.dib");
+        File.WriteAllText(notebook, "#!csharp\n\n// parameters\nint n = 1;\n\n#!csharp\n\nthrow new InvalidOperationException($\"n={n}\");\n");
+        var result = _dir.File("params-fail.json");
+        var (code, _, _) = Programs.Run(Programs.Mlops, ["notebook", "run", notebook, "-p", "n=5", "--output", _dir.File("o.dib"), "--result", result]);
+        Assert.Equal(1, code);
+        var failure = JsonNode.Parse(File.ReadAllText(result))!["failure"]!;
+        Assert.Equal((3, 2), ((int)failure["cell"]!, (int)failure["source_cell"]!));
+        Assert.Equal("n=5", (string)failure["message"]!);
     }
 
     [Fact]

@@ -38,6 +38,7 @@ public sealed partial class CSharpSession
 
     public CSharpSession(MetadataReferenceResolver? resolver = null)
     {
+        Views.MlopsFormatters.Register(); // the kit's types render as in the kernel
         _options = ScriptOptions.Default
             .WithReferences(DefaultReferences())
             .WithImports(Imports)

@@ -28,6 +28,9 @@ public static class Mlops
     private static bool _hooked;
     private static PosixSignalRegistration? _sigterm;
 
+    // A value from the fluent API renders the same as one a magic command returns.
+    static Mlops() => Views.MlopsFormatters.Register();
+
     /// <summary>The client behind the fluent calls, opened on first use from the tracking URI.</summary>
     public static TrackingClient Client
     {
@@ -186,7 +189,7 @@ public static class Mlops
     internal static string? ActiveRunId => ActiveRun?.RunId;
 
     /// <summary>Searches the runs of the current experiment (or the named ones); see <see cref="TrackingClient.SearchRuns"/>.</summary>
-    public static IReadOnlyList<Run> SearchRuns(string? filter = null, string? orderBy = null,
+    public static RunList SearchRuns(string? filter = null, string? orderBy = null,
         int maxResults = RunQuery.DefaultMaxResults, params string[] experiments) =>
         Client.SearchRuns(experiments.Length > 0 ? experiments : [ExperimentName], filter, orderBy, maxResults);
 

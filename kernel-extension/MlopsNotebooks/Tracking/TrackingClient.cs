@@ -249,7 +249,7 @@ public sealed class TrackingClient : IDisposable
     /// Searches the runs of the named experiments (all when none are named) with a filter in MLflow's syntax, e.g.
     /// <c>metrics.auc &gt; 0.8 and params.trainer = 'FastTree'</c>, ordered by e.g. <c>metrics.auc DESC</c>.
     /// </summary>
-    public IReadOnlyList<Run> SearchRuns(IReadOnlyList<string>? experimentNames = null, string? filter = null,
+    public RunList SearchRuns(IReadOnlyList<string>? experimentNames = null, string? filter = null,
         string? orderBy = null, int maxResults = RunQuery.DefaultMaxResults, ViewType viewType = ViewType.ActiveOnly)
     {
         if (maxResults < 1 || maxResults > RunQuery.MaxMaxResults)
@@ -269,7 +269,7 @@ public sealed class TrackingClient : IDisposable
         };
         _writer.Flush();
         var now = DateTimeOffset.UtcNow;
-        return Store.SearchRuns(query).Select(r => RunLiveness.Assess(r, now)).ToList();
+        return new RunList(Store.SearchRuns(query).Select(r => RunLiveness.Assess(r, now)).ToList());
     }
 
     /// <summary>Runs side by side: the params that differ, every metric's latest value.</summary>

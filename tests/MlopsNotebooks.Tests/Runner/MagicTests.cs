@@ -90,6 +90,10 @@ public sealed class MagicTests : IDisposable
         Assert.Equal(new Dictionary<string, string> { ["trainer"] = "FastTree", ["trees"] = "100" }, first.Params);
         Assert.Equal((0.91, 3L), (first.Metrics["auc"].Value, first.Metrics["auc"].Step));
         Assert.Equal("churn", first.Tags["team"]);
+        var listed = cells[4]!["outputs"]![0]!["data"]!["text/html"]!.AsArray();
+        var html = string.Concat(listed.Select(l => (string)l!));
+        Assert.Contains("<div class=\"mlops-runs\">", html); // the kit's own view, as the kernel shows it
+        Assert.Contains("first run", html);
         var tracked = runs[1];
         Assert.Equal(RunStatus.Finished, tracked.Status);
         Assert.Equal(0.5, tracked.Metrics["loss"].Value);

@@ -1,0 +1,38 @@
+using Microsoft.DotNet.Interactive.Formatting;
+using MlopsNotebooks.Registry;
+using MlopsNotebooks.Tracking;
+using MlopsNotebooks.Versioning;
+
+namespace MlopsNotebooks.Views;
+
+/// <summary>
+/// Formatters that belong to the kit's types, registered with Microsoft.DotNet.Interactive.Formatting: a run, a run
+/// list, a comparison, a data version, a model version render the same in the kernel and in the headless runner,
+/// whether a magic command returned them or a cell evaluated them. Hosts call <see cref="Register"/> once.
+/// </summary>
+public static class MlopsFormatters
+{
+    private static int _registered;
+
+    public static void Register()
+    {
+        if (Interlocked.Exchange(ref _registered, 1) == 1)
+        {
+            return;
+        }
+        Html<Run>(RunHtml.Run);
+        Html<RunList>(RunHtml.RunList);
+        Html<RunComparison>(RunHtml.Comparison);
+        Html<DataVersion>(RunHtml.DataVersion);
+        Html<ModelVersion>(RunHtml.ModelVersion);
+        Text<Run>(r => RunText.RunDetail(r));
+        Text<RunList>(RunText.RunList);
+        Text<RunComparison>(RunText.Comparison);
+    }
+
+    private static void Html<T>(Func<T, string> view) =>
+        Formatter.Register<T>((value, writer) => writer.Write(view(value)), HtmlFormatter.MimeType);
+
+    private static void Text<T>(Func<T, string> view) =>
+        Formatter.Register<T>((value, writer) => writer.Write(view(value)), PlainTextFormatter.MimeType);
+}

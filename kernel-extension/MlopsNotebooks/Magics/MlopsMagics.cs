@@ -96,6 +96,26 @@ public static class MlopsMagics
                 return Mlops.Client.SearchRuns(experiments.Count > 0 ? experiments : [Mlops.ExperimentName], m.Get("filter"), m.Get("order-by"),
                     m.Get("max") is { } max ? (int)Step(m, max) : 100);
             }),
+        new("chart", "Chart a metric over runs of the current experiment: history (by step), parallel (params against it) or bars.",
+            [new("metric", "The metric, e.g. auc.", Required: true, Positional: true), new("kind", "history (default), parallel or bars."),
+             new("runs", "Run ids to chart (repeat); default: the 10 newest runs of the experiment.", Repeatable: true)],
+            m =>
+            {
+                var metric = m.Required("metric");
+                var ids = m.GetAll("runs");
+                var runs = ids.Count > 0 ? ids.Select(Mlops.Client.GetRun).ToList() : [.. Mlops.SearchRuns(maxResults: 10)];
+                if (runs.Count == 0)
+                {
+                    throw new MlopsException($"There are no runs in experiment {Mlops.ExperimentName} to chart.", "Run some first, or name them with --runs.");
+                }
+                return m.Get("kind") switch
+                {
+                    null or "history" => Mlops.Client.MetricHistoryChart(metric, runs.Select(r => r.RunId).ToList()),
+                    "parallel" => RunCharts.ParallelCoordinates(runs, metric),
+                    "bars" => RunCharts.Comparison(RunComparison.Of(runs), [metric]),
+                    var other => throw new MlopsException($"'{other}' is not a chart kind.", "Use history, parallel or bars."),
+                };
+            }),
         new("compare", "Compare runs: params that differ, metrics side by side.",
             [new("runs", "Two or more run ids (or unique prefixes).", Required: true, Positional: true, Repeatable: true)],
             m => Mlops.Client.CompareRuns(m.GetAll("runs"))),

@@ -25,6 +25,8 @@ public static class MlopsFormatters
         Html<RunComparison>(RunHtml.Comparison);
         Html<DataVersion>(RunHtml.DataVersion);
         Html<ModelVersion>(RunHtml.ModelVersion);
+        // Plotly.NET.Interactive is not served; charts render through their own embedded HTML.
+        Html<Plotly.NET.GenericChart>(RunCharts.ToHtmlFragment);
         Text<Run>(r => RunText.RunDetail(r));
         Text<RunList>(RunText.RunList);
         Text<RunComparison>(RunText.Comparison);

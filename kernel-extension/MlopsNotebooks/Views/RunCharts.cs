@@ -1,0 +1,123 @@
+using System.Globalization;
+using Plotly.NET;
+using MlopsNotebooks.Tracking;
+
+namespace MlopsNotebooks.Views;
+
+/// <summary>
+/// Plotly.NET charts of runs: a metric's history across steps and runs, params against a metric in parallel
+/// coordinates, and a comparison as grouped bars. They are Plotly.NET <see cref="GenericChart"/>s, built from trace
+/// objects (the C# wrapper package served here targets .NET 10 only, and the kit loads in .NET 8 kernels).
+/// </summary>
+public static class RunCharts
+{
+    /// <summary>One line per run: the metric's value at each step.</summary>
+    public static GenericChart MetricHistory(string key, IReadOnlyList<(Run Run, IReadOnlyList<Metric> Points)> series)
+    {
+        if (series.Count == 0)
+        {
+            throw new MlopsException($"No runs to chart '{key}' for.", "Name one or more runs.");
+        }
+        var traces = series.Select(s => Trace("scatter", new Dictionary<string, object>
+        {
+            ["x"] = s.Points.Select(p => p.Step).ToArray(),
+            ["y"] = s.Points.Select(p => p.Value).ToArray(),
+            ["mode"] = "lines+markers",
+            ["name"] = s.Run.DisplayName,
+        }));
+        return WithLayout(GenericChart.combine(traces), key, "step", key);
+    }
+
+    /// <summary>
+    /// One line per run through an axis per param that differs and a last axis for the metric, coloured by the metric.
+    /// Numeric params are placed by value; others get one tick per distinct value.
+    /// </summary>
+    public static GenericChart ParallelCoordinates(IReadOnlyList<Run> runs, string metric)
+    {
+        var withMetric = runs.Where(r => r.Metrics.ContainsKey(metric)).ToList();
+        if (withMetric.Count == 0)
+        {
+            throw new MlopsException($"None of these runs logged the metric '{metric}'.", "Pick a metric the runs have.");
+        }
+        var comparison = RunComparison.Of(withMetric);
+        var dimensions = new List<Dictionary<string, object>>();
+        foreach (var key in comparison.DifferingParams)
+        {
+            var values = withMetric.Select(r => r.Params.GetValueOrDefault(key) ?? "").ToList();
+            var numbers = values.Select(v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : (double?)null).ToList();
+            if (numbers.All(n => n is not null))
+            {
+                dimensions.Add(new() { ["label"] = key, ["values"] = numbers.Select(n => n!.Value).ToArray() });
+                continue;
+            }
+            var labels = values.Distinct().Order(StringComparer.Ordinal).ToList();
+            dimensions.Add(new()
+            {
+                ["label"] = key,
+                ["values"] = values.Select(v => (double)labels.IndexOf(v)).ToArray(),
+                ["tickvals"] = Enumerable.Range(0, labels.Count).Select(i => (double)i).ToArray(),
+                ["ticktext"] = labels.ToArray(),
+            });
+        }
+        var metricValues = withMetric.Select(r => r.Metrics[metric].Value).ToArray();
+        dimensions.Add(new() { ["label"] = metric, ["values"] = metricValues });
+        var chart = GenericChart.combine([Trace("parcoords", new Dictionary<string, object>
+        {
+            ["dimensions"] = dimensions,
+            ["line"] = new Dictionary<string, object> { ["color"] = metricValues, ["showscale"] = true },
+        })]);
+        return WithLayout(chart, $"params against {metric}", null, null);
+    }
+
+    /// <summary>Grouped bars: one group per metric, one bar per run.</summary>
+    public static GenericChart Comparison(RunComparison comparison, IReadOnlyList<string>? metrics = null)
+    {
+        var keys = metrics ?? comparison.MetricKeys;
+        var traces = comparison.Runs.Select(run => Trace("bar", new Dictionary<string, object>
+        {
+            ["x"] = keys.ToArray(),
+            ["y"] = keys.Select(k => run.Metrics.TryGetValue(k, out var m) ? (object)m.Value : null!).ToArray(),
+            ["name"] = run.DisplayName,
+        }));
+        var chart = GenericChart.combine(traces);
+        return WithLayout(chart, "metrics by run", "metric", "value", barmode: "group");
+    }
+
+    /// <summary>A standalone HTML page of a chart (plotly.js from its CDN), for reports and artifacts.</summary>
+    public static string ToHtml(GenericChart chart) => GenericChart.toEmbeddedHTML(chart);
+
+    /// <summary>The chart as an HTML fragment (a div and its script) to embed in a notebook output or a page.</summary>
+    public static string ToHtmlFragment(GenericChart chart) => GenericChart.toChartHTML(chart);
+
+    /// <summary>The chart as plotly.js figure JSON (data and layout).</summary>
+    public static string ToJson(GenericChart chart) => GenericChart.toFigureJson(chart);
+
+    private static GenericChart Trace(string type, Dictionary<string, object> properties)
+    {
+        var trace = new Trace(type);
+        foreach (var (name, value) in properties)
+        {
+            trace.SetProperty(name, value);
+        }
+        return GenericChart.ofTraceObject(true, trace);
+    }
+
+    private static GenericChart WithLayout(GenericChart chart, string title, string? xTitle, string? yTitle, string? barmode = null)
+    {
+        var layout = new Layout();
+        layout.SetProperty("title", new Dictionary<string, object> { ["text"] = title });
+        if (xTitle is not null)
+        {
+            layout.SetProperty("xaxis", new Dictionary<string, object> { ["title"] = new Dictionary<string, object> { ["text"] = xTitle } });
+        }
+        if (yTitle is not null)
+        {
+            layout.SetProperty("yaxis", new Dictionary<string, object> { ["title"] = new Dictionary<string, object> { ["text"] = yTitle } });
+        }
+        if (barmode is not null)
+        {
+            layout.SetProperty("barmode", barmode);
+        }
+        return GenericChart.addLayout(layout, chart);
+    }
+}

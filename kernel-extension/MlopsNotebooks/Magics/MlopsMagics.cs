@@ -9,7 +9,8 @@ namespace MlopsNotebooks.Magics;
 
 /// <summary>
 /// The <c>#!mlops</c> subcommands, one definition for both hosts. Each parses, calls one service of the core and returns
-/// what the host shows.
+/// what the host shows. The grammar stays within what the kernel's directive parser accepts, so a line means the same
+/// in both: at most one positional (implicit) parameter per subcommand, the rest <c>--name value</c> options and flags.
 /// </summary>
 public static class MlopsMagics
 {
@@ -53,25 +54,30 @@ public static class MlopsMagics
                 return null;
             }),
         new("log-param", "Log a parameter of the active run (immutable once logged).",
-            [new("key", "The parameter name.", Required: true, Positional: true), new("value", "Its value.", Required: true, Positional: true)],
+            [new("param", "key=value, e.g. trees=100.", Required: true, Positional: true)],
             m =>
             {
-                Mlops.LogParam(m.Required("key"), m.Required("value"));
+                var (key, value) = Pair(m, "param");
+                Mlops.LogParam(key, value);
                 return null;
             }),
         new("log-metric", "Log a metric point of the active run.",
-            [new("key", "The metric name.", Required: true, Positional: true), new("value", "A number.", Required: true, Positional: true),
-             new("step", "The step (default 0).")],
+            [new("metric", "key=value, e.g. auc=0.91.", Required: true, Positional: true), new("step", "The step (default 0).")],
             m =>
             {
-                Mlops.LogMetric(m.Required("key"), Number(m, "value"), m.Get("step") is { } s ? Step(m, s) : 0);
+                var (key, text) = Pair(m, "metric");
+                var value = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v)
+                    ? v
+                    : throw new MlopsException($"#!mlops log-metric: '{text}' is not a number.", $"Usage: {m.Command.Usage()}");
+                Mlops.LogMetric(key, value, m.Get("step") is { } s ? Step(m, s) : 0);
                 return null;
             }),
         new("tag", "Set a tag of the active run.",
-            [new("key", "The tag name.", Required: true, Positional: true), new("value", "Its value.", Required: true, Positional: true)],
+            [new("tag", "key=value, e.g. team=churn.", Required: true, Positional: true)],
             m =>
             {
-                Mlops.SetTag(m.Required("key"), m.Required("value"));
+                var (key, value) = Pair(m, "tag");
+                Mlops.SetTag(key, value);
                 return null;
             }),
         new("data-add", "Version a data file or folder (writes <path>.mlops to commit); recorded as an input of the active run.",
@@ -98,15 +104,15 @@ public static class MlopsMagics
             }),
         new("chart", "Chart a metric over runs of the current experiment: history (by step), parallel (params against it) or bars.",
             [new("metric", "The metric, e.g. auc.", Required: true, Positional: true), new("kind", "history (default), parallel or bars."),
-             new("runs", "Run ids to chart (repeat); default: the 10 newest runs of the experiment.", Repeatable: true)],
+             new("run", "A run id to chart (repeat); default: the 10 newest runs of the experiment.", Repeatable: true)],
             m =>
             {
                 var metric = m.Required("metric");
-                var ids = m.GetAll("runs");
+                var ids = m.GetAll("run");
                 var runs = ids.Count > 0 ? ids.Select(Mlops.Client.GetRun).ToList() : [.. Mlops.SearchRuns(maxResults: 10)];
                 if (runs.Count == 0)
                 {
-                    throw new MlopsException($"There are no runs in experiment {Mlops.ExperimentName} to chart.", "Run some first, or name them with --runs.");
+                    throw new MlopsException($"There are no runs in experiment {Mlops.ExperimentName} to chart.", "Run some first, or name them with --run.");
                 }
                 return m.Get("kind") switch
                 {
@@ -117,8 +123,8 @@ public static class MlopsMagics
                 };
             }),
         new("compare", "Compare runs: params that differ, metrics side by side.",
-            [new("runs", "Two or more run ids (or unique prefixes).", Required: true, Positional: true, Repeatable: true)],
-            m => Mlops.Client.CompareRuns(m.GetAll("runs"))),
+            [new("run", "A run id or unique prefix (repeat, two or more).", Required: true, Repeatable: true)],
+            m => Mlops.Client.CompareRuns(m.GetAll("run"))),
     ];
 
     private static string Help()
@@ -149,10 +155,15 @@ public static class MlopsMagics
         }
     }
 
-    private static double Number(MagicInvocation m, string name) =>
-        double.TryParse(m.Required(name), NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
-            ? value
-            : throw new MlopsException($"#!mlops {m.Command.Name}: {name} '{m.Get(name)}' is not a number.", $"Usage: {m.Command.Usage()}");
+    // key=value in one argument: the kernel's directive grammar allows one implicit (positional) parameter.
+    private static (string Key, string Value) Pair(MagicInvocation m, string name)
+    {
+        var text = m.Required(name);
+        var equals = text.IndexOf('=');
+        return equals > 0
+            ? (text[..equals], text[(equals + 1)..])
+            : throw new MlopsException($"#!mlops {m.Command.Name}: '{text}' is not key=value.", $"Usage: {m.Command.Usage()}");
+    }
 
     private static long Step(MagicInvocation m, string text) =>
         long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= 0

@@ -32,9 +32,9 @@ public sealed class MagicTests : IDisposable
         Assert.Equal("my run", m.Get("name"));
         Assert.True(m.Has("nested"));
         Assert.Equal(["trees=100", "trainer=Fast Tree"], m.GetAll("param"));
-        var metric = Parse("log-metric auc 0.9 --step 3");
-        Assert.Equal(("auc", "0.9", "3"), (metric.Get("key"), metric.Get("value"), metric.Get("step")));
-        Assert.Equal(["a1", "b2", "c3"], Parse("compare a1 b2 c3").GetAll("runs"));
+        var metric = Parse("log-metric auc=0.9 --step 3");
+        Assert.Equal(("auc=0.9", "3"), (metric.Get("metric"), metric.Get("step")));
+        Assert.Equal(["a1", "b2", "c3"], Parse("compare --run a1 --run b2 --run=c3").GetAll("run"));
     }
 
     [Theory]
@@ -62,8 +62,10 @@ public sealed class MagicTests : IDisposable
             Assert.False(string.IsNullOrWhiteSpace(command.Description));
             Assert.Contains(command.Usage(), help);
         }
-        // One directive, so nothing clashes with the kernel's own magics.
+        // One directive, so nothing clashes with the kernel's own magics; and within the kernel's grammar: its directive
+        // parser takes one implicit (positional) parameter per directive.
         Assert.Equal("mlops", MagicParser.Directive);
+        Assert.All(MlopsMagics.All, c => Assert.True(c.Parameters.Count(p => p.Positional) <= 1, $"{c.Name} has more than one positional"));
     }
 
     private (int Code, string Err, JsonArray Cells, string Db) RunNotebook(string name, params string[] args)
@@ -108,7 +110,7 @@ public sealed class MagicTests : IDisposable
         Assert.Equal(1, code);
         string Error(int cell) => (string)cells[cell]!["outputs"]!.AsArray().Last()!["evalue"]!;
         Assert.Contains("#!mlops has no subcommand 'frobnicate'", Error(0));
-        Assert.Contains("value 'high' is not a number", Error(1));
+        Assert.Contains("'high' is not a number", Error(1));
         Assert.Contains("unknown option --colour", Error(2));
         Assert.Contains("--name needs a value", Error(3));
         Assert.Contains("There is no active run.", Error(4));
@@ -116,7 +118,8 @@ public sealed class MagicTests : IDisposable
         Assert.Contains("There is no variable 'missing' in the notebook.", Error(7));
         Assert.Contains("'paused' is not an end status", Error(8));
         Assert.Contains("<name> is required", Error(9));
-        Assert.All(Enumerable.Range(0, 10).Where(i => i != 5), i => Assert.Equal("MagicCommandError", (string)cells[i]!["outputs"]!.AsArray().Last()!["ename"]!));
+        Assert.Contains("'team' is not key=value", Error(10));
+        Assert.All(Enumerable.Range(0, 11).Where(i => i != 5), i => Assert.Equal("MagicCommandError", (string)cells[i]!["outputs"]!.AsArray().Last()!["ename"]!));
         Assert.DoesNotContain(cells.SelectMany(c => c!["outputs"]!.AsArray()), o => ((string?)o!["evalue"] ?? "").Contains("   at "));
     }
 }

@@ -3,7 +3,7 @@ using System.Text;
 namespace MlopsNotebooks.Magics;
 
 /// <summary>A parameter of a magic subcommand: positional (in order) or an option (<c>--name value</c>, or a flag).</summary>
-public sealed record MagicParameter(string Name, string Description, bool Required = false, bool Positional = false, bool Flag = false, bool Repeatable = false);
+public sealed record MagicParameter(string Name, string Description, bool Required = false, bool Positional = false, bool Flag = false);
 
 /// <summary>
 /// One <c>#!mlops</c> subcommand, defined once for both hosts: the headless runner dispatches it, and the kernel
@@ -17,7 +17,7 @@ public sealed record MagicCommand(string Name, string Description, IReadOnlyList
         foreach (var p in Parameters)
         {
             var shape = p.Positional ? $"<{p.Name}>" : p.Flag ? $"--{p.Name}" : $"--{p.Name} <value>";
-            text.Append(' ').Append(p.Required ? shape : $"[{shape}]").Append(p.Repeatable ? "..." : "");
+            text.Append(' ').Append(p.Required ? shape : $"[{shape}]");
         }
         return text.ToString();
     }
@@ -37,15 +37,13 @@ public interface IMagicHost
 }
 
 /// <summary>A parsed magic line: the command and its bound values.</summary>
-public sealed class MagicInvocation(MagicCommand command, IReadOnlyDictionary<string, IReadOnlyList<string>> values, IMagicHost host)
+public sealed class MagicInvocation(MagicCommand command, IReadOnlyDictionary<string, string> values, IMagicHost host)
 {
     public MagicCommand Command { get; } = command;
 
     public IMagicHost Host { get; } = host;
 
-    public string? Get(string name) => values.TryGetValue(name, out var v) && v.Count > 0 ? v[^1] : null;
-
-    public IReadOnlyList<string> GetAll(string name) => values.TryGetValue(name, out var v) ? v : [];
+    public string? Get(string name) => values.GetValueOrDefault(name);
 
     public bool Has(string name) => values.ContainsKey(name);
 

@@ -4,8 +4,8 @@ namespace MlopsNotebooks.Magics;
 
 /// <summary>
 /// Parses <c>#!mlops &lt;subcommand&gt; args</c> against the command definitions: double or single quotes group words,
-/// options are <c>--name value</c> (or <c>--name=value</c>), flags take no value. Every mistake is an
-/// <see cref="MlopsException"/> that shows the usage.
+/// options are <c>--name value</c> (or <c>--name=value</c>), flags take no value, and the positional parameter may be
+/// given by name too. Every mistake is an <see cref="MlopsException"/> that shows the usage.
 /// </summary>
 public static class MagicParser
 {
@@ -20,21 +20,17 @@ public static class MagicParser
         }
         var command = commands.FirstOrDefault(c => c.Name == tokens[0]) ?? throw new MlopsException(
             $"#!mlops has no subcommand '{tokens[0]}'.", $"Subcommands: {string.Join(", ", commands.Select(c => c.Name))}. See #!mlops help.");
-        var values = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var positional = command.Parameters.Where(p => p.Positional).ToList();
         var next = 0;
         MlopsException Bad(string problem) => new($"#!mlops {command.Name}: {problem}.", $"Usage: {command.Usage()}");
         void Add(MagicParameter p, string value)
         {
-            if (!values.TryGetValue(p.Name, out var list))
-            {
-                values[p.Name] = list = [];
-            }
-            else if (!p.Repeatable)
+            // Each parameter once: the kernel's parser binds nothing for one given twice.
+            if (!values.TryAdd(p.Name, value))
             {
                 throw Bad($"{(p.Positional ? p.Name : "--" + p.Name)} is given twice");
             }
-            list.Add(value);
         }
         for (var i = 1; i < tokens.Count; i++)
         {
@@ -48,7 +44,8 @@ public static class MagicParser
                 {
                     (name, inline) = (name[..equals], name[(equals + 1)..]);
                 }
-                var option = command.Parameters.FirstOrDefault(p => !p.Positional && p.Name == name)
+                // A positional may be named too (the kernel's parser allows both for its implicit parameter).
+                var option = command.Parameters.FirstOrDefault(p => p.Name == name)
                     ?? throw Bad($"unknown option --{name}{Options(command)}");
                 if (option.Flag)
                 {
@@ -64,11 +61,7 @@ public static class MagicParser
             }
             if (next < positional.Count)
             {
-                Add(positional[next], token);
-                if (!positional[next].Repeatable)
-                {
-                    next++;
-                }
+                Add(positional[next++], token);
                 continue;
             }
             throw Bad($"unexpected '{token}'");
@@ -77,7 +70,7 @@ public static class MagicParser
         {
             throw Bad($"{(p.Positional ? $"<{p.Name}>" : "--" + p.Name)} is required");
         }
-        return new MagicInvocation(command, values.ToDictionary(v => v.Key, v => (IReadOnlyList<string>)v.Value), host);
+        return new MagicInvocation(command, values, host);
     }
 
     private static string Options(MagicCommand command)

@@ -9,8 +9,9 @@ namespace MlopsNotebooks.Magics;
 
 /// <summary>
 /// The <c>#!mlops</c> subcommands, one definition for both hosts. Each parses, calls one service of the core and returns
-/// what the host shows. The grammar stays within what the kernel's directive parser accepts, so a line means the same
-/// in both: at most one positional (implicit) parameter per subcommand, the rest <c>--name value</c> options and flags.
+/// what the host shows. The grammar stays within what the kernel's directive parser binds, so a line means the same in
+/// both: at most one positional (implicit) parameter per subcommand, which may also be named; the rest
+/// <c>--name value</c> options and flags, each given once (lists are one comma-separated value).
 /// </summary>
 public static class MlopsMagics
 {
@@ -22,7 +23,7 @@ public static class MlopsMagics
             m => Mlops.SetExperiment(m.Required("name"))),
         new("start-run", "Start a run and make it the active one (nested under the active run with --nested).",
             [new("name", "The run name."), new("nested", "Start it as a child of the active run.", Flag: true),
-             new("param", "key=value to log as a parameter (repeat).", Repeatable: true)],
+             new("params", "Parameters to log, comma-separated: trees=100,leaves=16.")],
             m =>
             {
                 var run = Mlops.StartRun(m.Get("name"), nested: m.Has("nested"));
@@ -45,7 +46,7 @@ public static class MlopsMagics
                 return $"Run {run.RunId} ended: {status.ToName()}.";
             }),
         new("track", "Track exactly this cell as a run: started before its code, ended after (FAILED if the cell fails).",
-            [new("name", "The run name."), new("param", "key=value to log as a parameter (repeat).", Repeatable: true)],
+            [new("name", "The run name."), new("params", "Parameters to log, comma-separated: trees=100,leaves=16.")],
             m =>
             {
                 var run = Mlops.StartRun(m.Get("name"), nested: Mlops.ActiveRun is not null);
@@ -95,24 +96,24 @@ public static class MlopsMagics
             RegisterModel),
         new("runs", "List runs of the current experiment with a filter and order.",
             [new("filter", "e.g. \"metrics.auc > 0.8 and params.trainer = 'FastTree'\""), new("order-by", "e.g. \"metrics.auc DESC\""),
-             new("max", "At most this many runs (default 100)."), new("experiment", "Another experiment (repeat).", Repeatable: true)],
+             new("max", "At most this many runs (default 100)."), new("experiments", "Experiments to search, comma-separated; default: the current one.")],
             m =>
             {
-                var experiments = m.GetAll("experiment");
+                var experiments = List(m, "experiments");
                 return Mlops.Client.SearchRuns(experiments.Count > 0 ? experiments : [Mlops.ExperimentName], m.Get("filter"), m.Get("order-by"),
                     m.Get("max") is { } max ? (int)Step(m, max) : 100);
             }),
         new("chart", "Chart a metric over runs of the current experiment: history (by step), parallel (params against it) or bars.",
             [new("metric", "The metric, e.g. auc.", Required: true, Positional: true), new("kind", "history (default), parallel or bars."),
-             new("run", "A run id to chart (repeat); default: the 10 newest runs of the experiment.", Repeatable: true)],
+             new("runs", "Run ids to chart, comma-separated; default: the 10 newest runs of the experiment.")],
             m =>
             {
                 var metric = m.Required("metric");
-                var ids = m.GetAll("run");
+                var ids = List(m, "runs");
                 var runs = ids.Count > 0 ? ids.Select(Mlops.Client.GetRun).ToList() : [.. Mlops.SearchRuns(maxResults: 10)];
                 if (runs.Count == 0)
                 {
-                    throw new MlopsException($"There are no runs in experiment {Mlops.ExperimentName} to chart.", "Run some first, or name them with --run.");
+                    throw new MlopsException($"There are no runs in experiment {Mlops.ExperimentName} to chart.", "Run some first, or name them with --runs.");
                 }
                 return m.Get("kind") switch
                 {
@@ -123,8 +124,8 @@ public static class MlopsMagics
                 };
             }),
         new("compare", "Compare runs: params that differ, metrics side by side.",
-            [new("run", "A run id or unique prefix (repeat, two or more).", Required: true, Repeatable: true)],
-            m => Mlops.Client.CompareRuns(m.GetAll("run"))),
+            [new("runs", "Two or more run ids (or unique prefixes), comma-separated.", Required: true, Positional: true)],
+            m => Mlops.Client.CompareRuns(List(m, "runs"))),
     ];
 
     private static string Help()
@@ -137,15 +138,18 @@ public static class MlopsMagics
         return text.ToString();
     }
 
+    private static IReadOnlyList<string> List(MagicInvocation m, string name) =>
+        m.Get(name) is { } text ? text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : [];
+
     private static void LogParams(MagicInvocation m)
     {
         var parameters = new Dictionary<string, object?>(StringComparer.Ordinal);
-        foreach (var pair in m.GetAll("param"))
+        foreach (var pair in List(m, "params"))
         {
             var equals = pair.IndexOf('=');
             if (equals <= 0)
             {
-                throw new MlopsException($"--param {pair} is not key=value.", "Write --param trees=100.");
+                throw new MlopsException($"--params: '{pair}' is not key=value.", "Write --params trees=100,leaves=16 (a value with a comma goes in its own #!mlops log-param).");
             }
             parameters[pair[..equals]] = pair[(equals + 1)..];
         }

@@ -27,20 +27,21 @@ public sealed class MagicTests : IDisposable
     [Fact]
     public void A_magic_line_binds_positionals_options_flags_and_repeats()
     {
-        var m = Parse("start-run --name \"my run\" --nested --param trees=100 --param=trainer=Fast' 'Tree");
+        var m = Parse("start-run --name \"my run\" --nested --params=trees=100,trainer=Fast' 'Tree");
         Assert.Equal("start-run", m.Command.Name);
         Assert.Equal("my run", m.Get("name"));
         Assert.True(m.Has("nested"));
-        Assert.Equal(["trees=100", "trainer=Fast Tree"], m.GetAll("param"));
+        Assert.Equal("trees=100,trainer=Fast Tree", m.Get("params"));
         var metric = Parse("log-metric auc=0.9 --step 3");
         Assert.Equal(("auc=0.9", "3"), (metric.Get("metric"), metric.Get("step")));
-        Assert.Equal(["a1", "b2", "c3"], Parse("compare --run a1 --run b2 --run=c3").GetAll("run"));
+        Assert.Equal("a1,b2,c3", Parse("compare a1,b2,c3").Get("runs"));
+        Assert.Equal("trees=1", Parse("log-param --param trees=1").Get("param")); // the positional, named
     }
 
     [Theory]
     [InlineData("", "needs a subcommand")]
     [InlineData("frobnicate", "no subcommand 'frobnicate'")]
-    [InlineData("start-run --colour red", "unknown option --colour (it takes --name, --nested, --param)")]
+    [InlineData("start-run --colour red", "unknown option --colour (it takes --name, --nested, --params)")]
     [InlineData("start-run --name", "--name needs a value")]
     [InlineData("start-run --name a --name b", "--name is given twice")]
     [InlineData("experiment", "<name> is required")]
@@ -66,6 +67,8 @@ public sealed class MagicTests : IDisposable
         // parser takes one implicit (positional) parameter per directive.
         Assert.Equal("mlops", MagicParser.Directive);
         Assert.All(MlopsMagics.All, c => Assert.True(c.Parameters.Count(p => p.Positional) <= 1, $"{c.Name} has more than one positional"));
+        // ... and it binds a parameter given once, so no option repeats; lists are one comma-separated value.
+        Assert.Contains("is given twice", Assert.Throws<MlopsException>(() => Parse("compare a,b --runs c,d")).Message);
     }
 
     private (int Code, string Err, JsonArray Cells, string Db) RunNotebook(string name, params string[] args)

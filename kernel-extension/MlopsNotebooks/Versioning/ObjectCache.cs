@@ -97,7 +97,8 @@ public sealed class ObjectCache
 
     /// <summary>
     /// Adds a file whose hash is already known without copying it: the object becomes a hard link to (or a reflink of)
-    /// the source. The source is checked against the hash while linking is prepared, so a file that changed is refused.
+    /// the source. The caller vouches for the hash (it has just hashed the file, or the state cache knows its unchanged
+    /// stamp); reads verify objects anyway, so a wrong one is caught when used, never served.
     /// </summary>
     public void AddLinked(string source, ContentHash hash, LinkType link)
     {

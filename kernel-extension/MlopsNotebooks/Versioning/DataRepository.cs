@@ -65,9 +65,9 @@ public sealed class DataRepository : IDisposable
         else
         {
             var known = _state.LoadUnder(relative).GetValueOrDefault(relative);
-            var hash = Ingest(full, relative, how, known, FileSystemCalls.Stamp(full));
-            var stamp = FileSystemCalls.Stamp(full);
-            _state.Save([(relative, stamp, hash)]);
+            var before = FileSystemCalls.Stamp(full);
+            var hash = Ingest(full, relative, how, known, before);
+            _state.Save([(relative, how == LinkType.Copy ? before : FileSystemCalls.Stamp(full), hash)]);
             version = new DataVersion(relative, hash, new FileInfo(full).Length, 1, IsDirectory: false);
         }
         var pointer = new DataPointer(Path.GetFileName(full), version.Hash, version.Size, version.Files, version.IsDirectory);
@@ -121,7 +121,7 @@ public sealed class DataRepository : IDisposable
 
     private DataStatus StatusOf(string full, string relative, DataPointer pointer)
     {
-        var recorded = new DataVersion(relative, pointer.Hash, pointer.Size, pointer.Files, pointer.IsDirectory);
+        var recorded = Recorded(relative, pointer);
         var inCache = Cache.Contains(pointer.Hash);
         if (!File.Exists(full) && !Directory.Exists(full))
         {
@@ -133,7 +133,7 @@ public sealed class DataRepository : IDisposable
             {
                 return new DataStatus(relative, DataState.Modified, inCache, recorded, ["(a folder now)"]);
             }
-            var hash = CurrentHashes([(full, relative, FileSystemCalls.Stamp(full))], _state.LoadUnder(relative))[0].Hash;
+            var hash = CurrentHash(full, relative);
             return new DataStatus(relative, hash == pointer.Hash ? DataState.Unchanged : DataState.Modified, inCache, recorded, []);
         }
         if (!Directory.Exists(full))
@@ -149,7 +149,7 @@ public sealed class DataRepository : IDisposable
             return new DataStatus(relative, DataState.Unchanged, inCache, recorded, []);
         }
         var changed = inCache
-            ? ChangedFiles(DirectoryManifest.Parse(Cache.ReadAllBytes(pointer.Hash), pointer.Hash), current ?? ManifestOf(files, relative))
+            ? ChangedFiles(ReadManifest(pointer.Hash), current ?? ManifestOf(files, relative))
             : [];
         return new DataStatus(relative, DataState.Modified, inCache, recorded, changed);
     }
@@ -163,8 +163,7 @@ public sealed class DataRepository : IDisposable
             var files = ListFiles(full);
             return new DataVersion(relative, FolderHash(files, relative).Hash, files.Sum(f => f.Size), files.Count, true);
         }
-        var hash = CurrentHashes([(full, relative, FileSystemCalls.Stamp(full))], _state.LoadUnder(relative))[0].Hash;
-        return new DataVersion(relative, hash, new FileInfo(full).Length, 1, false);
+        return new DataVersion(relative, CurrentHash(full, relative), new FileInfo(full).Length, 1, false);
     }
 
     /// <summary>
@@ -208,6 +207,9 @@ public sealed class DataRepository : IDisposable
         }
         return Convert.ToHexString(sha.GetHashAndReset());
     }
+
+    private ContentHash CurrentHash(string full, string relative) =>
+        CurrentHashes([(full, relative, FileSystemCalls.Stamp(full))], _state.LoadUnder(relative))[0].Hash;
 
     private DirectoryManifest ManifestOf(List<(string Full, string Relative, long Size, FileStamp Stamp)> files, string relative)
     {
@@ -268,7 +270,7 @@ public sealed class DataRepository : IDisposable
             IReadOnlyList<string> files = [];
             if (b is { IsDirectory: true } && a is { IsDirectory: true } && Cache.Contains(b.Hash) && Cache.Contains(a.Hash))
             {
-                files = ChangedFiles(DirectoryManifest.Parse(Cache.ReadAllBytes(b.Hash), b.Hash), DirectoryManifest.Parse(Cache.ReadAllBytes(a.Hash), a.Hash));
+                files = ChangedFiles(ReadManifest(b.Hash), ReadManifest(a.Hash));
             }
             changes.Add(new DataChange(path, b is null ? ChangeKind.Added : a is null ? ChangeKind.Removed : ChangeKind.Modified, b, a, files));
         }
@@ -300,6 +302,9 @@ public sealed class DataRepository : IDisposable
     }
 
     private static DataVersion Recorded(string relative, DataPointer p) => new(relative, p.Hash, p.Size, p.Files, p.IsDirectory);
+
+    /// <summary>A folder's manifest from the cache, verified as it is read.</summary>
+    private DirectoryManifest ReadManifest(ContentHash hash) => DirectoryManifest.Parse(Cache.ReadAllBytes(hash), hash);
 
     // ---- checkout -------------------------------------------------------------------------------------------
 
@@ -339,7 +344,7 @@ public sealed class DataRepository : IDisposable
         {
             if (pointer.IsDirectory)
             {
-                RestoreFolder(full, status.Recorded.Path, DirectoryManifest.Parse(Cache.ReadAllBytes(pointer.Hash), pointer.Hash));
+                RestoreFolder(full, status.Recorded.Path, ReadManifest(pointer.Hash));
             }
             else
             {
@@ -440,7 +445,7 @@ public sealed class DataRepository : IDisposable
     public TransferResult Push(string? remoteName = null, IEnumerable<string>? paths = null, CancellationToken cancellationToken = default)
     {
         var remote = OpenRemote(remoteName);
-        var wanted = ObjectsOf(Pointers(paths).Select(p => p.Pointer));
+        var wanted = ObjectsOf(Pointers(paths).Select(p => Recorded(p.Relative, p.Pointer)));
         var local = wanted.Where(Cache.Contains).ToList();
         var unavailable = wanted.Where(h => !Cache.Contains(h)).ToList();
         var there = remote.Has(local);
@@ -571,15 +576,15 @@ public sealed class DataRepository : IDisposable
     }
 
     /// <summary>Every object the pointers need: each file, each folder's manifest and the files it lists.</summary>
-    private List<ContentHash> ObjectsOf(IEnumerable<DataPointer> pointers)
+    private List<ContentHash> ObjectsOf(IEnumerable<DataVersion> versions)
     {
         var hashes = new HashSet<ContentHash>();
-        foreach (var pointer in pointers)
+        foreach (var version in versions)
         {
-            hashes.Add(pointer.Hash);
-            if (pointer.IsDirectory && Cache.Contains(pointer.Hash))
+            hashes.Add(version.Hash);
+            if (version.IsDirectory && Cache.Contains(version.Hash))
             {
-                foreach (var entry in DirectoryManifest.Parse(Cache.ReadAllBytes(pointer.Hash), pointer.Hash).Entries)
+                foreach (var entry in ReadManifest(version.Hash).Entries)
                 {
                     hashes.Add(entry.Hash);
                 }
@@ -596,16 +601,16 @@ public sealed class DataRepository : IDisposable
     /// </summary>
     public GcResult Gc(IEnumerable<string>? revisions = null, IEnumerable<ContentHash>? alsoKeep = null, bool dryRun = false)
     {
-        var pointers = Pointers(null).Select(p => p.Pointer).ToList();
+        var versions = Pointers(null).Select(p => Recorded(p.Relative, p.Pointer)).ToList();
         foreach (var revision in revisions?.ToList() is { Count: > 0 } named ? named : ["HEAD"])
         {
             if (revision == "HEAD" && GitCli.TryRun(Root, "rev-parse", "--verify", "--quiet", "HEAD") is null)
             {
                 continue; // a repository with no commit yet
             }
-            pointers.AddRange(PointersAt(revision).Select(v => new DataPointer(v.Path, v.Hash, v.Size, v.Files, v.IsDirectory)));
+            versions.AddRange(PointersAt(revision));
         }
-        var live = ObjectsOf(pointers).ToHashSet();
+        var live = ObjectsOf(versions).ToHashSet();
         foreach (var hash in alsoKeep ?? [])
         {
             live.Add(hash);

@@ -206,7 +206,7 @@ public sealed class NotebookRunner
         }
         if (language is not ("csharp" or "c#"))
         {
-            return Unsupported(cell, request, $"Cell {number} is in {language}; the headless runner runs C# only.",
+            return Unsupported(cell, number, request, null, $"Cell {number} is in {language}; the headless runner runs C# only.",
                 "Rewrite it in C#, or pass --skip-unsupported to skip such cells.");
         }
         var timed = false;
@@ -226,11 +226,7 @@ public sealed class NotebookRunner
                 }
                 catch (MlopsException e)
                 {
-                    var message = $"Cell {number}, line {magic.Line}: {e.Message}";
-                    cell.Outputs.Add(CellOutput.Error("MagicCommandError", message, [message, e.Hint ?? ""]));
-                    cell.ExecutionCount = session.ExecutionCount;
-                    host.Finish(succeeded: false);
-                    return new FailedCell(number, magic.Line, "MagicCommandError", Summary(message));
+                    return Fail(cell, number, host, "MagicCommandError", magic.Line, $"Cell {number}, line {magic.Line}: {e.Message}", e.Hint);
                 }
             }
             else if (magic.Name == "time")
@@ -239,7 +235,7 @@ public sealed class NotebookRunner
             }
             else if (KernelMagics.Contains(magic.Name))
             {
-                var failure = Unsupported(cell, request, $"Cell {number} uses the kernel magic #!{magic.Name}, which the headless runner does not support.",
+                var failure = Unsupported(cell, number, request, host, $"Cell {number} uses the kernel magic #!{magic.Name}, which the headless runner does not support.",
                     "Remove it, or pass --skip-unsupported to skip such cells.");
                 if (failure is not null || request.SkipUnsupported)
                 {
@@ -248,9 +244,7 @@ public sealed class NotebookRunner
             }
             else
             {
-                var error = $"Cell {number}, line {magic.Line}: unknown magic command #!{magic.Name}.";
-                cell.Outputs.Add(CellOutput.Error("UnknownMagic", error, [error]));
-                return new FailedCell(number, magic.Line, "UnknownMagic", error);
+                return Fail(cell, number, host, "UnknownMagic", magic.Line, $"Cell {number}, line {magic.Line}: unknown magic command #!{magic.Name}.", null);
             }
         }
 
@@ -260,9 +254,7 @@ public sealed class NotebookRunner
         }
         catch (MlopsException e)
         {
-            cell.Outputs.Add(CellOutput.Error("PackageRestoreError", e.Message, [e.Message, e.Hint ?? ""]));
-            cell.ExecutionCount = session.ExecutionCount;
-            return new FailedCell(number, null, "PackageRestoreError", e.Describe());
+            return Fail(cell, number, host, "PackageRestoreError", null, e.Message, e.Hint, summary: e.Describe());
         }
         var timeout = request.CellTimeout;
         if (deadline is { } end)
@@ -274,10 +266,9 @@ public sealed class NotebookRunner
         var run = Task.Run(() => session.RunAsync(code, number, CancellationToken.None));
         if (timeout is { } limit && await Task.WhenAny(run, Task.Delay(limit > TimeSpan.Zero ? limit : TimeSpan.Zero)) != run)
         {
-            var message = $"Cell {number} did not finish within {limit.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s.";
-            cell.Outputs.Add(CellOutput.Error("Timeout", message, [message, "Raise --cell-timeout or --timeout, or make the cell faster."]));
-            cell.ExecutionCount = session.ExecutionCount;
-            return new FailedCell(number, null, "Timeout", message);
+            cell.ExecutionCount = session.ExecutionCount; // its code started
+            return Fail(cell, number, host, "Timeout", null, $"Cell {number} did not finish within {limit.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s.",
+                "Raise --cell-timeout or --timeout, or make the cell faster.");
         }
         var execution = await run;
         cell.Outputs.AddRange(execution.Outputs);
@@ -342,15 +333,25 @@ public sealed class NotebookRunner
         return first.Length > 400 ? first[..400] + " ..." : first;
     }
 
-    private static FailedCell? Unsupported(NotebookCell cell, RunRequest request, string message, string hint)
+    private static FailedCell? Unsupported(NotebookCell cell, int number, RunRequest request, MagicHost? host, string message, string hint)
     {
         if (request.SkipUnsupported)
         {
             cell.Outputs.Add(CellOutput.Stream("stderr", $"Skipped: {message}\n"));
             return null;
         }
-        cell.Outputs.Add(CellOutput.Error("Unsupported", message, [message, hint]));
-        return new FailedCell(0, 1, "Unsupported", $"{message} {hint}");
+        return Fail(cell, number, host, "Unsupported", 1, message, hint, summary: $"{message} {hint}");
+    }
+
+    /// <summary>
+    /// Records a failure in its cell (the message, with the hint under it) and ends what the cell's magic commands
+    /// started (a tracked run ends FAILED). The execution count stays as it is: set only where code ran.
+    /// </summary>
+    private static FailedCell Fail(NotebookCell cell, int number, MagicHost? host, string kind, int? line, string message, string? hint, string? summary = null)
+    {
+        cell.Outputs.Add(CellOutput.Error(kind, message, hint is null ? [message] : [message, hint]));
+        host?.Finish(succeeded: false);
+        return new FailedCell(number, line, kind, summary ?? Summary(message));
     }
 
     /// <summary>Magic lines (<c>#!name args</c>) at the top of a cell, and the code after them with its line numbers kept.</summary>

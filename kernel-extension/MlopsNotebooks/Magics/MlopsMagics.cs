@@ -144,14 +144,11 @@ public static class MlopsMagics
     private static void LogParams(MagicInvocation m)
     {
         var parameters = new Dictionary<string, object?>(StringComparer.Ordinal);
-        foreach (var pair in List(m, "params"))
+        foreach (var text in List(m, "params"))
         {
-            var equals = pair.IndexOf('=');
-            if (equals <= 0)
-            {
-                throw new MlopsException($"--params: '{pair}' is not key=value.", "Write --params trees=100,leaves=16 (a value with a comma goes in its own #!mlops log-param).");
-            }
-            parameters[pair[..equals]] = pair[(equals + 1)..];
+            var (key, value) = Split(text, () => new MlopsException($"--params: '{text}' is not key=value.",
+                "Write --params trees=100,leaves=16 (a value with a comma goes in its own #!mlops log-param)."));
+            parameters[key] = value;
         }
         if (parameters.Count > 0)
         {
@@ -163,10 +160,13 @@ public static class MlopsMagics
     private static (string Key, string Value) Pair(MagicInvocation m, string name)
     {
         var text = m.Required(name);
+        return Split(text, () => new MlopsException($"#!mlops {m.Command.Name}: '{text}' is not key=value.", $"Usage: {m.Command.Usage()}"));
+    }
+
+    private static (string Key, string Value) Split(string text, Func<MlopsException> bad)
+    {
         var equals = text.IndexOf('=');
-        return equals > 0
-            ? (text[..equals], text[(equals + 1)..])
-            : throw new MlopsException($"#!mlops {m.Command.Name}: '{text}' is not key=value.", $"Usage: {m.Command.Usage()}");
+        return equals > 0 ? (text[..equals], text[(equals + 1)..]) : throw bad();
     }
 
     private static long Step(MagicInvocation m, string text) =>
@@ -230,15 +230,4 @@ public static class MlopsMagics
         }
         return null;
     }
-
-    /// <summary>Run list views for hosts that show plain text.</summary>
-    public static string Text(object? value) => value switch
-    {
-        null => "",
-        string s => s,
-        IReadOnlyList<Run> runs => RunText.RunList(runs),
-        RunComparison c => RunText.Comparison(c),
-        Run r => RunText.RunDetail(r),
-        _ => value.ToString() ?? "",
-    };
 }

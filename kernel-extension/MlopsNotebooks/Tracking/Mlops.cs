@@ -28,9 +28,6 @@ public static class Mlops
     private static bool _hooked;
     private static PosixSignalRegistration? _sigterm;
 
-    // A value from the fluent API renders the same as one a magic command returns.
-    static Mlops() => Views.MlopsFormatters.Register();
-
     /// <summary>The client behind the fluent calls, opened on first use from the tracking URI.</summary>
     public static TrackingClient Client
     {

@@ -32,6 +32,7 @@ public sealed partial class CSharpSession
     ];
 
     private readonly NotebookGlobals _globals = new();
+    private readonly HashSet<string> _referenced = new(StringComparer.Ordinal);
     private ScriptOptions _options;
     private ScriptState<object?>? _state;
     private int _count;
@@ -137,9 +138,9 @@ public sealed partial class CSharpSession
         return _state is null ? [] : _state.Variables.Reverse().Where(v => seen.Add(v.Name)).Select(v => (v.Name, (object?)v.Value)).ToList();
     }
 
-    /// <summary>Makes assemblies (restored packages) available to the cells that follow.</summary>
+    /// <summary>Makes assemblies (restored packages) available to the cells that follow; ones already there are skipped.</summary>
     public void AddReferences(IEnumerable<string> paths) =>
-        _options = _options.AddReferences(paths.Select(p => MetadataReference.CreateFromFile(p)));
+        _options = _options.AddReferences(paths.Where(_referenced.Add).Select(p => MetadataReference.CreateFromFile(p)));
 
     /// <summary>
     /// Starts the session: the kernel's static import of PocketView tags (div[...], span[...]), which cannot be a script

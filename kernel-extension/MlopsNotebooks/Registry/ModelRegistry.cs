@@ -160,28 +160,10 @@ public sealed class ModelRegistry(TrackingClient client)
         manifest["version"] = version.Version;
         manifest["aliases"] = new JsonArray(version.Aliases.Select(a => (JsonNode?)a).ToArray());
         manifest["registered_at"] = version.CreationTime.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
-        WriteVerified(ContentHash.Parse(version.ModelHash), Path.Combine(folder, "model.zip"));
-        WriteVerified(ContentHash.Parse(version.SampleHash), Path.Combine(folder, "sample-input.json"));
+        Cache.CopyTo(ContentHash.Parse(version.ModelHash), Path.Combine(folder, "model.zip"));
+        Cache.CopyTo(ContentHash.Parse(version.SampleHash), Path.Combine(folder, "sample-input.json"));
         AtomicFile.WriteAllText(Path.Combine(folder, "manifest.json"), Canonical(manifest) + "\n");
         return Path.GetFullPath(folder);
-    }
-
-    private void WriteVerified(ContentHash hash, string target)
-    {
-        var temp = $"{target}.tmp-{Guid.NewGuid():N}";
-        try
-        {
-            using (var input = Cache.OpenRead(hash))
-            using (var output = File.Create(temp))
-            {
-                input.CopyTo(output);
-            }
-            File.Move(temp, target, overwrite: true);
-        }
-        finally
-        {
-            ObjectCache.DeleteQuietly(temp);
-        }
     }
 
     /// <summary>Input and output columns of an ML.NET model zip (hidden columns left out).</summary>

@@ -400,25 +400,7 @@ public sealed class DataRepository : IDisposable
             ReplaceWithLink(target, hash, link);
             return;
         }
-        var temp = $"{target}.mlops-tmp-{Guid.NewGuid():N}";
-        try
-        {
-            using (var input = Cache.OpenRead(hash))
-            using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                input.CopyTo(output, 1 << 20);
-            }
-            File.Move(temp, target, overwrite: true);
-        }
-        catch (CorruptObjectException)
-        {
-            Cache.Quarantine(hash);
-            throw;
-        }
-        finally
-        {
-            ObjectCache.DeleteQuietly(temp);
-        }
+        Cache.CopyTo(hash, target);
     }
 
     private void ReplaceWithLink(string target, ContentHash hash, LinkType link)

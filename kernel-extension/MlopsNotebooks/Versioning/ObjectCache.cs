@@ -139,6 +139,33 @@ public sealed class ObjectCache
         return new VerifyingStream(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan), hash, path);
     }
 
+    /// <summary>
+    /// Writes an object to a path outside the cache, verified as it is copied and renamed into place, so the target is
+    /// either the whole, right content or untouched. A corrupt object is moved aside and the copy refused.
+    /// </summary>
+    public void CopyTo(ContentHash hash, string target)
+    {
+        var temp = $"{target}.mlops-tmp-{Guid.NewGuid():N}";
+        try
+        {
+            using (var input = OpenRead(hash))
+            using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                input.CopyTo(output, BlockSize);
+            }
+            File.Move(temp, target, overwrite: true);
+        }
+        catch (CorruptObjectException)
+        {
+            Quarantine(hash);
+            throw;
+        }
+        finally
+        {
+            DeleteQuietly(temp);
+        }
+    }
+
     /// <summary>Reads a small object whole, verified.</summary>
     public byte[] ReadAllBytes(ContentHash hash)
     {

@@ -26,8 +26,8 @@ public sealed partial class CSharpSession
 {
     private static readonly string[] Imports =
     [
-        "System", "System.Collections.Generic", "System.IO", "System.Linq", "System.Text", "System.Threading.Tasks",
-        "Microsoft.DotNet.Interactive.Formatting",
+        // The kernel's C# imports (CSharpKernel's script options), no more: a cell that compiles here compiles there.
+        "System", "System.Text", "System.Collections", "System.Collections.Generic", "System.Threading.Tasks", "System.Linq",
         "MlopsNotebooks.Tracking", // the kernel extension imports it when loaded; the runner behaves the same
     ];
 
@@ -132,25 +132,21 @@ public sealed partial class CSharpSession
     public int ExecutionCount => _count;
 
     /// <summary>The notebook's variables, newest first (a name declared again shows its latest value).</summary>
-    public IReadOnlyList<(string Name, object? Value)> Variables()
-    {
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        return _state is null ? [] : _state.Variables.Reverse().Where(v => seen.Add(v.Name)).Select(v => (v.Name, (object?)v.Value)).ToList();
-    }
+    /// <summary>The session's variables in declaration order, as the kernel's C# session holds them (a redeclared name twice).</summary>
+    public IEnumerable<(string Name, object? Value)> DeclaredVariables() =>
+        _state is null ? [] : _state.Variables.Select(v => (v.Name, (object?)v.Value));
 
     /// <summary>Makes assemblies (restored packages) available to the cells that follow; ones already there are skipped.</summary>
     public void AddReferences(IEnumerable<string> paths) =>
         _options = _options.AddReferences(paths.Where(_referenced.Add).Select(p => MetadataReference.CreateFromFile(p)));
 
     /// <summary>
-    /// Starts the session: the kernel's static import of PocketView tags (div[...], span[...]), which cannot be a script
-    /// option, as a first empty submission. Runners call it before timing cells, so that the compiler's own warm-up is
-    /// not charged to the first cell's timeout.
+    /// Starts the session with an empty submission. Runners call it before timing cells, so that the compiler's own
+    /// warm-up is not charged to the first cell's timeout.
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        _state ??= await CSharpScript.Create<object?>("using static Microsoft.DotNet.Interactive.Formatting.PocketViewTags;", _options, typeof(NotebookGlobals))
-            .RunAsync(_globals, cancellationToken: cancellationToken);
+        _state ??= await CSharpScript.Create<object?>("", _options, typeof(NotebookGlobals)).RunAsync(_globals, cancellationToken: cancellationToken);
     }
 
     /// <summary>Whether the cell ends in an expression without a semicolon that has a value (not a void call).</summary>

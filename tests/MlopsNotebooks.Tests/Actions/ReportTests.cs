@@ -1,0 +1,223 @@
+using System.Text.Json.Nodes;
+using MlopsNotebooks.Actions.Reporting;
+using MlopsNotebooks.Tests.Support;
+
+namespace MlopsNotebooks.Tests.Actions;
+
+/// <summary>
+/// The report action as a process in a runner-like environment, every GitHub call going to Prism (GitHub's OpenAPI
+/// description), with event payloads from @octokit/webhooks-examples.
+/// </summary>
+public sealed class ReportTests : IDisposable
+{
+    private const string Token = "ghs_TESTTOKENdoNotPrint0123456789";
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    /// <summary>A recorded webhook payload GitHub sends for the event (the first example with that action).</summary>
+    private static JsonObject Payload(string name, string action)
+    {
+        var index = JsonNode.Parse(File.ReadAllText(Path.Combine(Programs.RepositoryRoot, "tests", "tools", "node_modules", "@octokit", "webhooks-examples", "api.github.com", "index.json")))!.AsArray();
+        var examples = index.Single(e => (string?)e!["name"] == name)!["examples"]!.AsArray();
+        return (JsonObject)examples.First(e => (string?)e!["action"] == action)!.DeepClone();
+    }
+
+    private static JsonObject Report(bool passed = true, int failures = 0) => new()
+    {
+        ["passed"] = passed,
+        ["notebooks"] = new JsonArray(new JsonObject
+        {
+            ["notebook"] = "notebooks/churn.ipynb", ["cells_run"] = 8, ["runs"] = new JsonArray("a1", "b2"),
+            ["failure"] = failures == 0 ? null : new JsonObject { ["cell"] = 3, ["source_cell"] = 3, ["line"] = 2, ["file_line"] = 40, ["kind"] = "Exception", ["message"] = "boom | <b>bold</b>" },
+        }),
+        ["runs"] = new JsonArray(
+            new JsonObject { ["run_id"] = "a1", ["run_name"] = "fasttree", ["params"] = new JsonObject { ["trainer"] = "FastTree", ["seed"] = "42" },
+                ["history"] = new JsonObject { ["auc"] = new JsonArray(new JsonArray(1, 0.7), new JsonArray(2, 0.8)) },
+                ["inputs"] = new JsonArray(new JsonObject { ["path"] = "notebooks/data/churn.csv", ["hash"] = "sha256:ff90acb24889f92c63a9" }) },
+            new JsonObject { ["run_id"] = "b2", ["run_name"] = "sdca", ["params"] = new JsonObject { ["trainer"] = "Sdca", ["seed"] = "42" },
+                ["history"] = new JsonObject { ["auc"] = new JsonArray(new JsonArray(1, 0.75), new JsonArray(2, 0.82)) } }),
+        ["data"] = new JsonArray(new JsonObject
+        {
+            ["data"] = "notebooks/data/churn.csv", ["schema"] = "notebooks/data/churn.schema.yaml", ["passed"] = failures == 0,
+            ["violations"] = new JsonArray([.. Enumerable.Range(0, failures).Select(i => (JsonNode)new JsonObject { ["column"] = "plan", ["line"] = i + 2, ["message"] = $"column plan problem {i} " + new string('x', 200) })]),
+        }),
+        ["candidate"] = new JsonObject { ["auc"] = 0.82, ["accuracy"] = 0.77 },
+        ["baseline"] = new JsonObject { ["auc"] = 0.8 },
+        ["baseline_source"] = "origin/main:metrics/baseline.json",
+        ["gates"] = new JsonArray(new JsonObject { ["gate"] = "auc >= 0.8", ["passed"] = passed, ["detail"] = "auc = 0.82" }),
+        ["pull_request"] = 1347,
+        ["head_sha"] = "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+    };
+
+    private async Task<(int Code, string Stdout, string Stderr, string Summary, IReadOnlyList<GitHubRequest> Requests)> RunReport(
+        GitHubApi github, JsonObject report, string eventName, JsonObject payload, Dictionary<string, string?>? inputs = null)
+    {
+        var reportPath = _dir.File("report/report.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(reportPath)!);
+        File.WriteAllText(reportPath, report.ToJsonString());
+        File.WriteAllText(_dir.File("event.json"), payload.ToJsonString());
+        File.WriteAllText(_dir.File("output"), "");
+        File.WriteAllText(_dir.File("summary"), "");
+        var environment = new Dictionary<string, string?>
+        {
+            ["GITHUB_ACTIONS"] = "true",
+            ["GITHUB_WORKSPACE"] = _dir.Path,
+            ["GITHUB_OUTPUT"] = _dir.File("output"),
+            ["GITHUB_STEP_SUMMARY"] = _dir.File("summary"),
+            ["GITHUB_EVENT_NAME"] = eventName,
+            ["GITHUB_EVENT_PATH"] = _dir.File("event.json"),
+            ["GITHUB_REPOSITORY"] = "Codertocat/Hello-World",
+            ["GITHUB_API_URL"] = github.Address.ToString().TrimEnd('/'),
+            ["GITHUB_SERVER_URL"] = "https://github.com",
+            ["GITHUB_WORKFLOW"] = "MLOps validate",
+            ["GITHUB_RUN_ID"] = "42",
+            ["INPUT_GITHUB-TOKEN"] = Token,
+            ["INPUT_REPORT-PATH"] = "report",
+        };
+        foreach (var (k, v) in inputs ?? [])
+        {
+            environment["INPUT_" + k.ToUpperInvariant()] = v;
+        }
+        var (code, stdout, stderr) = await Task.Run(() => Programs.Run(Programs.Mlops, ["action", "report"], _dir.Path, environment, timeoutSeconds: 120));
+        // The one place it may appear: the add-mask command, which the runner reads and never shows.
+        Assert.DoesNotContain(Token, string.Join('\n', stdout.Split('\n').Where(l => !l.StartsWith($"::add-mask::{Token}", StringComparison.Ordinal))) + stderr);
+        Assert.DoesNotContain(Token, File.ReadAllText(_dir.File("summary")) + File.ReadAllText(_dir.File("output")));
+        Assert.DoesNotContain(github.Requests, r => r.Status == 422); // Prism found every request valid against GitHub's description
+        return (code, stdout, stderr, File.ReadAllText(_dir.File("summary")), github.Requests);
+    }
+
+    [Fact]
+    public async Task On_a_pull_request_it_posts_one_comment_and_a_check_run()
+    {
+        using var github = await GitHubApi.StartAsync();
+        var payload = Payload("pull_request", "opened");
+        var (code, stdout, stderr, _, requests) = await RunReport(github, Report(passed: false, failures: 1), "pull_request", payload);
+        Assert.True(code == 0, stdout + stderr);
+        var number = payload["number"]!.GetValue<int>();
+        Assert.Equal(["GET", "POST", "POST"], requests.Select(r => r.Method));
+        Assert.StartsWith($"/repos/Codertocat/Hello-World/issues/{number}/comments", requests[0].Path);
+        var comment = (string)JsonNode.Parse(requests[1].Body)!["body"]!;
+        Assert.StartsWith(ReportMarkdown.Marker("MLOps validate"), comment);
+        Assert.Contains("❌ MLOps report: checks failed", comment);
+        Assert.Contains("| auc | 0.82 | 0.8 | +0.02 |", comment);
+        Assert.Contains("| trainer |", comment); // the param that differs; seed does not
+        Assert.DoesNotContain("| seed", comment);
+        Assert.Contains("```mermaid\nxychart-beta", comment);
+        Assert.Contains("line [0.7, 0.8]", comment);
+        Assert.Contains($"https://github.com/Codertocat/Hello-World/blob/{payload["pull_request"]!["head"]!["sha"]}/notebooks/churn.ipynb#L40", comment);
+        Assert.Contains(@"boom \| \<b\>bold\</b\>", comment); // the failure text, escaped
+        var check = JsonNode.Parse(requests[2].Body)!;
+        Assert.Equal("/repos/Codertocat/Hello-World/check-runs", requests[2].Path);
+        Assert.Equal(((string?)payload["pull_request"]!["head"]!["sha"], "completed", "failure"), ((string?)check["head_sha"], (string?)check["status"], (string?)check["conclusion"]));
+    }
+
+    [Fact]
+    public async Task The_comment_is_found_by_marker_and_bot_login_and_updated_in_place()
+    {
+        using var github = await GitHubApi.StartAsync();
+        var marker = ReportMarkdown.Marker("MLOps validate");
+        // Prism's examples are stateless: the list holds a quote of our comment by a person, and ours by the bot.
+        github.Answer("GET", "/repos/Codertocat/Hello-World/issues/", _ => (200, new JsonArray(
+            Comment(7, "octocat", $"> {marker} quoted"), Comment(42, "github-actions[bot]", $"{marker}\nold report"), Comment(43, "github-actions[bot]", "another bot comment")).ToJsonString()));
+        var (code, stdout, stderr, _, requests) = await RunReport(github, Report(), "pull_request", Payload("pull_request", "opened"), new() { ["check-run"] = "false" });
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Equal(["GET", "PATCH"], requests.Select(r => r.Method));
+        Assert.Equal("/repos/Codertocat/Hello-World/issues/comments/42", requests[1].Path);
+        Assert.Contains("Updated the report", stdout);
+    }
+
+    private static JsonObject Comment(long id, string login, string body) => new()
+    {
+        ["id"] = id, ["node_id"] = "x", ["url"] = "https://api.github.com/x", ["html_url"] = $"https://github.com/x#issuecomment-{id}", ["body"] = body,
+        ["user"] = new JsonObject { ["login"] = login, ["id"] = 1, ["type"] = "Bot" }, ["created_at"] = "2026-01-01T00:00:00Z", ["updated_at"] = "2026-01-01T00:00:00Z",
+        ["issue_url"] = "https://api.github.com/x", ["author_association"] = "NONE",
+    };
+
+    [Fact]
+    public async Task From_a_forks_workflow_run_it_posts_only_for_the_pull_requests_head_commit()
+    {
+        using var github = await GitHubApi.StartAsync();
+        var payload = Payload("workflow_run", "completed");
+        Assert.Empty(payload["workflow_run"]!["pull_requests"]!.AsArray()); // as GitHub sends it for a fork's pull request
+        // Prism's example pull request is at 6dcb09b...: the run that validated was on that commit.
+        payload["workflow_run"]!["head_sha"] = "6dcb09b5b57875f334f61aebed695e2e4193db5e";
+        var (code, stdout, stderr, _, requests) = await RunReport(github, Report(), "workflow_run", payload, new() { ["check-run"] = "false" });
+        Assert.True(code == 0, stdout + stderr);
+        Assert.Equal(["/repos/Codertocat/Hello-World/pulls/1347", "/repos/Codertocat/Hello-World/issues/1347/comments"], requests.Take(2).Select(r => r.Path.Split('?')[0]));
+
+        // Report data that names a pull request at another commit posts nothing.
+        using var other = await GitHubApi.StartAsync();
+        payload["workflow_run"]!["head_sha"] = "0000000000000000000000000000000000000000";
+        var refused = await RunReport(other, Report(), "workflow_run", payload);
+        Assert.Equal(1, refused.Code);
+        Assert.Contains("Pull request #1347 is at 6dcb09b", refused.Stderr);
+        Assert.All(refused.Requests, r => Assert.Equal("GET", r.Method));
+    }
+
+    [Fact]
+    public async Task GitHub_refusals_and_failures_get_a_message_and_server_errors_are_retried()
+    {
+        using (var forbidden = await GitHubApi.StartAsync())
+        {
+            forbidden.Answer("POST", "/repos/Codertocat/Hello-World/issues/", _ => (403, null)); // Prism's documented 403
+            var result = await RunReport(forbidden, Report(), "pull_request", Payload("pull_request", "opened"));
+            Assert.Equal(1, result.Code);
+            Assert.Contains("GitHub did not allow the token to comment on the pull request (403)", result.Stderr);
+            Assert.Contains("pull-requests: write", result.Stderr);
+        }
+        using (var flaky = await GitHubApi.StartAsync())
+        {
+            flaky.Answer("GET", "/repos/Codertocat/Hello-World/issues/", n => n <= 2 ? (502, "{\"message\":\"Bad Gateway\"}") : null);
+            var result = await RunReport(flaky, Report(), "pull_request", Payload("pull_request", "opened"), new() { ["check-run"] = "false" });
+            Assert.True(result.Code == 0, result.Stderr);
+            Assert.Equal(["GET", "GET", "GET", "POST"], result.Requests.Select(r => r.Method));
+            Assert.Contains("GitHub answered 502 when trying to read the pull request's comments; trying again.", result.Stdout);
+        }
+        using (var down = await GitHubApi.StartAsync())
+        {
+            down.Answer("GET", "/repos/Codertocat/Hello-World/issues/", _ => (503, "{\"message\":\"Service Unavailable\"}"));
+            var result = await RunReport(down, Report(), "pull_request", Payload("pull_request", "opened"));
+            Assert.Equal(1, result.Code);
+            Assert.Contains("GitHub answered 503 when trying to read the pull request's comments", result.Stderr);
+            Assert.Equal(3, result.Requests.Count);
+        }
+    }
+
+    [Fact]
+    public async Task A_report_over_the_comment_limit_is_shortened_and_kept_whole_in_the_job_summary()
+    {
+        using var github = await GitHubApi.StartAsync();
+        var (code, stdout, stderr, summary, requests) = await RunReport(github, Report(passed: false, failures: 400), "pull_request", Payload("pull_request", "opened"), new() { ["check-run"] = "false" });
+        Assert.True(code == 0, stdout + stderr);
+        var comment = (string)JsonNode.Parse(requests[1].Body)!["body"]!;
+        Assert.True(comment.Length <= ReportMarkdown.CommentLimit, $"{comment.Length} characters");
+        Assert.Contains("charts and details are in the job summary", comment);
+        Assert.Contains("column plan problem 399", summary);
+        Assert.Contains("over GitHub's 65,536-character comment limit", stdout);
+    }
+
+    [Fact]
+    public async Task Without_a_token_or_report_data_it_says_what_is_missing_and_calls_nothing()
+    {
+        using var github = await GitHubApi.StartAsync();
+        var noToken = await RunReport(github, Report(), "pull_request", Payload("pull_request", "opened"), new() { ["github-token"] = "" });
+        Assert.Equal(1, noToken.Code);
+        Assert.Contains("Input 'github-token' is missing", noToken.Stderr);
+        var push = await RunReport(github, Report(), "push", Payload("pull_request", "opened"));
+        Assert.Equal(1, push.Code);
+        Assert.Contains("runs on pull_request or workflow_run events, not push", push.Stderr);
+        Assert.Empty(github.Requests);
+    }
+
+    [Fact]
+    public async Task Prism_refuses_a_request_that_breaks_GitHubs_description()
+    {
+        // The control for every test above: a check run without its required head_sha is a 422 with Prism's reasons.
+        using var github = await GitHubApi.StartAsync();
+        using var http = new HttpClient();
+        var response = await http.PostAsync(new Uri(github.Address, "repos/o/r/check-runs"), new StringContent("{\"name\":\"x\"}", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(422, (int)response.StatusCode);
+        Assert.Contains("head_sha", await response.Content.ReadAsStringAsync());
+    }
+}

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 using MlopsNotebooks.Actions.Reporting;
 using MlopsNotebooks.Actions.Toolkit;
@@ -82,7 +81,8 @@ internal static class ValidateCommands
     private static async Task<int> RunAsync(ParseResult parse, ValidateRequest request, ActionRunner actions, string? reportPath, string? metricsPath)
     {
         using var client = GlobalOptions.OpenClient(parse);
-        var (report, runs) = await new Validator(actions, client).ValidateAsync(request);
+        var validator = new Validator(actions, client);
+        var (report, runs) = await validator.ValidateAsync(request);
         var passed = report["passed"]!.GetValue<bool>();
         // The pull request this ran for, so that the workflow_run step can post on it (it checks the head commit).
         if (actions.Variable("GITHUB_EVENT_NAME") == "pull_request" && GitHubEvent.Read(actions) is { } payload)
@@ -97,9 +97,9 @@ internal static class ValidateCommands
             AtomicFile.WriteAllText(reportPath, RunJson.Write(report) + "\n");
             AtomicFile.WriteAllText(Path.Combine(folder, "report.html"), ReportHtml.Build(report, runs, client));
         }
-        if (metricsPath is not null && report["candidate"] is JsonObject candidate)
+        if (metricsPath is not null && validator.Snapshot is { } snapshot)
         {
-            AtomicFile.WriteAllText(metricsPath, RunJson.Write(candidate) + "\n");
+            AtomicFile.WriteAllText(metricsPath, RunJson.Write(snapshot.ToJson()) + "\n");
         }
         actions.SetOutput("passed", passed ? "true" : "false");
         actions.SetOutput("run-ids", string.Join(',', (report["runs"] as JsonArray ?? []).Select(r => (string?)r!["run_id"])));
@@ -108,40 +108,18 @@ internal static class ValidateCommands
         {
             actions.SetOutput("report-path", reportPath);
         }
-        actions.AppendSummary(Summary(report));
-        GlobalOptions.Write(parse, report, Summary(report));
+        var summary = Summary(report, actions);
+        actions.AppendSummary(summary);
+        GlobalOptions.Write(parse, report, summary);
         return passed ? MlopsCli.Ok : MlopsCli.UserError;
     }
 
-    /// <summary>The job summary: what passed and failed, in Markdown.</summary>
-    internal static string Summary(JsonObject report)
+    /// <summary>The job summary: the report the pull request gets, linked to this commit.</summary>
+    private static string Summary(JsonObject report, ActionRunner actions)
     {
-        var text = new StringBuilder();
-        var passed = report["passed"]!.GetValue<bool>();
-        text.Append(passed ? "## ✅ Validation passed\n\n" : "## ❌ Validation failed\n\n");
-        foreach (var nb in report["notebooks"]!.AsArray())
-        {
-            var failure = nb!["failure"];
-            text.Append($"- Notebook `{nb["notebook"]}`: {(failure is null ? $"ran {nb["cells_run"]} cells" : $"**failed** in cell {failure["source_cell"] ?? failure["cell"]}: {Markdown.Inline((string?)failure["message"] ?? "")}")}\n");
-        }
-        foreach (var d in report["data"]!.AsArray())
-        {
-            var violations = d!["violations"]!.AsArray();
-            text.Append($"- Data `{d["data"]}` against `{d["schema"]}`: {(violations.Count == 0 ? "meets it" : $"**{violations.Count} problem(s)**")}\n");
-            foreach (var v in violations)
-            {
-                text.Append($"  - {Markdown.Inline((string?)v!["message"] ?? "")}\n");
-            }
-        }
-        if (report["gates"] is JsonArray gates)
-        {
-            text.Append("\n| gate | result | detail |\n|---|---|---|\n");
-            foreach (var g in gates)
-            {
-                text.Append($"| {Markdown.Cell((string)g!["gate"]!)} | {(g["passed"]!.GetValue<bool>() ? "✅ passed" : "❌ failed")} | {Markdown.Cell((string)g["detail"]!)} |\n");
-            }
-        }
-        return text.ToString();
+        var links = new ReportLinks(actions.Variable("GITHUB_SERVER_URL") ?? "https://github.com", actions.Variable("GITHUB_REPOSITORY") ?? "",
+            (string?)report["head_sha"] ?? actions.Variable("GITHUB_SHA") ?? "");
+        return ReportMarkdown.Build(report, actions.Variable("GITHUB_WORKFLOW") ?? "mlops", links);
     }
 
     /// <summary><c>mlops data schema init data.csv --schema data.schema.yaml</c>: a first schema from the current data.</summary>

@@ -36,11 +36,12 @@ public static class ReportMarkdown
         {
             return full;
         }
-        var shorter = Build(report, workflow, links, charts: false, detail: false);
+        var shorter = Build(report, workflow, links, charts: false, detail: false, shortened: true);
         return shorter.Length <= CommentLimit ? shorter : shorter[..(CommentLimit - 200)] + "\n\n*(cut: the full report is in the job summary)*\n";
     }
 
-    public static string Build(JsonObject report, string workflow, ReportLinks links, bool charts = true, bool detail = true)
+    /// <summary>The report; without <paramref name="charts"/> and <paramref name="detail"/> it is the short form (the check run's).</summary>
+    public static string Build(JsonObject report, string workflow, ReportLinks links, bool charts = true, bool detail = true, bool shortened = false)
     {
         var text = new StringBuilder();
         text.Append(Marker(workflow)).Append('\n');
@@ -65,7 +66,7 @@ public static class ReportMarkdown
         {
             History(text, report);
         }
-        if (!detail)
+        if (shortened)
         {
             text.Append("\n*The report was over GitHub's comment limit: charts and details are in the job summary.*\n");
         }
@@ -124,6 +125,11 @@ public static class ReportMarkdown
 
     private static void Params(StringBuilder text, JsonObject report)
     {
+        if (report["baseline_params"] is JsonObject { Count: > 0 } before && report["candidate_params"] is JsonObject now)
+        {
+            Changes(text, "Params that changed against the base branch", "param", before, now);
+            return;
+        }
         var runs = (report["runs"] as JsonArray ?? []).OfType<JsonObject>().ToList();
         if (runs.Count < 2)
         {
@@ -161,12 +167,36 @@ public static class ReportMarkdown
                 text.Append($"  - {Markdown.Inline(S(v!["message"]))}\n");
             }
         }
+        if (report["baseline_data"] is JsonObject { Count: > 0 } before && report["candidate_data"] is JsonObject now)
+        {
+            text.Append('\n');
+            Changes(text, "Data versions that changed against the base branch", "data", before, now, Short);
+            return;
+        }
         var versions = (report["runs"] as JsonArray ?? []).OfType<JsonObject>()
             .SelectMany(r => (r["inputs"] as JsonArray ?? []).OfType<JsonObject>())
             .Select(i => (Path: S(i["path"]), Hash: S(i["hash"]))).Where(i => i.Path.Length > 0).Distinct().ToList();
         if (versions.Count > 0)
         {
             text.Append("\nData the runs used: ").Append(string.Join(", ", versions.Select(v => $"`{Markdown.Inline(v.Path)}` ({Markdown.Inline(Short(v.Hash))})"))).Append('\n');
+        }
+        text.Append('\n');
+    }
+
+    // Keys whose value differs between the base branch and this branch (added or removed ones too); nothing if none.
+    private static void Changes(StringBuilder text, string title, string what, JsonObject before, JsonObject now, Func<string, string>? shorten = null)
+    {
+        shorten ??= v => v;
+        var keys = before.Select(p => p.Key).Union(now.Select(p => p.Key)).Order(StringComparer.Ordinal)
+            .Where(k => S(before[k]) != S(now[k])).ToList();
+        if (keys.Count == 0)
+        {
+            return;
+        }
+        text.Append($"### {title}\n\n| {what} | base branch | this branch |\n|---|---|---|\n");
+        foreach (var key in keys)
+        {
+            text.Append($"| {Markdown.Cell(key)} | {Markdown.Cell(before[key] is null ? "(none)" : shorten(S(before[key])))} | {Markdown.Cell(now[key] is null ? "(none)" : shorten(S(now[key])))} |\n");
         }
         text.Append('\n');
     }

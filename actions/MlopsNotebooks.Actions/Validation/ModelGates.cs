@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
@@ -160,20 +159,4 @@ public sealed partial class ModelGates
         candidate.Count == 0 ? " (the notebooks logged no metrics)" : $" (logged: {string.Join(", ", candidate.Keys.Order(StringComparer.Ordinal))})";
 
     internal static string F(double value) => value.ToString("0.####", CultureInfo.InvariantCulture);
-
-    /// <summary>Reads a metrics file: a JSON object of metric to number (what <c>mlops validate --metrics-out</c> writes).</summary>
-    public static IReadOnlyDictionary<string, double> ReadMetrics(string path, string text)
-    {
-        try
-        {
-            var node = JsonNode.Parse(text) as JsonObject ?? throw new MlopsException($"{path} is not a JSON object of metrics.", "Write {\"auc\": 0.85, ...}.");
-            var metrics = node["metrics"] is JsonObject nested ? nested : node;
-            return metrics.Where(p => p.Value is JsonValue v && v.TryGetValue<double>(out _))
-                .ToDictionary(p => p.Key, p => p.Value!.GetValue<double>(), StringComparer.Ordinal);
-        }
-        catch (System.Text.Json.JsonException e)
-        {
-            throw new MlopsException($"{path} is not valid JSON: {e.Message}", "It must be a JSON object of metric to number.");
-        }
-    }
 }

@@ -99,23 +99,28 @@ public sealed class Validator(ActionRunner actions, TrackingClient client)
             ["data"] = data,
         };
         var gatesPath = request.Gates ?? (File.Exists(Path.Combine(request.Root, "mlops-gates.yaml")) ? "mlops-gates.yaml" : null);
-        if (gatesPath is not null)
+        var gates = gatesPath is null ? null : ModelGates.Load(Path.Combine(request.Root, gatesPath));
+        var candidate = Baseline.Of("this branch", gates, runs);
+        var baselineSource = request.Baseline ?? gates?.Baseline;
+        var baseline = baselineSource is null ? null : ReadBaseline(request.Root, baselineSource, request.BaselineRef, gates, runs);
+        report["candidate"] = Metrics(candidate.Metrics);
+        report["candidate_params"] = candidate.ToJson()["params"]!.DeepClone();
+        report["candidate_data"] = candidate.ToJson()["data"]!.DeepClone();
+        report["baseline"] = baseline is null ? null : Metrics(baseline.Metrics);
+        report["baseline_params"] = baseline?.ToJson()["params"]!.DeepClone();
+        report["baseline_data"] = baseline?.ToJson()["data"]!.DeepClone();
+        report["baseline_source"] = baseline?.Source;
+        if (gates is not null)
         {
-            var gates = ModelGates.Load(Path.Combine(request.Root, gatesPath));
-            var candidate = gates.Candidate(runs.Select(r => (IReadOnlyDictionary<string, double>)r.Metrics.ToDictionary(m => m.Key, m => m.Value.Value)));
-            var baselinePath = request.Baseline ?? gates.Baseline;
-            var baseline = baselinePath is null ? null : ReadBaseline(request.Root, baselinePath, request.BaselineRef);
-            var results = gates.Evaluate(candidate, baseline);
+            var results = gates.Evaluate(candidate.Metrics, baseline?.Metrics);
             foreach (var failed in results.Where(r => !r.Passed))
             {
-                actions.Error($"{failed.Gate}: {failed.Detail}", new AnnotationPlace(gatesPath, failed.Line), "Model gate failed");
+                actions.Error($"{failed.Gate}: {failed.Detail}", new AnnotationPlace(gatesPath!, failed.Line), "Model gate failed");
             }
             passed &= results.All(r => r.Passed);
-            report["candidate"] = Metrics(candidate);
-            report["baseline"] = baseline is null ? null : Metrics(baseline);
-            report["baseline_source"] = baselinePath is null ? null : request.BaselineRef is null ? baselinePath : $"{request.BaselineRef}:{baselinePath}";
             report["gates"] = new JsonArray([.. results.Select(r => (JsonNode)new JsonObject { ["gate"] = r.Gate, ["passed"] = r.Passed, ["detail"] = r.Detail })]);
         }
+        Snapshot = candidate;
         report["passed"] = passed;
         return (report, runs);
     }
@@ -140,26 +145,42 @@ public sealed class Validator(ActionRunner actions, TrackingClient client)
     private static JsonObject Metrics(IReadOnlyDictionary<string, double> metrics) =>
         new(metrics.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => KeyValuePair.Create<string, JsonNode?>(m.Key, m.Value)));
 
-    /// <summary>The baseline: a committed metrics file, read from the work tree or at the base branch's ref. Missing is no baseline.</summary>
-    private IReadOnlyDictionary<string, double>? ReadBaseline(string root, string path, string? gitRef)
+    /// <summary>What the last validation measured: the next baseline, as <c>--metrics-out</c> writes it.</summary>
+    public Baseline? Snapshot { get; private set; }
+
+    /// <summary>
+    /// The baseline: <c>store:&lt;branch&gt;</c> reads the tracking store; anything else is a metrics file, read from the
+    /// work tree or at the base branch's ref. Missing is no baseline, with a warning.
+    /// </summary>
+    private Baseline? ReadBaseline(string root, string source, string? gitRef, ModelGates? gates, IReadOnlyList<Run> ours)
     {
+        if (source.StartsWith(Baseline.StorePrefix, StringComparison.Ordinal))
+        {
+            var branch = source[Baseline.StorePrefix.Length..];
+            var stored = Baseline.FromStore(client, branch, gates, ours.Select(r => r.RunId).ToHashSet(StringComparer.Ordinal));
+            if (stored is null)
+            {
+                actions.Warning($"The tracking store has no finished runs of branch {branch}: regression gates compare against nothing.", title: "No baseline");
+            }
+            return stored;
+        }
         string? text;
         if (gitRef is null)
         {
-            var full = Path.Combine(root, path);
+            var full = Path.Combine(root, source);
             text = File.Exists(full) ? File.ReadAllText(full) : null;
         }
         else
         {
-            text = GitCli.TryRun(root, "show", $"{gitRef}:{path.Replace('\\', '/')}");
+            text = GitCli.TryRun(root, "show", $"{gitRef}:{source.Replace('\\', '/')}");
         }
+        var where = gitRef is null ? source : $"{gitRef}:{source}";
         if (text is null)
         {
-            actions.Warning($"No baseline metrics at {(gitRef is null ? path : $"{gitRef}:{path}")}: regression gates compare against nothing.",
-                title: "No baseline");
+            actions.Warning($"No baseline metrics at {where}: regression gates compare against nothing.", title: "No baseline");
             return null;
         }
-        return ModelGates.ReadMetrics(path, text);
+        return Baseline.Parse(where, text);
     }
 
     /// <summary>The notebooks the globs match, repo-relative with forward slashes, in order; none is an error.</summary>

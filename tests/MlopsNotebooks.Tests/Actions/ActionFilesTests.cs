@@ -83,4 +83,28 @@ public sealed class ActionFilesTests
         Assert.Equal(1, code);
         Assert.Contains("property \"nope\" is not defined", output);
     }
+
+    private static Dictionary<object, object> Yaml(string relative) =>
+        new YamlDotNet.Serialization.DeserializerBuilder().Build().Deserialize<Dictionary<object, object>>(File.ReadAllText(Path.Combine(Programs.RepositoryRoot, relative)));
+
+    [Fact]
+    public void The_templates_keep_fork_pull_requests_away_from_secrets()
+    {
+        // Stage 1 runs the pull request's code: pull_request only, a read-only token, no secrets, no persisted credentials.
+        var validate = File.ReadAllText(Path.Combine(Programs.RepositoryRoot, "templates", "workflows", "mlops-pull-request.yml"));
+        var validateYaml = Yaml("templates/workflows/mlops-pull-request.yml");
+        Assert.Equal(["pull_request"], ((Dictionary<object, object>)validateYaml["on"]).Keys.Cast<string>());
+        Assert.Equal(new Dictionary<object, object> { ["contents"] = "read" }, validateYaml["permissions"]);
+        Assert.DoesNotContain("secrets.", validate);
+        Assert.Contains("persist-credentials: false", validate);
+
+        // Stage 2 can write: it runs on workflow_run, checks nothing out and runs no script of its own.
+        var report = File.ReadAllText(Path.Combine(Programs.RepositoryRoot, "templates", "workflows", "mlops-report.yml"));
+        var reportYaml = Yaml("templates/workflows/mlops-report.yml");
+        Assert.Equal(["workflow_run"], ((Dictionary<object, object>)reportYaml["on"]).Keys.Cast<string>());
+        Assert.DoesNotContain("actions/checkout", report);
+        Assert.DoesNotMatch(@"(?m)^\s*(- )?run:", report);
+        var workflows = (List<object>)((Dictionary<object, object>)((Dictionary<object, object>)reportYaml["on"])["workflow_run"])["workflows"];
+        Assert.Equal(validateYaml["name"], Assert.Single(workflows)); // it follows the validate workflow by name
+    }
 }

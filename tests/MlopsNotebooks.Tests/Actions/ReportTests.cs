@@ -46,6 +46,10 @@ public sealed class ReportTests : IDisposable
         ["baseline"] = new JsonObject { ["auc"] = 0.8 },
         ["baseline_source"] = "origin/main:metrics/baseline.json",
         ["gates"] = new JsonArray(new JsonObject { ["gate"] = "auc >= 0.8", ["passed"] = passed, ["detail"] = "auc = 0.82" }),
+        ["candidate_params"] = new JsonObject { ["trainer"] = "Sdca", ["seed"] = "42", ["l2"] = "0.1" },
+        ["baseline_params"] = new JsonObject { ["trainer"] = "FastTree", ["seed"] = "42" },
+        ["candidate_data"] = new JsonObject { ["notebooks/data/churn.csv"] = "sha256:ff90acb24889f92c63a9df3d" },
+        ["baseline_data"] = new JsonObject { ["notebooks/data/churn.csv"] = "sha256:0123456789abcdef0123456789" },
         ["pull_request"] = 1347,
         ["head_sha"] = "6dcb09b5b57875f334f61aebed695e2e4193db5e",
     };
@@ -83,7 +87,7 @@ public sealed class ReportTests : IDisposable
         // The one place it may appear: the add-mask command, which the runner reads and never shows.
         Assert.DoesNotContain(Token, string.Join('\n', stdout.Split('\n').Where(l => !l.StartsWith($"::add-mask::{Token}", StringComparison.Ordinal))) + stderr);
         Assert.DoesNotContain(Token, File.ReadAllText(_dir.File("summary")) + File.ReadAllText(_dir.File("output")));
-        Assert.DoesNotContain(github.Requests, r => r.Status == 422); // Prism found every request valid against GitHub's description
+        Assert.DoesNotContain(github.Requests, r => r.PrismStatus == 422); // Prism found every request valid against GitHub's description
         return (code, stdout, stderr, File.ReadAllText(_dir.File("summary")), github.Requests);
     }
 
@@ -101,13 +105,17 @@ public sealed class ReportTests : IDisposable
         Assert.StartsWith(ReportMarkdown.Marker("MLOps validate"), comment);
         Assert.Contains("❌ MLOps report: checks failed", comment);
         Assert.Contains("| auc | 0.82 | 0.8 | +0.02 |", comment);
-        Assert.Contains("| trainer |", comment); // the param that differs; seed does not
-        Assert.DoesNotContain("| seed", comment);
+        Assert.Contains("### Params that changed against the base branch", comment);
+        Assert.Contains("| trainer | FastTree | Sdca |", comment);
+        Assert.Contains("| l2 | (none) | 0.1 |", comment);
+        Assert.DoesNotContain("| seed", comment); // unchanged
+        Assert.Contains("| notebooks/data/churn.csv | sha256:0123456789ab | sha256:ff90acb24889 |", comment);
         Assert.Contains("```mermaid\nxychart-beta", comment);
         Assert.Contains("line [0.7, 0.8]", comment);
         Assert.Contains($"https://github.com/Codertocat/Hello-World/blob/{payload["pull_request"]!["head"]!["sha"]}/notebooks/churn.ipynb#L40", comment);
         Assert.Contains(@"boom \| \<b\>bold\</b\>", comment); // the failure text, escaped
         var check = JsonNode.Parse(requests[2].Body)!;
+        Assert.DoesNotContain("comment limit", (string)check["output"]!["summary"]!);
         Assert.Equal("/repos/Codertocat/Hello-World/check-runs", requests[2].Path);
         Assert.Equal(((string?)payload["pull_request"]!["head"]!["sha"], "completed", "failure"), ((string?)check["head_sha"], (string?)check["status"], (string?)check["conclusion"]));
     }
@@ -166,6 +174,13 @@ public sealed class ReportTests : IDisposable
             Assert.Contains("GitHub did not allow the token to comment on the pull request (403)", result.Stderr);
             Assert.Contains("pull-requests: write", result.Stderr);
         }
+        using (var rejected = await GitHubApi.StartAsync())
+        {
+            rejected.Answer("POST", "/repos/Codertocat/Hello-World/check-runs", _ => (422, "{\"message\":\"Validation Failed\",\"errors\":[{\"resource\":\"CheckRun\",\"field\":\"head_sha\",\"code\":\"invalid\"}]}"));
+            var result = await RunReport(rejected, Report(), "pull_request", Payload("pull_request", "opened"));
+            Assert.Equal(1, result.Code);
+            Assert.Contains("GitHub rejected the request to create the check run (422): Validation Failed (head_sha invalid)", result.Stderr);
+        }
         using (var flaky = await GitHubApi.StartAsync())
         {
             flaky.Answer("GET", "/repos/Codertocat/Hello-World/issues/", n => n <= 2 ? (502, "{\"message\":\"Bad Gateway\"}") : null);
@@ -219,5 +234,44 @@ public sealed class ReportTests : IDisposable
         var response = await http.PostAsync(new Uri(github.Address, "repos/o/r/check-runs"), new StringContent("{\"name\":\"x\"}", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(422, (int)response.StatusCode);
         Assert.Contains("head_sha", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_forks_pull_request_end_to_end_validate_without_secrets_then_report_from_workflow_run()
+    {
+        // Stage 1, on pull_request: the fork's code runs with no token; it writes the report data (the artifact).
+        using var repo = new GitRepository();
+        repo.Write("notebooks/metrics.ipynb", File.ReadAllText(Path.Combine(Programs.RepositoryRoot, "tests", "notebooks", "metrics.ipynb")));
+        repo.Write("mlops-gates.yaml", "gates:\n  - auc >= 0.85\n");
+        repo.Commit("fork");
+        var pullRequest = Payload("pull_request", "opened");
+        pullRequest["number"] = 1347;
+        pullRequest["pull_request"]!["number"] = 1347;
+        pullRequest["pull_request"]!["head"]!["sha"] = "6dcb09b5b57875f334f61aebed695e2e4193db5e"; // Prism's example pull request's head
+        File.WriteAllText(repo.PathOf("event.json"), pullRequest.ToJsonString());
+        File.WriteAllText(repo.PathOf("output"), "");
+        File.WriteAllText(repo.PathOf("summary"), "");
+        var (code, stdout, stderr) = Programs.Run(Programs.Mlops, ["action", "validate"], repo.Root, new Dictionary<string, string?>
+        {
+            ["GITHUB_ACTIONS"] = "true", ["GITHUB_WORKSPACE"] = repo.Root, ["GITHUB_OUTPUT"] = repo.PathOf("output"), ["GITHUB_STEP_SUMMARY"] = repo.PathOf("summary"),
+            ["GITHUB_EVENT_NAME"] = "pull_request", ["GITHUB_EVENT_PATH"] = repo.PathOf("event.json"), ["INPUT_NOTEBOOKS"] = "notebooks/*.ipynb",
+        }, timeoutSeconds: 300);
+        Assert.True(code == 0, stdout + stderr);
+        var artifact = (JsonObject)JsonNode.Parse(File.ReadAllText(repo.PathOf(".mlops/report/report.json")))!;
+        Assert.Equal(1347, artifact["pull_request"]!.GetValue<int>());
+        Assert.True(File.Exists(repo.PathOf(".mlops/report/report.html")));
+
+        // Stage 2, on workflow_run (pull_requests is empty for a fork): posts it, having checked the pull request's head.
+        using var github = await GitHubApi.StartAsync();
+        var run = Payload("workflow_run", "completed");
+        run["workflow_run"]!["head_sha"] = "6dcb09b5b57875f334f61aebed695e2e4193db5e";
+        run["workflow_run"]!["name"] = "MLOps validate";
+        var report = await RunReport(github, artifact, "workflow_run", run);
+        Assert.True(report.Code == 0, report.Stdout + report.Stderr);
+        Assert.Equal(["GET", "GET", "POST", "POST"], report.Requests.Select(r => r.Method));
+        var comment = (string)JsonNode.Parse(report.Requests[2].Body)!["body"]!;
+        Assert.StartsWith(ReportMarkdown.Marker("MLOps validate"), comment);
+        Assert.Contains(@"| auc \>= 0.85 | ✅ passed | auc = 0.9 |", comment);
+        Assert.Contains("| auc | 0.9 |", comment);
     }
 }

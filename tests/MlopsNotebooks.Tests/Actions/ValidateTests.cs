@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using MlopsNotebooks.Actions.Validation;
 using MlopsNotebooks.Tests.Support;
@@ -130,7 +131,9 @@ public sealed class ValidateTests : IDisposable
         Assert.Single(passing.Outputs["run-ids"].Split(','));
         Assert.Equal(0.8, passing.Report["baseline"]!["auc"]!.GetValue<double>());
         Assert.Equal("main:metrics/baseline.json", (string?)passing.Report["baseline_source"]);
-        Assert.Contains("✅ Validation passed", passing.Summary);
+        Assert.Contains("✅ MLOps report: all checks passed", passing.Summary);
+        Assert.Contains("| auc | 0.9 | 0.8 | +0.1 |", passing.Summary);
+        Assert.Contains("<h1>MLOps report: all checks passed</h1>", File.ReadAllText(_repo.PathOf("report/report.html")));
         Assert.DoesNotContain("::error", passing.Stdout);
 
         // A parameter drops auc below both gates; the data breaks its schema.
@@ -141,7 +144,7 @@ public sealed class ValidateTests : IDisposable
         Assert.True(failing.Stdout.Contains("::error file=mlops-gates.yaml,line=2,title=Model gate failed::auc >= 0.85: auc = 0.7"), failing.Stdout + failing.Report.ToJsonString());
         Assert.Contains("::error file=mlops-gates.yaml,line=4,title=Model gate failed::auc no regression beyond 0.01: auc = 0.7 against 0.8", failing.Stdout);
         Assert.Contains("::error file=data/d.csv,line=5,title=Data data/d.csv breaks data/d.schema.yaml (column plan)::column plan has a value outside its categories", failing.Stdout);
-        Assert.Contains("❌ Validation failed", failing.Summary);
+        Assert.Contains("❌ MLOps report: checks failed", failing.Summary);
     }
 
     [Fact]
@@ -182,5 +185,27 @@ public sealed class ValidateTests : IDisposable
             Assert.Contains(message, stderr);
             Assert.DoesNotContain("   at ", stderr);
         }
+    }
+
+    [Fact]
+    public void Metrics_out_is_the_next_baseline_and_a_tracking_store_can_be_the_baseline()
+    {
+        _repo.Write("notebooks/metrics.ipynb", Sample("metrics.ipynb"));
+        _repo.Write("mlops-gates.yaml", "gates:\n  - loss <= 0.5\nregression:\n  loss: 0.05\nbaseline: store:main\n");
+        _repo.Commit("main");
+        // On main: no baseline in the store yet (a warning, the gate passes), and the metrics file is written.
+        var first = RunAction(new() { ["notebooks"] = "notebooks/*.ipynb", ["metrics-path"] = _repo.PathOf("metrics.json"), ["parameters"] = "loss=0.3" });
+        Assert.Equal(0, first.Code);
+        Assert.Contains("::warning title=No baseline::The tracking store has no finished runs of branch main", first.Stdout);
+        var written = JsonNode.Parse(File.ReadAllText(_repo.PathOf("metrics.json")))!;
+        Assert.Equal(0.3, written["metrics"]!["loss"]!.GetValue<double>());
+        Assert.Equal(JsonValueKind.Object, written["params"]!.GetValueKind());
+
+        // A branch whose loss rises by more than 0.05 against the runs main recorded in the (shared) store fails.
+        _repo.Git("checkout", "-q", "-b", "feature");
+        var second = RunAction(new() { ["notebooks"] = "notebooks/*.ipynb", ["parameters"] = "loss=0.4" });
+        Assert.Equal(1, second.Code);
+        Assert.StartsWith("store:main@", (string?)second.Report["baseline_source"]);
+        Assert.Contains("loss no regression beyond 0.05: loss = 0.4 against 0.3 on the base branch", second.Stdout);
     }
 }

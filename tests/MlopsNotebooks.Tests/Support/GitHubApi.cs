@@ -65,8 +65,11 @@ public static class Prism
     }
 }
 
-/// <summary>One request the code under test sent to GitHub, as it reached Prism.</summary>
-public sealed record GitHubRequest(string Method, string Path, string Body, int Status);
+/// <summary>
+/// One request the code under test sent to GitHub: the status it got, and Prism's own (422 when the request breaks
+/// GitHub's description, whatever the test answered).
+/// </summary>
+public sealed record GitHubRequest(string Method, string Path, string Body, int Status, int PrismStatus);
 
 /// <summary>
 /// A pass-through in front of Prism for one test: it records every request, asks for JSON (Prism serves only
@@ -154,7 +157,7 @@ public sealed class GitHubApi : IDisposable
         using var response = await _prism.SendAsync(forward);
         var responseBody = await response.Content.ReadAsStringAsync();
         var status = (int)response.StatusCode;
-        _requests.Enqueue(new GitHubRequest(request.HttpMethod, path, body, answer is { Body: not null } a ? a.Status : status));
+        _requests.Enqueue(new GitHubRequest(request.HttpMethod, path, body, answer is { Body: not null } a && status != 422 ? a.Status : status, status));
         if (status == 422)
         {
             // Prism found the request invalid against GitHub's description: pass that on whatever the rule says.

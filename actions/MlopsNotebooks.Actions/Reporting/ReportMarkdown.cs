@@ -47,12 +47,19 @@ public static class ReportMarkdown
         text.Append(Marker(workflow)).Append('\n');
         var passed = report["passed"]?.GetValue<bool>() ?? false;
         text.Append(passed ? "## ✅ MLOps report: all checks passed\n\n" : "## ❌ MLOps report: checks failed\n\n");
-        text.Append($"Commit `{Markdown.Inline(links.Sha[..Math.Min(12, links.Sha.Length)])}`");
+        var about = new List<string>();
+        if (links.Sha.Length > 0)
+        {
+            about.Add($"Commit `{Markdown.Inline(links.Sha[..Math.Min(12, links.Sha.Length)])}`");
+        }
         if (links.RunUrl is not null)
         {
-            text.Append($" · [workflow run and HTML report]({links.RunUrl})");
+            about.Add($"[workflow run and HTML report]({links.RunUrl})");
         }
-        text.Append("\n\n");
+        if (about.Count > 0)
+        {
+            text.Append(string.Join(" · ", about)).Append("\n\n");
+        }
 
         Gates(text, report);
         Metrics(text, report, charts);

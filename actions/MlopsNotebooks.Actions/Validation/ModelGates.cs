@@ -35,8 +35,8 @@ public sealed record GateResult(string Gate, bool Passed, string Detail, int Lin
 ///   auc: 0.01
 /// baseline: metrics/baseline.json   # optional: the metrics file the base branch committed
 /// </code>
-/// A metric is better higher unless a threshold on it is written with &lt; or &lt;=. The candidate's value of a metric is
-/// the best any run of the validated notebooks logged.
+/// A metric is better higher unless a threshold on it is written with &lt; or &lt;= (or, with no threshold, its name
+/// says loss or error). The candidate's value of a metric is the best any run of the validated notebooks logged.
 /// </summary>
 public sealed partial class ModelGates
 {
@@ -105,8 +105,15 @@ public sealed partial class ModelGates
 
     private static Exception Innermost(Exception e) => e.InnerException is { } inner ? Innermost(inner) : e;
 
-    /// <summary>Whether lower values of the metric are better (a threshold on it says &lt; or &lt;=).</summary>
-    public bool LowerIsBetter(string metric) => Thresholds.Any(t => t.Metric == metric && t.LowerIsBetter);
+    /// <summary>
+    /// Whether lower values of the metric are better: a threshold on it says &lt; or &lt;=, or else its name says loss,
+    /// error, mse, rmse or mae (the metrics ML.NET's evaluators report that way).
+    /// </summary>
+    public bool LowerIsBetter(string metric) =>
+        Thresholds.Any(t => t.Metric == metric) ? Thresholds.Any(t => t.Metric == metric && t.LowerIsBetter) : LowerIsBetterByName().IsMatch(metric);
+
+    [GeneratedRegex(@"(^|[_.\-\s])(loss|log_loss|error|mse|rmse|mae)($|[_.\-\s])|loss$|error$", RegexOptions.IgnoreCase)]
+    private static partial Regex LowerIsBetterByName();
 
     /// <summary>The candidate's value of each metric: the best any of the runs logged (latest value per run).</summary>
     public IReadOnlyDictionary<string, double> Candidate(IEnumerable<IReadOnlyDictionary<string, double>> runs)
@@ -141,7 +148,11 @@ public sealed partial class ModelGates
             {
                 results.Add(new GateResult(gate, false, $"no run logged {metric}{Logged(candidate)}", line));
             }
-            else if (baseline is null || !baseline.TryGetValue(metric, out var before))
+            else if (baseline is null)
+            {
+                results.Add(new GateResult(gate, true, $"{metric} = {F(actual)}; there is no baseline to compare with", line));
+            }
+            else if (!baseline.TryGetValue(metric, out var before))
             {
                 results.Add(new GateResult(gate, true, $"{metric} = {F(actual)}; the baseline has no {metric}, so there is nothing to regress from", line));
             }

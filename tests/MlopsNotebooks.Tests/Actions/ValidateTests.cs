@@ -62,6 +62,11 @@ public sealed class ValidateTests : IDisposable
         Assert.Contains("0.88 against 0.895", results[3].Detail); // dropped 0.015 > 0.01
         Assert.Equal(6, results[3].Line);
         Assert.True(gates.Evaluate(candidate, null)[3].Passed); // no baseline: nothing to regress from
+        Assert.EndsWith("there is no baseline to compare with", gates.Evaluate(candidate, null)[3].Detail);
+        // With no threshold on it, a metric's name gives its direction.
+        var ungated = gates.Candidate([new Dictionary<string, double> { ["log_loss"] = 0.7, ["rmse"] = 2, ["r_squared"] = 0.5 },
+            new Dictionary<string, double> { ["log_loss"] = 0.6, ["rmse"] = 3, ["r_squared"] = 0.6 }]);
+        Assert.Equal((0.6, 2.0, 0.6), (ungated["log_loss"], ungated["rmse"], ungated["r_squared"]));
     }
 
     [Theory]

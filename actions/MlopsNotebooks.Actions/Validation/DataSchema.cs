@@ -49,9 +49,11 @@ public sealed class DataSchema
 
     public List<ColumnSchema> Columns { get; set; } = [];
 
-    public static DataSchema Load(string path)
+    /// <summary>Reads a schema; <paramref name="shown"/> is how messages name it (the path as the user wrote it).</summary>
+    public static DataSchema Load(string file, string? shown = null)
     {
-        if (!File.Exists(path))
+        var path = shown ?? file;
+        if (!File.Exists(file))
         {
             throw new MlopsException($"The data schema {path} does not exist.", $"Write a first version from the data: mlops data schema init <data.csv> --schema {path}");
         }
@@ -59,7 +61,7 @@ public sealed class DataSchema
         try
         {
             schema = new DeserializerBuilder().WithNamingConvention(UnderscoredNamingConvention.Instance).Build()
-                .Deserialize<DataSchema?>(File.ReadAllText(path)) ?? new DataSchema();
+                .Deserialize<DataSchema?>(File.ReadAllText(file)) ?? new DataSchema();
         }
         catch (YamlException e)
         {

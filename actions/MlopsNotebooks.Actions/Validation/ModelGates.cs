@@ -61,13 +61,15 @@ public sealed partial class ModelGates
     [GeneratedRegex(@"^\s*(?<metric>[A-Za-z0-9_.\-/ ]+?)\s*(?<op>>=|<=|==|>|<)\s*(?<value>[-+0-9.eE]+)\s*$")]
     private static partial Regex ThresholdPattern();
 
-    public static ModelGates Load(string path)
+    /// <summary>Reads a gates file; <paramref name="shown"/> is how messages name it (the path as the user wrote it).</summary>
+    public static ModelGates Load(string location, string? shown = null)
     {
-        if (!File.Exists(path))
+        var path = shown ?? location;
+        if (!File.Exists(location))
         {
             throw new MlopsException($"The gates file {path} does not exist.", "Write one, e.g.\ngates:\n  - auc >= 0.85\nregression:\n  auc: 0.01");
         }
-        var text = File.ReadAllText(path);
+        var text = File.ReadAllText(location);
         GatesFile file;
         try
         {

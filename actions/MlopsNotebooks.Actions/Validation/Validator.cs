@@ -43,6 +43,10 @@ public sealed class Validator(ActionRunner actions, TrackingClient client)
     /// <summary>The report data, and the runs the notebooks started (for the HTML report).</summary>
     public async Task<(JsonObject Report, IReadOnlyList<Run> Runs)> ValidateAsync(ValidateRequest request)
     {
+        // The configuration is read first: a gates file or schema that does not parse fails before any notebook runs.
+        var gatesPath = request.Gates ?? (File.Exists(Path.Combine(request.Root, "mlops-gates.yaml")) ? "mlops-gates.yaml" : null);
+        var gates = gatesPath is null ? null : ModelGates.Load(Path.Combine(request.Root, gatesPath), gatesPath);
+        var schemas = request.Data.Select(d => (d.Data, d.Schema, Loaded: DataSchema.Load(Path.Combine(request.Root, d.Schema), d.Schema))).ToList();
         var passed = true;
         var notebooks = new JsonArray();
         var runs = new List<Run>();
@@ -75,9 +79,9 @@ public sealed class Validator(ActionRunner actions, TrackingClient client)
         }
 
         var data = new JsonArray();
-        foreach (var (dataPath, schemaPath) in request.Data)
+        foreach (var (dataPath, schemaPath, schema) in schemas)
         {
-            var violations = DataSchema.Load(Path.Combine(request.Root, schemaPath)).Validate(Path.Combine(request.Root, dataPath));
+            var violations = schema.Validate(Path.Combine(request.Root, dataPath));
             foreach (var v in violations)
             {
                 actions.Error(v.Message, new AnnotationPlace(dataPath, v.Line), $"Data {dataPath} breaks {schemaPath}" + (v.Column is null ? "" : $" (column {v.Column})"));
@@ -98,17 +102,16 @@ public sealed class Validator(ActionRunner actions, TrackingClient client)
             ["runs"] = new JsonArray([.. runs.Select(r => (JsonNode)WithHistory(r))]),
             ["data"] = data,
         };
-        var gatesPath = request.Gates ?? (File.Exists(Path.Combine(request.Root, "mlops-gates.yaml")) ? "mlops-gates.yaml" : null);
-        var gates = gatesPath is null ? null : ModelGates.Load(Path.Combine(request.Root, gatesPath));
         var candidate = Baseline.Of("this branch", gates, runs);
         var baselineSource = request.Baseline ?? gates?.Baseline;
         var baseline = baselineSource is null ? null : ReadBaseline(request.Root, baselineSource, request.BaselineRef, gates, runs);
-        report["candidate"] = Metrics(candidate.Metrics);
-        report["candidate_params"] = candidate.ToJson()["params"]!.DeepClone();
-        report["candidate_data"] = candidate.ToJson()["data"]!.DeepClone();
-        report["baseline"] = baseline is null ? null : Metrics(baseline.Metrics);
-        report["baseline_params"] = baseline?.ToJson()["params"]!.DeepClone();
-        report["baseline_data"] = baseline?.ToJson()["data"]!.DeepClone();
+        var (now, then) = (candidate.ToJson(), baseline?.ToJson());
+        report["candidate"] = now["metrics"]!.DeepClone();
+        report["candidate_params"] = now["params"]!.DeepClone();
+        report["candidate_data"] = now["data"]!.DeepClone();
+        report["baseline"] = then?["metrics"]!.DeepClone();
+        report["baseline_params"] = then?["params"]!.DeepClone();
+        report["baseline_data"] = then?["data"]!.DeepClone();
         report["baseline_source"] = baseline?.Source;
         if (gates is not null)
         {
@@ -141,9 +144,6 @@ public sealed class Validator(ActionRunner actions, TrackingClient client)
         json["history"] = history;
         return json;
     }
-
-    private static JsonObject Metrics(IReadOnlyDictionary<string, double> metrics) =>
-        new(metrics.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => KeyValuePair.Create<string, JsonNode?>(m.Key, m.Value)));
 
     /// <summary>What the last validation measured: the next baseline, as <c>--metrics-out</c> writes it.</summary>
     public Baseline? Snapshot { get; private set; }

@@ -171,6 +171,8 @@ public sealed class ValidateTests : IDisposable
     public void Bad_inputs_fail_with_a_message_and_no_report()
     {
         _repo.Write("mlops-gates.yaml", "gates:\n  - auc >= 0.85\n");
+        _repo.Write("broken-gates.yaml", "gates:\n  - auc is high\n");
+        _repo.Write("notebooks/metrics.ipynb", Sample("metrics.ipynb"));
         var environment = new Dictionary<string, string?> { ["GITHUB_ACTIONS"] = "true", ["GITHUB_WORKSPACE"] = _repo.Root, ["GITHUB_OUTPUT"] = _repo.PathOf("o"), ["GITHUB_STEP_SUMMARY"] = _repo.PathOf("s") };
         foreach (var (input, value, message) in new[]
         {
@@ -178,18 +180,18 @@ public sealed class ValidateTests : IDisposable
             ("INPUT_PARAMETERS", "novalue", "parameters: 'novalue' is not name=value"),
             ("INPUT_DATA", "data.csv", "Data check 'data.csv' is not data=schema"),
             ("INPUT_CELL-TIMEOUT", "soon", "Input 'cell-timeout' is 'soon'"),
+            ("INPUT_GATES", "broken-gates.yaml", "'auc is high' is not a gate"),
+            ("INPUT_DATA", "d.csv=missing.schema.yaml", "The data schema missing.schema.yaml does not exist"),
         })
         {
-            var env = new Dictionary<string, string?>(environment) { ["INPUT_NOTEBOOKS"] = "nowhere/*.ipynb", [input] = value };
-            if (input != "INPUT_NOTEBOOKS")
-            {
-                env["INPUT_NOTEBOOKS"] = "";
-            }
+            // Every case but the first names a notebook that would run: the bad input must stop it before it does.
+            var env = new Dictionary<string, string?>(environment) { ["INPUT_NOTEBOOKS"] = "notebooks/*.ipynb", [input] = value };
             var (code, _, stderr) = Programs.Run(Programs.Mlops, ["action", "validate"], _repo.Root, env);
             Assert.Equal(1, code);
             Assert.Contains(message, stderr);
             Assert.DoesNotContain("   at ", stderr);
         }
+        Assert.False(Directory.Exists(_repo.PathOf(".mlops/notebooks")), "a notebook ran despite bad inputs");
     }
 
     [Fact]

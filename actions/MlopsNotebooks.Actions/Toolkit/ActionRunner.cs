@@ -86,9 +86,9 @@ public sealed class ActionRunner
     /// <summary>Tells the runner to hide a secret in every later log line, and hides it in ours too.</summary>
     public void Mask(string secret)
     {
-        if (string.IsNullOrEmpty(secret) || !_masked.Add(secret))
+        if (string.IsNullOrEmpty(secret) || !_masked.Add(secret) || !OnRunner)
         {
-            return;
+            return; // off a runner nothing reads the command, and printing it would show the secret
         }
         // A multi-line secret is masked line by line, as the toolkit does.
         foreach (var line in secret.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0))

@@ -106,10 +106,11 @@ public sealed class ActionRunnerTests : IDisposable
     public void Off_a_runner_annotations_are_plain_lines_and_no_files_are_written()
     {
         var runner = new ActionRunner(new Dictionary<string, string>(), _stdout);
-        runner.Error("broken", new AnnotationPlace("nb.ipynb", 7));
+        runner.Mask("ghp_local");
+        runner.Error("broken ghp_local", new AnnotationPlace("nb.ipynb", 7));
         runner.SetOutput("passed", "false");
         runner.AppendSummary("x");
-        Assert.Equal("error: nb.ipynb:7: broken\n", _stdout.ToString().Replace("\r\n", "\n"));
+        Assert.Equal("error: nb.ipynb:7: broken ***\n", _stdout.ToString().Replace("\r\n", "\n")); // no add-mask line with the secret
         var onRunner = new ActionRunner(new Dictionary<string, string> { ["GITHUB_ACTIONS"] = "true" }, _stdout);
         Assert.Contains("GITHUB_OUTPUT is not set", Assert.Throws<MlopsException>(() => onRunner.SetOutput("a", "b")).Message);
     }

@@ -23,10 +23,10 @@ internal static class ValidateCommands
         var parameters = new Option<string[]>("--parameter", "-p") { Description = "name=value for every notebook's parameters cell (repeat)." };
         var data = new Option<string[]>("--data") { Description = "data.csv=schema.yaml: check the data against the schema (repeat)." };
         var gates = new Option<string?>("--gates") { Description = "The gates file; default mlops-gates.yaml if there is one." };
-        var baseline = new Option<string?>("--baseline") { Description = "Metrics file to compare against; default the gates file's baseline." };
+        var baseline = new Option<string?>("--baseline") { Description = "The baseline: a metrics file, or store:<branch> for the tracking store; default the gates file's." };
         var baselineRef = new Option<string?>("--baseline-ref") { Description = "Read the baseline file at this git ref (e.g. origin/main)." };
-        var report = new Option<string?>("--report") { Description = "Write the report data (JSON) for mlops report here." };
-        var metricsOut = new Option<string?>("--metrics-out") { Description = "Write the candidate's metrics here (the next baseline)." };
+        var report = new Option<string?>("--report") { Description = "Write the report data (JSON) here, and report.html beside it; the report step posts it." };
+        var metricsOut = new Option<string?>("--metrics-out") { Description = "Write the candidate's metrics, params and data versions here: the next baseline." };
         var cellTimeout = new Option<double?>("--cell-timeout") { Description = "Seconds one cell may take." };
         var command = new Command("validate", "Run notebooks, check data against its schema and the model against its gates; exit 1 if anything fails.")
         {
@@ -43,7 +43,7 @@ internal static class ValidateCommands
                 Gates = parse.GetValue(gates),
                 Baseline = parse.GetValue(baseline),
                 BaselineRef = parse.GetValue(baselineRef),
-                CellTimeout = parse.GetValue(cellTimeout) is { } s ? TimeSpan.FromSeconds(s) : null,
+                CellTimeout = parse.GetValue(cellTimeout) is { } s ? Seconds(s.ToString(CultureInfo.InvariantCulture), "--cell-timeout") : null,
             };
             return await RunAsync(parse, request, ActionRunner.FromProcess(), parse.GetValue(report), parse.GetValue(metricsOut));
         });
@@ -67,10 +67,7 @@ internal static class ValidateCommands
                 Gates = actions.Input("gates"),
                 Baseline = actions.Input("baseline"),
                 BaselineRef = actions.Input("baseline-ref") ?? (actions.Variable("GITHUB_BASE_REF") is { } baseRef ? "origin/" + baseRef : null),
-                CellTimeout = actions.Input("cell-timeout") is { } s
-                    ? TimeSpan.FromSeconds(double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0 ? seconds
-                        : throw new MlopsException($"Input 'cell-timeout' is '{s}', not a number of seconds.", "Write e.g. cell-timeout: 600."))
-                    : null,
+                CellTimeout = actions.Input("cell-timeout") is { } s ? Seconds(s, "Input 'cell-timeout'") : null,
             };
             var reportPath = actions.Input("report-path") ?? Path.Combine(root, ".mlops", "report", "report.json");
             return await RunAsync(parse, request, actions, reportPath, actions.Input("metrics-path"));
@@ -143,6 +140,11 @@ internal static class ValidateCommands
         });
         return new Command("schema", "Data schemas: the expectations mlops validate checks.") { init };
     }
+
+    private static TimeSpan Seconds(string text, string what) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0 && double.IsFinite(seconds)
+            ? TimeSpan.FromSeconds(seconds)
+            : throw new MlopsException($"{what} is '{text}', not a number of seconds above 0.", "Write e.g. 600.");
 
     private static Dictionary<string, string> Pairs(IEnumerable<string> pairs, string what, string example)
     {

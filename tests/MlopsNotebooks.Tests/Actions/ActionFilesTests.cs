@@ -53,9 +53,8 @@ public sealed class ActionFilesTests
     {
         var (code, output) = Node(Validator, Path.Combine(Programs.RepositoryRoot, file));
         Assert.True(code == 0, output);
-        var text = File.ReadAllText(Path.Combine(Programs.RepositoryRoot, file));
-        // Inputs reach scripts only through env: never ${{ inputs.x }} inside a run: script.
-        Assert.DoesNotMatch(@"run:[^\n]*\$\{\{", text);
+        // Inputs reach scripts only through env: no ${{ }} inside any run: script, where a value could become code.
+        Assert.All(Steps(file), step => Assert.DoesNotContain("${{", step.GetValueOrDefault("run") as string ?? ""));
     }
 
     [Theory]
@@ -106,5 +105,48 @@ public sealed class ActionFilesTests
         Assert.DoesNotMatch(@"(?m)^\s*(- )?run:", report);
         var workflows = (List<object>)((Dictionary<object, object>)((Dictionary<object, object>)reportYaml["on"])["workflow_run"])["workflows"];
         Assert.Equal(validateYaml["name"], Assert.Single(workflows)); // it follows the validate workflow by name
+    }
+
+    private static List<Dictionary<object, object>> Steps(string action) =>
+        ((List<object>)((Dictionary<object, object>)Yaml(action)["runs"])["steps"]).Cast<Dictionary<object, object>>().ToList();
+
+    [Fact]
+    public void The_tool_cache_key_is_the_same_for_every_action_and_follows_the_kits_source()
+    {
+        string Key(string action, string repository)
+        {
+            var script = (string)Steps(action).Single(s => (string?)s.GetValueOrDefault("id") == "tool")["run"];
+            using var output = new TempDirectory();
+            var info = new ProcessStartInfo("bash") { RedirectStandardError = true, UseShellExecute = false };
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add(script);
+            info.Environment["GITHUB_ACTION_PATH"] = Path.GetDirectoryName(Path.Combine(repository, action))!;
+            info.Environment["RUNNER_OS"] = "Linux";
+            info.Environment["GITHUB_OUTPUT"] = output.File("out");
+            using var process = Process.Start(info)!;
+            var error = process.StandardError.ReadToEnd();
+            process.WaitForExit();
+            Assert.True(process.ExitCode == 0, error);
+            return Assert.Single(File.ReadAllLines(output.File("out")));
+        }
+        var actions = new[] { "action.yml", "actions/validate/action.yml", "actions/report/action.yml" };
+        var keys = actions.Select(a => Key(a, Programs.RepositoryRoot)).ToList();
+        Assert.Matches("^key=mlops-tool-Linux-[0-9a-f]{32}$", keys[0]);
+        Assert.All(keys, k => Assert.Equal(keys[0], k));
+
+        // A copy of the kit with one source file changed gets another key.
+        using var copy = new TempDirectory();
+        foreach (var file in Directory.EnumerateFiles(Programs.RepositoryRoot, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(Programs.RepositoryRoot, f))
+            .Where(f => f is "action.yml" or "Directory.Build.props" or "Directory.Packages.props"
+                || (f.StartsWith("actions", StringComparison.Ordinal) || f.StartsWith("kernel-extension", StringComparison.Ordinal))
+                    && !f.Contains("/bin/", StringComparison.Ordinal) && !f.Contains("/obj/", StringComparison.Ordinal)))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(copy.File(file))!);
+            File.Copy(Path.Combine(Programs.RepositoryRoot, file), copy.File(file));
+        }
+        Assert.Equal(keys[0], Key("actions/validate/action.yml", copy.Path));
+        File.AppendAllText(copy.File("kernel-extension/MlopsNotebooks/MlopsException.cs"), "\n// changed\n");
+        Assert.NotEqual(keys[0], Key("actions/validate/action.yml", copy.Path));
     }
 }

@@ -27,23 +27,14 @@ internal static class NotebookCommands
         };
         run.SetAction(async (parse, cancellationToken) =>
         {
-            var values = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var pair in parse.GetValue(parameters) ?? [])
-            {
-                var equals = pair.IndexOf('=');
-                if (equals <= 0)
-                {
-                    throw new MlopsException($"'-p {pair}' is not name=value.", "Write -p epochs=20.");
-                }
-                values[pair[..equals]] = pair[(equals + 1)..];
-            }
+            var values = Arguments.NameValues(parse.GetValue(parameters) ?? [], "-p");
             var runResult = await new NotebookRunner().RunAsync(new RunRequest
             {
                 NotebookPath = parse.GetValue(path)!,
                 OutputPath = parse.GetValue(output),
                 Parameters = values,
-                CellTimeout = Seconds(parse.GetValue(cellTimeout), "--cell-timeout"),
-                RunTimeout = Seconds(parse.GetValue(timeout), "--timeout"),
+                CellTimeout = Arguments.Seconds(parse.GetValue(cellTimeout), "--cell-timeout"),
+                RunTimeout = Arguments.Seconds(parse.GetValue(timeout), "--timeout"),
                 ContinueOnError = parse.GetValue(continueOnError),
                 SkipUnsupported = parse.GetValue(skip),
             });
@@ -67,11 +58,4 @@ internal static class NotebookCommands
         });
         return new Command("notebook", "Run committed C# notebooks headless (.ipynb and .dib).") { run };
     }
-
-    private static TimeSpan? Seconds(double? value, string option) => value switch
-    {
-        null => null,
-        <= 0 or > 7 * 24 * 3600 => throw new MlopsException($"{option} must be a positive number of seconds, at most a week."),
-        var s => TimeSpan.FromSeconds(s.Value),
-    };
 }

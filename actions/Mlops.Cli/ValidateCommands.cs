@@ -38,12 +38,12 @@ internal static class ValidateCommands
             {
                 Root = TrackingStores.FindWorkTreeRoot(Directory.GetCurrentDirectory()),
                 Notebooks = parse.GetValue(notebooks) ?? [],
-                Parameters = Pairs(parse.GetValue(parameters) ?? [], "-p", "epochs=20"),
+                Parameters = Arguments.NameValues(parse.GetValue(parameters) ?? [], "-p"),
                 Data = (parse.GetValue(data) ?? []).Select(DataPair).ToList(),
                 Gates = parse.GetValue(gates),
                 Baseline = parse.GetValue(baseline),
                 BaselineRef = parse.GetValue(baselineRef),
-                CellTimeout = parse.GetValue(cellTimeout) is { } s ? Seconds(s.ToString(CultureInfo.InvariantCulture), "--cell-timeout") : null,
+                CellTimeout = Arguments.Seconds(parse.GetValue(cellTimeout), "--cell-timeout"),
             };
             return await RunAsync(parse, request, ActionRunner.FromProcess(), parse.GetValue(report), parse.GetValue(metricsOut));
         });
@@ -62,12 +62,15 @@ internal static class ValidateCommands
             {
                 Root = root,
                 Notebooks = actions.ListInput("notebooks"),
-                Parameters = Pairs(actions.ListInput("parameters"), "parameters:", "epochs=20"),
+                Parameters = Arguments.NameValues(actions.ListInput("parameters"), "parameters:"),
                 Data = actions.ListInput("data").Select(DataPair).ToList(),
                 Gates = actions.Input("gates"),
                 Baseline = actions.Input("baseline"),
                 BaselineRef = actions.Input("baseline-ref") ?? (actions.Variable("GITHUB_BASE_REF") is { } baseRef ? "origin/" + baseRef : null),
-                CellTimeout = actions.Input("cell-timeout") is { } s ? Seconds(s, "Input 'cell-timeout'") : null,
+                CellTimeout = actions.Input("cell-timeout") is { } s
+                    ? Arguments.Seconds(double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) ? seconds
+                        : throw new MlopsException($"Input 'cell-timeout' is '{s}', not a number of seconds.", "Write e.g. cell-timeout: 600."), "Input 'cell-timeout'")
+                    : null,
             };
             var reportPath = actions.Input("report-path") ?? Path.Combine(root, ".mlops", "report", "report.json");
             return await RunAsync(parse, request, actions, reportPath, actions.Input("metrics-path"));
@@ -139,22 +142,6 @@ internal static class ValidateCommands
             return MlopsCli.Ok;
         });
         return new Command("schema", "Data schemas: the expectations mlops validate checks.") { init };
-    }
-
-    private static TimeSpan Seconds(string text, string what) =>
-        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds > 0 && double.IsFinite(seconds)
-            ? TimeSpan.FromSeconds(seconds)
-            : throw new MlopsException($"{what} is '{text}', not a number of seconds above 0.", "Write e.g. 600.");
-
-    private static Dictionary<string, string> Pairs(IEnumerable<string> pairs, string what, string example)
-    {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var pair in pairs)
-        {
-            var equals = pair.IndexOf('=');
-            values[equals > 0 ? pair[..equals].Trim() : throw new MlopsException($"{what} '{pair}' is not name=value.", $"Write e.g. {example}.")] = pair[(equals + 1)..].Trim();
-        }
-        return values;
     }
 
     private static (string Data, string Schema) DataPair(string text)

@@ -131,7 +131,6 @@ public sealed partial class CSharpSession
 
     public int ExecutionCount => _count;
 
-    /// <summary>The notebook's variables, newest first (a name declared again shows its latest value).</summary>
     /// <summary>The session's variables in declaration order, as the kernel's C# session holds them (a redeclared name twice).</summary>
     public IEnumerable<(string Name, object? Value)> DeclaredVariables() =>
         _state is null ? [] : _state.Variables.Select(v => (v.Name, (object?)v.Value));

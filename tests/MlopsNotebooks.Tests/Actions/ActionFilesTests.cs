@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MlopsNotebooks.Tests.Support;
 
 namespace MlopsNotebooks.Tests.Actions;
@@ -13,27 +12,8 @@ public sealed class ActionFilesTests
 
     private static (int Code, string Output) Node(params string[] args)
     {
-        var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Tools };
-        foreach (var a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-        Process process;
-        try
-        {
-            process = Process.Start(info)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new Xunit.Sdk.XunitException($"node is missing ({e.Message}); run ./test.sh, which installs the npm tools.");
-        }
-        using (process)
-        {
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            return (process.ExitCode, output.Result + error);
-        }
+        var (code, output, error) = Programs.RunTool("node", args, Tools);
+        return (code, output + error);
     }
 
     private static string Validator => File.Exists(Path.Combine(Tools, "node_modules", "@action-validator", "cli", "cli.mjs"))
@@ -117,16 +97,13 @@ public sealed class ActionFilesTests
         {
             var script = (string)Steps(action).Single(s => (string?)s.GetValueOrDefault("id") == "tool")["run"];
             using var output = new TempDirectory();
-            var info = new ProcessStartInfo("bash") { RedirectStandardError = true, UseShellExecute = false };
-            info.ArgumentList.Add("-c");
-            info.ArgumentList.Add(script);
-            info.Environment["GITHUB_ACTION_PATH"] = Path.GetDirectoryName(Path.Combine(repository, action))!;
-            info.Environment["RUNNER_OS"] = "Linux";
-            info.Environment["GITHUB_OUTPUT"] = output.File("out");
-            using var process = Process.Start(info)!;
-            var error = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            Assert.True(process.ExitCode == 0, error);
+            var (code, _, error) = Programs.RunTool("bash", ["-c", script], environment: new Dictionary<string, string?>
+            {
+                ["GITHUB_ACTION_PATH"] = Path.GetDirectoryName(Path.Combine(repository, action)),
+                ["RUNNER_OS"] = "Linux",
+                ["GITHUB_OUTPUT"] = output.File("out"),
+            });
+            Assert.True(code == 0, error);
             return Assert.Single(File.ReadAllLines(output.File("out")));
         }
         var actions = new[] { "action.yml", "actions/validate/action.yml", "actions/report/action.yml" };

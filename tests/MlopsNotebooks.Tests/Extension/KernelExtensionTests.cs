@@ -89,8 +89,7 @@ public sealed class KernelExtensionTests
     {
         using var output = new TempDirectory();
         var project = Path.Combine(Programs.RepositoryRoot, "kernel-extension", "MlopsNotebooks", "MlopsNotebooks.csproj");
-        // `dotnet pack ...`: Programs.Run starts dotnet with its first argument.
-        var (code, stdout, stderr) = Programs.Run("pack", [project, "-c", "Release", "--no-build", "-o", output.Path, "-nologo"], timeoutSeconds: 180);
+        var (code, stdout, stderr) = Programs.RunTool("dotnet", ["pack", project, "-c", "Release", "--no-build", "-o", output.Path, "-nologo"], timeoutSeconds: 180);
         Assert.True(code == 0, stdout + stderr);
         var package = Assert.Single(Directory.GetFiles(output.Path, "*.nupkg"));
         using var zip = ZipFile.OpenRead(package);

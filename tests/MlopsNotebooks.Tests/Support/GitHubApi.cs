@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -27,12 +26,7 @@ public static class Prism
             throw new Xunit.Sdk.XunitException("Prism or GitHub's OpenAPI description is missing from tests/tools; run ./test.sh (npm ci there).");
         }
         var port = FreePort();
-        var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { cli, "mock", "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), spec })
-        {
-            info.ArgumentList.Add(a);
-        }
-        var process = Process.Start(info)!;
+        var process = Programs.StartTool("node", [cli, "mock", "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), spec]);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } };
         var ready = new TaskCompletionSource();
         var log = new StringBuilder();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 
 namespace MlopsNotebooks.Tests.Support;
 
@@ -32,20 +31,12 @@ public sealed class GitRepository : IDisposable
 
     public string Git(params string[] args)
     {
-        var info = new ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Root };
-        foreach (var arg in args)
+        var (code, output, error) = Programs.RunTool("git", args, Root);
+        if (code != 0)
         {
-            info.ArgumentList.Add(arg);
+            throw new InvalidOperationException($"git {string.Join(' ', args)} failed: {error}");
         }
-        using var git = Process.Start(info)!;
-        var output = git.StandardOutput.ReadToEndAsync();
-        var error = git.StandardError.ReadToEndAsync();
-        git.WaitForExit();
-        if (git.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"git {string.Join(' ', args)} failed: {error.Result}");
-        }
-        return output.Result.Trim();
+        return output.Trim();
     }
 
     public void Dispose() => _dir.Dispose();

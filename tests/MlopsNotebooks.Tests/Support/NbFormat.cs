@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace MlopsNotebooks.Tests.Support;
 
 /// <summary>
@@ -10,25 +8,8 @@ public static class NbFormat
 {
     public static void AssertValid(string path)
     {
-        var info = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("import sys, nbformat; nb = nbformat.read(sys.argv[1], as_version=4); nbformat.validate(nb); print('valid')");
-        info.ArgumentList.Add(path);
-        Process process;
-        try
-        {
-            process = Process.Start(info)!;
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new Xunit.Sdk.XunitException($"/usr/bin/python3 is missing ({e.Message}); run ./test.sh, which installs python3-nbformat.");
-        }
-        using (process)
-        {
-            var output = process.StandardOutput.ReadToEnd();
-            var error = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            Assert.True(process.ExitCode == 0 && output.Trim() == "valid", $"nbformat rejects {path}:\n{error}");
-        }
+        var (code, output, error) = Programs.RunTool("/usr/bin/python3",
+            ["-c", "import sys, nbformat; nb = nbformat.read(sys.argv[1], as_version=4); nbformat.validate(nb); print('valid')", path]);
+        Assert.True(code == 0 && output.Trim() == "valid", $"nbformat rejects {path}:\n{error}");
     }
 }

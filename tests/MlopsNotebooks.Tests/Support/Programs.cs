@@ -20,16 +20,27 @@ public static class Programs
     }
 
     /// <summary>Starts `dotnet program.dll args` with output captured.</summary>
-    public static Process Start(string dll, IEnumerable<string> args, string? workingDirectory = null, IDictionary<string, string?>? environment = null)
+    public static Process Start(string dll, IEnumerable<string> args, string? workingDirectory = null, IDictionary<string, string?>? environment = null) =>
+        StartTool("dotnet", [dll, .. args], workingDirectory, environment);
+
+    /// <summary>Runs a program to the end and returns its exit code and output.</summary>
+    public static (int ExitCode, string Output, string Error) Run(string dll, IEnumerable<string> args, string? workingDirectory = null,
+        IDictionary<string, string?>? environment = null, int timeoutSeconds = 120) =>
+        RunTool("dotnet", [dll, .. args], workingDirectory, environment, timeoutSeconds);
+
+    /// <summary>
+    /// Starts a tool the tests need (dotnet, node, bash, python3) with output captured. A missing tool fails the test,
+    /// naming test.sh, which installs them: nothing is skipped.
+    /// </summary>
+    public static Process StartTool(string file, IEnumerable<string> args, string? workingDirectory = null, IDictionary<string, string?>? environment = null)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(file)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
-        info.ArgumentList.Add(dll);
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -38,20 +49,27 @@ public static class Programs
         {
             info.Environment[key] = value;
         }
-        return Process.Start(info)!;
+        try
+        {
+            return Process.Start(info)!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new Xunit.Sdk.XunitException($"{file} is missing ({e.Message}); run ./test.sh, which installs what the tests need.");
+        }
     }
 
-    /// <summary>Runs a program to the end and returns its exit code and output.</summary>
-    public static (int ExitCode, string Output, string Error) Run(string dll, IEnumerable<string> args, string? workingDirectory = null,
+    /// <summary>Runs a tool to the end and returns its exit code and output.</summary>
+    public static (int ExitCode, string Output, string Error) RunTool(string file, IEnumerable<string> args, string? workingDirectory = null,
         IDictionary<string, string?>? environment = null, int timeoutSeconds = 120)
     {
-        using var process = Start(dll, args, workingDirectory, environment);
+        using var process = StartTool(file, args, workingDirectory, environment);
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(timeoutSeconds * 1000))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{Path.GetFileName(dll)} did not finish in {timeoutSeconds} s.");
+            throw new TimeoutException($"{Path.GetFileName(file)} {string.Join(' ', args.Take(1))} did not finish in {timeoutSeconds} s.");
         }
         return (process.ExitCode, output.Result, error.Result);
     }

@@ -254,15 +254,8 @@ public sealed class TrackingClientTests : IDisposable
 
     internal static string Git(string directory, params string[] args)
     {
-        var info = new ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        using var git = Process.Start(info)!;
-        var output = git.StandardOutput.ReadToEnd();
-        git.WaitForExit();
-        Assert.True(git.ExitCode == 0, $"git {string.Join(' ', args)} failed: {git.StandardError.ReadToEnd()}");
+        var (code, output, error) = Programs.RunTool("git", args, directory);
+        Assert.True(code == 0, $"git {string.Join(' ', args)} failed: {error}");
         return output.Trim();
     }
 }

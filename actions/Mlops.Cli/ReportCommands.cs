@@ -31,8 +31,16 @@ internal static class ReportCommands
             {
                 throw new MlopsException($"There is no report data at {reportPath}.", "Run the validate step first (in the workflow_run job, download its mlops-report artifact) and pass report-path.");
             }
-            var report = JsonNode.Parse(File.ReadAllText(reportPath)) as JsonObject
-                ?? throw new MlopsException($"{reportPath} is not a report.", "It must be the JSON object mlops validate writes.");
+            JsonObject report;
+            try
+            {
+                report = JsonNode.Parse(File.ReadAllText(reportPath)) as JsonObject
+                    ?? throw new MlopsException($"{reportPath} is not a report.", "It must be the JSON object mlops validate writes.");
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                throw new MlopsException($"{reportPath} is not valid JSON: {e.Message}", "It must be the report.json mlops validate writes; nothing was posted.");
+            }
 
             var (owner, repository) = actions.Variable("GITHUB_REPOSITORY")?.Split('/') is [var o, var r] ? (o, r)
                 : throw new MlopsException("GITHUB_REPOSITORY is not owner/name.", "Run the report step in a GitHub Actions workflow.");

@@ -222,6 +222,15 @@ public sealed class ReportTests : IDisposable
         var push = await RunReport(github, Report(), "push", Payload("pull_request", "opened"));
         Assert.Equal(1, push.Code);
         Assert.Contains("runs on pull_request or workflow_run events, not push", push.Stderr);
+        var missing = await RunReport(github, Report(), "pull_request", Payload("pull_request", "opened"), new() { ["report-path"] = "nowhere" });
+        Assert.Equal(1, missing.Code);
+        Assert.Contains("There is no report data at", missing.Stderr);
+        // Report data cut short (an interrupted upload): a message, not an internal error.
+        File.WriteAllText(_dir.File("torn.json"), "{\"passed\": tr");
+        var torn = await RunReport(github, Report(), "pull_request", Payload("pull_request", "opened"), new() { ["report-path"] = "torn.json" });
+        Assert.Equal(1, torn.Code);
+        Assert.Contains("torn.json is not valid JSON", torn.Stderr);
+        Assert.DoesNotContain("internal error", torn.Stderr);
         Assert.Empty(github.Requests);
     }
 

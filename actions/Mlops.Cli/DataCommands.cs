@@ -149,12 +149,20 @@ internal static class DataCommands
     {
         var revisions = new Option<string[]>("--rev") { Description = "Also keep what pointer files at this git revision need (repeat; default: HEAD)." };
         var dryRun = new Option<bool>("--dry-run") { Description = "List what would be removed; remove nothing." };
-        var command = new Command("gc", "Remove cached objects that no pointer file, registered model or run artifact refers to.") { revisions, dryRun, GlobalOptions.Json };
+        var grace = new Option<string?>("--grace")
+        {
+            Description = "Keep unreferenced objects that changed within this time (e.g. 30m, 2h, 7d, 0); default: 1h.",
+        };
+        var command = new Command("gc", "Remove cached objects that no pointer file, work-tree link, registered model or run artifact refers to.")
+        {
+            revisions, dryRun, grace, GlobalOptions.Json,
+        };
         command.SetAction(parse =>
         {
+            var keep = parse.GetValue(grace) is { } text ? Duration(text, "--grace") : DataRepository.DefaultGcGrace;
             using var repo = new DataRepository();
-            using var client = GlobalOptions.OpenClient(parse);
-            var result = repo.Gc(parse.GetValue(revisions), client.ReferencedObjects(), parse.GetValue(dryRun));
+            // The stores that share the cache are the repository's own: gc asks them itself, whatever --tracking-uri says.
+            var result = repo.Gc(parse.GetValue(revisions), dryRun: parse.GetValue(dryRun), grace: keep);
             var verb = result.DryRun ? "would remove" : "removed";
             GlobalOptions.Write(parse, new JsonObject
             {
@@ -162,11 +170,28 @@ internal static class DataCommands
                 ["removed"] = new JsonArray(result.Removed.Select(h => (JsonNode?)h.ToString()).ToArray()),
                 ["bytes"] = result.Bytes,
                 ["kept"] = result.Kept,
+                ["kept_young"] = result.Young,
+                ["temporary_files"] = result.Temporary,
             }, string.Concat(result.DryRun ? result.Removed.Select(h => $"{h}\n") : [])
-                + $"{verb} {result.Removed.Count} objects ({Bytes(result.Bytes)}); kept {result.Kept} in use.\n");
+                + $"{verb} {result.Removed.Count} objects and {result.Temporary} temporary files ({Bytes(result.Bytes)}); "
+                + $"kept {result.Kept} in use and {result.Young} unreferenced but changed within {keep}.\n");
             return MlopsCli.Ok;
         });
         return command;
+    }
+
+    /// <summary>A duration as people write one: 0, 90s, 30m, 2h, 7d.</summary>
+    private static TimeSpan Duration(string text, string what)
+    {
+        var value = text.Trim();
+        var unit = value.Length > 0 && char.IsAsciiLetter(value[^1]) ? value[^1] : 's';
+        var number = char.IsAsciiLetter(unit) && value.Length > 0 && char.IsAsciiLetter(value[^1]) ? value[..^1] : value;
+        if (!int.TryParse(number, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+            || unit is not ('s' or 'm' or 'h' or 'd') || n > 100_000)
+        {
+            throw new MlopsException($"{what} '{text}' is not a duration.", "Write a whole number with s, m, h or d: 0, 30m, 2h, 7d.");
+        }
+        return unit switch { 'm' => TimeSpan.FromMinutes(n), 'h' => TimeSpan.FromHours(n), 'd' => TimeSpan.FromDays(n), _ => TimeSpan.FromSeconds(n) };
     }
 
     private static Command RemoteCommand()

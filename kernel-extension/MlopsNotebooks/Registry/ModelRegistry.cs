@@ -146,24 +146,70 @@ public sealed class ModelRegistry(TrackingClient client)
     public JsonObject Manifest(ModelVersion version) =>
         JsonNode.Parse(Cache.ReadAllBytes(ContentHash.Parse(version.ManifestHash)))!.AsObject();
 
+    /// <summary>The files of an export bundle; a folder holding only these may be replaced by a new export.</summary>
+    public static readonly IReadOnlyList<string> BundleFiles = ["manifest.json", "model.zip", "sample-input.json"];
+
     /// <summary>
     /// Writes the export bundle of a version into <paramref name="folder"/>: <c>model.zip</c>, <c>manifest.json</c> (the
-    /// stored manifest plus name, version, aliases and registration time) and <c>sample-input.json</c>. Every file is
-    /// verified against its hash and written atomically.
+    /// stored manifest plus name, version, aliases and registration time) and <c>sample-input.json</c>. The bundle is
+    /// written whole or not at all: its files are verified into a new folder beside the target, which then takes the
+    /// target's place, so no reader ever sees one version's model beside another's manifest. The target must be absent,
+    /// empty, or an earlier bundle: other files there are never moved or deleted.
     /// </summary>
     public string Export(string reference, string folder)
     {
         var version = Get(reference);
-        Directory.CreateDirectory(folder);
+        var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+        if (File.Exists(target))
+        {
+            throw new MlopsException($"{folder} is a file; the bundle is a folder.", "Name a new or empty folder, or an earlier bundle's.");
+        }
+        if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Select(Path.GetFileName).Any(n => !BundleFiles.Contains(n!)))
+        {
+            throw new MlopsException($"{folder} holds files that are not part of a bundle; nothing was written.",
+                "Name a new or empty folder, or an earlier bundle's (which is replaced whole).");
+        }
         var manifest = Manifest(version);
         manifest["name"] = version.Name;
         manifest["version"] = version.Version;
         manifest["aliases"] = new JsonArray(version.Aliases.Select(a => (JsonNode?)a).ToArray());
         manifest["registered_at"] = version.CreationTime.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
-        Cache.CopyTo(ContentHash.Parse(version.ModelHash), Path.Combine(folder, "model.zip"));
-        Cache.CopyTo(ContentHash.Parse(version.SampleHash), Path.Combine(folder, "sample-input.json"));
-        AtomicFile.WriteAllText(Path.Combine(folder, "manifest.json"), Canonical(manifest) + "\n");
-        return Path.GetFullPath(folder);
+        var staging = $"{target}.mlops-tmp-{Guid.NewGuid():N}";
+        var old = $"{target}.mlops-old-{Guid.NewGuid():N}";
+        try
+        {
+            Directory.CreateDirectory(staging);
+            Cache.CopyTo(ContentHash.Parse(version.ModelHash), Path.Combine(staging, "model.zip"));
+            Cache.CopyTo(ContentHash.Parse(version.SampleHash), Path.Combine(staging, "sample-input.json"));
+            File.WriteAllText(Path.Combine(staging, "manifest.json"), Canonical(manifest) + "\n");
+            if (Directory.Exists(target))
+            {
+                Directory.Move(target, old);
+            }
+            Directory.Move(staging, target);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (!Directory.Exists(target) && Directory.Exists(old))
+            {
+                Directory.Move(old, target); // put the earlier bundle back
+            }
+            throw new MlopsException($"Cannot write the bundle to {folder}: {e.Message}", "Name a folder you can write to.", e);
+        }
+        finally
+        {
+            DeleteTree(staging);
+            DeleteTree(old);
+        }
+        return target;
+    }
+
+    private static void DeleteTree(string folder)
+    {
+        if (Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     /// <summary>Input and output columns of an ML.NET model zip (hidden columns left out).</summary>

@@ -84,7 +84,7 @@ public sealed class CorruptObjectException(ContentHash expected, ContentHash act
 /// <summary>An object that should be in the cache but is not.</summary>
 public sealed class MissingObjectException(ContentHash hash, string what)
     : MlopsException($"The data of {what} ({hash}) is not in the local cache.",
-        "Fetch it from the remote with `mlops data pull` (set a remote with `mlops remote add`).")
+        "Data: fetch it from the remote with `mlops data pull` (set a remote with `mlops remote add`). Run artifacts and model versions are kept in this cache only, not on a data remote.")
 {
     public ContentHash Hash { get; } = hash;
 }

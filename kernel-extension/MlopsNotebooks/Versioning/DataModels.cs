@@ -37,4 +37,11 @@ public sealed record DataChange(string Path, ChangeKind Kind, DataVersion? Befor
 public sealed record TransferResult(int Transferred, int AlreadyThere, long Bytes, IReadOnlyList<ContentHash> Unavailable);
 
 /// <summary>What gc removed (or, in a dry run, would remove).</summary>
-public sealed record GcResult(IReadOnlyList<ContentHash> Removed, int Kept, long Bytes, bool DryRun);
+public sealed record GcResult(IReadOnlyList<ContentHash> Removed, int Kept, long Bytes, bool DryRun)
+{
+    /// <summary>Unreferenced objects kept because they changed within the grace period.</summary>
+    public int Young { get; init; }
+
+    /// <summary>Temporary files of killed commands removed (or that would be).</summary>
+    public int Temporary { get; init; }
+}

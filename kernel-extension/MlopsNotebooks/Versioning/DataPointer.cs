@@ -57,9 +57,9 @@ public sealed record DataPointer(string DataName, ContentHash Hash, long Size, i
         }
         string Field(string name) => fields.TryGetValue(name, out var value) ? value : throw Bad($"it has no '{name}'");
         var name = Field("path");
-        if (name.Length == 0 || name.Contains('/') || name.Contains('\\') || name is "." or ".." || Path.IsPathRooted(name))
+        if (SafePaths.ProblemWithName(name) is { } problem)
         {
-            throw Bad($"its path '{name}' must name a file or folder beside the pointer file");
+            throw Bad($"its path '{SafePaths.Printable(name)}' is refused ({problem}): it must name a file or folder beside the pointer file");
         }
         if (!ContentHash.TryParse(Field("hash"), out var hash))
         {

@@ -13,6 +13,7 @@ namespace MlopsNotebooks.Versioning;
 public sealed class DataRepository : IDisposable
 {
     private static readonly HashSet<string> SkippedFolders = new(StringComparer.Ordinal) { ".git", TrackingStores.StateFolder, "node_modules", "bin", "obj" };
+    private const string StateFileName = "state.db";
     private readonly StateCache _state;
 
     public DataRepository(string? workingDirectory = null)
@@ -20,7 +21,7 @@ public sealed class DataRepository : IDisposable
         Root = TrackingStores.FindWorkTreeRoot(workingDirectory ?? Directory.GetCurrentDirectory());
         var folder = TrackingStores.EnsureStateFolder(Root);
         Cache = new ObjectCache(Path.Combine(folder, "cache"));
-        _state = new StateCache(Path.Combine(folder, "state.db"));
+        _state = new StateCache(Path.Combine(folder, StateFileName));
         Config = ProjectConfig.Load(Root);
     }
 
@@ -38,6 +39,7 @@ public sealed class DataRepository : IDisposable
     {
         var (full, relative) = Resolve(path, mustExist: true);
         var how = link ?? Config.Link;
+        using var cacheUse = CacheLock.Shared(Cache.Root);
         DataVersion version;
         if (Directory.Exists(full))
         {
@@ -66,6 +68,7 @@ public sealed class DataRepository : IDisposable
         {
             var known = _state.LoadUnder(relative).GetValueOrDefault(relative);
             var before = FileSystemCalls.Stamp(full);
+            RefuseSpecial(full, before);
             var hash = Ingest(full, relative, how, known, before);
             _state.Save([(relative, how == LinkType.Copy ? before : FileSystemCalls.Stamp(full), hash)]);
             version = new DataVersion(relative, hash, new FileInfo(full).Length, 1, IsDirectory: false);
@@ -134,6 +137,10 @@ public sealed class DataRepository : IDisposable
                 return new DataStatus(relative, DataState.Modified, inCache, recorded, ["(a folder now)"]);
             }
             var hash = CurrentHash(full, relative);
+            if (hash != pointer.Hash && inCache && SharesInode(full, pointer.Hash))
+            {
+                inCache = LostInPlace(pointer.Hash);
+            }
             return new DataStatus(relative, hash == pointer.Hash ? DataState.Unchanged : DataState.Modified, inCache, recorded, []);
         }
         if (!Directory.Exists(full))
@@ -148,10 +155,47 @@ public sealed class DataRepository : IDisposable
         {
             return new DataStatus(relative, DataState.Unchanged, inCache, recorded, []);
         }
-        var changed = inCache
-            ? ChangedFiles(ReadManifest(pointer.Hash), current ?? ManifestOf(files, relative))
-            : [];
+        IReadOnlyList<string> changed = [];
+        if (inCache)
+        {
+            var before = ReadManifest(pointer.Hash);
+            changed = ChangedFiles(before, current ?? ManifestOf(files, relative));
+            // A hard-linked file edited in place changed its cached object too: that version is no longer in the cache.
+            var byPath = files.ToDictionary(f => f.Relative, f => f.Full, StringComparer.Ordinal);
+            foreach (var entry in before.Entries)
+            {
+                if (byPath.TryGetValue(entry.Path, out var file) && changed.Contains($"modified {entry.Path}") && SharesInode(file, entry.Hash))
+                {
+                    inCache &= LostInPlace(entry.Hash);
+                }
+            }
+        }
         return new DataStatus(relative, DataState.Modified, inCache, recorded, changed);
+    }
+
+    /// <summary>Whether a work-tree file is a hard link to the cached object (so editing one edited both).</summary>
+    private bool SharesInode(string file, ContentHash hash)
+    {
+        if (!Cache.Contains(hash))
+        {
+            return false;
+        }
+        var inode = FileSystemCalls.Stamp(file).Inode;
+        return inode != 0 && inode == FileSystemCalls.Stamp(Cache.PathOf(hash)).Inode;
+    }
+
+    /// <summary>Checks an object a hard-linked edit may have changed; a changed one is quarantined. True if it is intact.</summary>
+    private bool LostInPlace(ContentHash hash)
+    {
+        try
+        {
+            Cache.Verify(hash);
+            return true;
+        }
+        catch (CorruptObjectException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The current version of a path, versioned or not, without caching anything (for lineage).</summary>
@@ -310,10 +354,12 @@ public sealed class DataRepository : IDisposable
 
     /// <summary>
     /// Puts the data of the pointers (all, or those named) back in the work tree. Data that differs from its pointer is
-    /// left alone unless <paramref name="force"/>; nothing is changed when any object is missing or corrupt.
+    /// left alone unless <paramref name="force"/>. All or nothing: every object is verified and staged before the work
+    /// tree is touched, so a missing or corrupt object, or a manifest path that is refused, changes nothing.
     /// </summary>
     public IReadOnlyList<DataVersion> Checkout(IEnumerable<string>? paths = null, bool force = false)
     {
+        using var cacheUse = CacheLock.Shared(Cache.Root);
         var plan = new List<(string Full, DataStatus Status, DataPointer Pointer)>();
         var refused = new List<string>();
         foreach (var (full, relative, pointer) in Pointers(paths))
@@ -339,68 +385,113 @@ public sealed class DataRepository : IDisposable
             throw new MlopsException($"These paths have changes that checkout would overwrite: {string.Join(", ", refused)}.",
                 "Version them first with `mlops data add`, or discard the changes with `mlops data checkout --force`.");
         }
-        var restored = new List<DataVersion>();
-        foreach (var (full, status, pointer) in plan)
-        {
-            if (pointer.IsDirectory)
-            {
-                RestoreFolder(full, status.Recorded.Path, ReadManifest(pointer.Hash));
-            }
-            else
-            {
-                if (Directory.Exists(full))
-                {
-                    Directory.Delete(full, recursive: true);
-                }
-                Materialize(pointer.Hash, full);
-                _state.Save([(status.Recorded.Path, FileSystemCalls.Stamp(full), pointer.Hash)]);
-            }
-            restored.Add(status.Recorded);
-        }
-        return restored;
-    }
 
-    private void RestoreFolder(string full, string relative, DirectoryManifest manifest)
-    {
-        if (File.Exists(full))
+        var staged = new ConcurrentBag<(string Temp, string Target, string Relative, ContentHash Hash)>();
+        var folders = new List<(string Full, IReadOnlyList<string> Extras)>();
+        try
         {
-            File.Delete(full);
-        }
-        Directory.CreateDirectory(full);
-        var wanted = manifest.Entries.ToDictionary(e => e.Path, StringComparer.Ordinal);
-        var present = ListFiles(full).ToDictionary(f => f.Relative, StringComparer.Ordinal);
-        var known = _state.LoadUnder(relative);
-        foreach (var extra in present.Keys.Where(p => !wanted.ContainsKey(p)))
-        {
-            File.Delete(present[extra].Full);
-        }
-        var stamps = new ConcurrentBag<(string, FileStamp, ContentHash)>();
-        Parallelism.ForEach(manifest.Entries, entry =>
-        {
-            var target = Path.Combine(full, entry.Path.Replace('/', Path.DirectorySeparatorChar));
-            var rel = relative + "/" + entry.Path;
-            if (present.ContainsKey(entry.Path) && known.TryGetValue(rel, out var k) && k.Hash == entry.Hash && k.Stamp == FileSystemCalls.Stamp(target))
+            foreach (var (full, status, pointer) in plan)
             {
-                return;
+                var relative = status.Recorded.Path;
+                if (!pointer.IsDirectory)
+                {
+                    staged.Add((Stage(pointer.Hash), full, relative, pointer.Hash));
+                    continue;
+                }
+                var manifest = ReadManifest(pointer.Hash);
+                var present = Directory.Exists(full)
+                    ? ListFiles(full).ToDictionary(f => f.Relative, StringComparer.Ordinal)
+                    : [];
+                var known = _state.LoadUnder(relative);
+                var writes = new List<(ManifestEntry Entry, string Target)>();
+                foreach (var entry in manifest.Entries)
+                {
+                    var target = SafePaths.Inside(full, entry.Path, $"The folder manifest of {relative}");
+                    var rel = relative + "/" + entry.Path;
+                    if (present.TryGetValue(entry.Path, out var file) && known.TryGetValue(rel, out var k) && k.Hash == entry.Hash && k.Stamp == file.Stamp)
+                    {
+                        continue; // already the right content
+                    }
+                    writes.Add((entry, target));
+                }
+                var wanted = manifest.Entries.Select(e => e.Path).ToHashSet(StringComparer.Ordinal);
+                folders.Add((full, present.Keys.Where(p => !wanted.Contains(p)).Select(p => present[p].Full).ToList()));
+                Parallelism.ForEach(writes, w => staged.Add((Stage(w.Entry.Hash), w.Target, relative + "/" + w.Entry.Path, w.Entry.Hash)));
+            }
+        }
+        catch
+        {
+            foreach (var item in staged)
+            {
+                ObjectCache.DeleteQuietly(item.Temp);
+            }
+            throw;
+        }
+
+        // Everything is staged and verified: now the work tree changes.
+        foreach (var (full, extras) in folders)
+        {
+            if (File.Exists(full) || new FileInfo(full).LinkTarget is not null)
+            {
+                File.Delete(full);
+            }
+            Directory.CreateDirectory(full);
+            foreach (var extra in extras)
+            {
+                File.Delete(extra);
+            }
+        }
+        var stamps = new List<(string, FileStamp, ContentHash)>();
+        foreach (var (temp, target, relative, hash) in staged.OrderBy(s => s.Target, StringComparer.Ordinal))
+        {
+            if (Directory.Exists(target) && new DirectoryInfo(target).LinkTarget is null)
+            {
+                Directory.Delete(target, recursive: true); // a folder where the version has a file
             }
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            Materialize(entry.Hash, target);
-            stamps.Add((rel, FileSystemCalls.Stamp(target), entry.Hash));
-        });
+            File.Move(temp, target, overwrite: true);
+            stamps.Add((relative, FileSystemCalls.Stamp(target), hash));
+        }
         _state.Save(stamps);
+        return plan.Select(p => p.Status.Recorded).ToList();
     }
 
-    /// <summary>Writes an object to a work tree path (verified, atomically) with the configured link type.</summary>
-    private void Materialize(ContentHash hash, string target)
+    /// <summary>
+    /// An object made ready to move into the work tree: a verified copy, or a link made after verifying the object,
+    /// in the cache's temporary folder (same file system as the cache; a killed checkout leaves it for gc).
+    /// </summary>
+    private string Stage(ContentHash hash)
     {
-        var link = Config.Link;
-        if (link is LinkType.Hardlink or LinkType.Symlink or LinkType.Reflink)
+        var temp = Cache.NewTempPath();
+        try
         {
+            var link = Config.Link;
+            if (link == LinkType.Copy)
+            {
+                Cache.CopyTo(hash, temp);
+                return temp;
+            }
             Cache.Verify(hash); // links do not read the object, so check it first
-            ReplaceWithLink(target, hash, link);
-            return;
+            switch (link)
+            {
+                case LinkType.Hardlink:
+                    FileSystemCalls.HardLink(Cache.PathOf(hash), temp);
+                    break;
+                case LinkType.Reflink:
+                    FileSystemCalls.Reflink(Cache.PathOf(hash), temp);
+                    break;
+                default:
+                    File.CreateSymbolicLink(temp, Cache.PathOf(hash));
+                    Cache.Touch(hash); // a new reference: gc's grace period starts again
+                    break;
+            }
+            return temp;
         }
-        Cache.CopyTo(hash, target);
+        catch
+        {
+            ObjectCache.DeleteQuietly(temp);
+            throw;
+        }
     }
 
     private void ReplaceWithLink(string target, ContentHash hash, LinkType link)
@@ -416,6 +507,7 @@ public sealed class DataRepository : IDisposable
                 break;
             default:
                 File.CreateSymbolicLink(temp, Cache.PathOf(hash));
+                Cache.Touch(hash);
                 break;
         }
         File.Move(temp, target, overwrite: true);
@@ -447,6 +539,7 @@ public sealed class DataRepository : IDisposable
     {
         var remote = OpenRemote(remoteName);
         var pointers = Pointers(paths).ToList();
+        using var cacheUse = CacheLock.Shared(Cache.Root);
         var transferred = 0;
         long bytes = 0;
         string FetchToTemp(ContentHash hash)
@@ -577,12 +670,22 @@ public sealed class DataRepository : IDisposable
 
     // ---- gc -------------------------------------------------------------------------------------------------
 
+    /// <summary>How long a new object is safe from gc whatever refers to it (git keeps loose objects two weeks).</summary>
+    public static readonly TimeSpan DefaultGcGrace = TimeSpan.FromHours(1);
+
     /// <summary>
-    /// Removes cached objects that no pointer file refers to — in the work tree or at the named git revisions (default
-    /// HEAD) — and that <paramref name="alsoKeep"/> (registered models, run artifacts) does not name.
+    /// Removes cached objects that nothing refers to. Kept: what a pointer file needs, in the work tree or at the named
+    /// git revisions (default HEAD); what a work-tree file links to (the symlink link type: the object is the data's
+    /// only copy); every run artifact and model version of every tracking store that shares this cache (the stores in
+    /// .mlops/, whatever store the command was pointed at); what <paramref name="alsoKeep"/> names; and any object that
+    /// changed within <paramref name="grace"/> (default an hour) before gc started, so a command that is adding a
+    /// reference right now never loses its object. Adds, checkouts and pulls wait for gc, and gc for them. Temporary
+    /// files left by killed commands go too.
     /// </summary>
-    public GcResult Gc(IEnumerable<string>? revisions = null, IEnumerable<ContentHash>? alsoKeep = null, bool dryRun = false)
+    public GcResult Gc(IEnumerable<string>? revisions = null, IEnumerable<ContentHash>? alsoKeep = null, bool dryRun = false, TimeSpan? grace = null)
     {
+        var keepChangedAfter = DateTime.UtcNow - (grace ?? DefaultGcGrace);
+        using var exclusive = CacheLock.Exclusive(Cache.Root);
         var versions = Pointers(null).Select(p => Recorded(p.Relative, p.Pointer)).ToList();
         foreach (var revision in revisions?.ToList() is { Count: > 0 } named ? named : ["HEAD"])
         {
@@ -593,11 +696,11 @@ public sealed class DataRepository : IDisposable
             versions.AddRange(PointersAt(revision));
         }
         var live = ObjectsOf(versions).ToHashSet();
-        foreach (var hash in alsoKeep ?? [])
-        {
-            live.Add(hash);
-        }
-        var dead = Cache.List().Where(h => !live.Contains(h)).OrderBy(h => h.Hex, StringComparer.Ordinal).ToList();
+        live.UnionWith(LinkedFromWorkTree());
+        live.UnionWith(ReferencedByStores());
+        live.UnionWith(alsoKeep ?? []);
+        var unreferenced = Cache.List().Where(h => !live.Contains(h)).OrderBy(h => h.Hex, StringComparer.Ordinal).ToList();
+        var dead = unreferenced.Where(h => Cache.LastChanged(h) < keepChangedAfter).ToList();
         long bytes = 0;
         foreach (var hash in dead)
         {
@@ -607,7 +710,63 @@ public sealed class DataRepository : IDisposable
                 Cache.Remove(hash);
             }
         }
-        return new GcResult(dead, live.Count, bytes, dryRun);
+        var temps = Cache.RemoveAbandonedTemps(keepChangedAfter, dryRun);
+        return new GcResult(dead, live.Count, bytes + temps.Bytes, dryRun) { Young = unreferenced.Count - dead.Count, Temporary = temps.Files };
+    }
+
+    /// <summary>Objects that work-tree files are symbolic links to (outside .git and .mlops; links are not followed).</summary>
+    private HashSet<ContentHash> LinkedFromWorkTree()
+    {
+        var linked = new HashSet<ContentHash>();
+        var links = new System.IO.Enumeration.FileSystemEnumerable<string>(Root,
+            (ref System.IO.Enumeration.FileSystemEntry entry) => entry.ToFullPath(),
+            new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true })
+        {
+            ShouldIncludePredicate = (ref System.IO.Enumeration.FileSystemEntry entry) => (entry.Attributes & FileAttributes.ReparsePoint) != 0,
+            ShouldRecursePredicate = (ref System.IO.Enumeration.FileSystemEntry entry) =>
+                (entry.Attributes & FileAttributes.ReparsePoint) == 0
+                && !(entry.Directory.Length == Root.Length && entry.FileName is ".git" or TrackingStores.StateFolder),
+        };
+        foreach (var link in links)
+        {
+            if (IsCacheLink(link, out var hash))
+            {
+                linked.Add(hash);
+            }
+        }
+        return linked;
+    }
+
+    /// <summary>
+    /// Run artifacts and model versions of the tracking stores whose artifacts go to this cache: by the location rule,
+    /// the SQLite stores in .mlops/. A store that cannot be read stops gc, since its objects cannot be known.
+    /// </summary>
+    private IEnumerable<ContentHash> ReferencedByStores()
+    {
+        var folder = Path.GetDirectoryName(Cache.Root)!;
+        if (Path.GetFileName(folder) != TrackingStores.StateFolder)
+        {
+            return [];
+        }
+        var hashes = new List<ContentHash>();
+        foreach (var file in Directory.EnumerateFiles(folder, "*.db").Order(StringComparer.Ordinal))
+        {
+            if (Path.GetFileName(file) == StateFileName)
+            {
+                continue;
+            }
+            try
+            {
+                using var store = new SqliteTrackingStore(file);
+                hashes.AddRange(store.ReferencedHashes().Select(h => ContentHash.TryParse(h, out var hash) ? hash : default).Where(h => h != default));
+            }
+            catch (MlopsException e)
+            {
+                throw new MlopsException($"gc cannot read the tracking store {file}, which shares this cache: {e.Message}",
+                    "Nothing was removed: its run artifacts and model versions would be. Repair or move that file, then run gc again.", e);
+            }
+        }
+        return hashes;
     }
 
     // ---- paths ----------------------------------------------------------------------------------------------
@@ -638,28 +797,41 @@ public sealed class DataRepository : IDisposable
         {
             throw new MlopsException($"{path} is inside {first}/, which MlopsNotebooks and git manage themselves.");
         }
-        // Every folder on the way, and the path itself, must stay inside the work tree once links are followed.
-        var walk = Root;
-        foreach (var part in relative.Split('/'))
+        if (SafePaths.FindControlCharacter(relative) is { } control)
         {
-            walk = Path.Combine(walk, part);
-            var info = new FileInfo(walk);
-            if (info.LinkTarget is not null && !IsCacheLink(walk, out _))
-            {
-                var target = info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? "";
-                var fromRoot = Path.GetRelativePath(Root, target);
-                if (fromRoot.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(fromRoot))
-                {
-                    throw new MlopsException($"{path} leads out of the repository through the symbolic link {walk} -> {target}.",
-                        "Copy the data into the repository, or version it where it lives.");
-                }
-            }
+            throw new MlopsException($"The path {SafePaths.Printable(path)} holds the control character U+{(int)control:X4}.",
+                "Rename the file: pointer files, .gitignore rules and terminals would all misread it.");
         }
+        CheckInsideWorkTree(full, path);
         if (mustExist && !File.Exists(full) && !Directory.Exists(full))
         {
             throw new MlopsException($"There is no file or folder at {path}.", "Check the path; it is relative to the current directory.");
         }
         return (full, relative);
+    }
+
+    /// <summary>
+    /// The one rule for where versioned data may live, for a path the user names and for one a pointer file names:
+    /// once every symbolic link on the way is followed, it is inside the work tree and outside .git and .mlops. The data
+    /// path itself may be a link into the cache (the symlink link type), which is followed no further.
+    /// </summary>
+    private void CheckInsideWorkTree(string full, string shown)
+    {
+        var real = IsCacheLink(full, out _)
+            ? Path.Combine(SafePaths.RealPath(Path.GetDirectoryName(full)!), Path.GetFileName(full))
+            : SafePaths.RealPath(full);
+        var root = SafePaths.RealPath(Root);
+        if (!SafePaths.IsUnder(real, root) || real == root)
+        {
+            throw new MlopsException($"{shown} leads out of the repository through a symbolic link (to {real}).",
+                "Nothing was read or written there. Copy the data into the repository, or version it where it lives.");
+        }
+        var first = Path.GetRelativePath(root, real).Split(Path.DirectorySeparatorChar)[0];
+        if (first is ".git" or TrackingStores.StateFolder)
+        {
+            throw new MlopsException($"{shown} leads into {first}/ through a symbolic link (to {real}), which MlopsNotebooks and git manage themselves.",
+                "Nothing was read or written there. Remove the link.");
+        }
     }
 
     /// <summary>Whether the path is a symbolic link into this cache (the symlink link type), and to which object.</summary>
@@ -701,6 +873,7 @@ public sealed class DataRepository : IDisposable
             var full = names[i];
             var stamp = FileSystemCalls.Stamp(full);
             var size = stamp.Size;
+            RefuseSpecial(full, stamp);
             if (stamp.IsSymlink)
             {
                 if (!IsCacheLink(full, out _))
@@ -712,14 +885,25 @@ public sealed class DataRepository : IDisposable
             }
             // Enumerated paths all start with the folder: slicing is much cheaper than Path.GetRelativePath.
             var relative = full[(Path.TrimEndingDirectorySeparator(folder).Length + 1)..].Replace('\\', '/');
-            if (relative.Contains('\n'))
+            if (SafePaths.FindControlCharacter(relative) is { } control)
             {
-                throw new MlopsException($"The file name {full} has a line break in it.", "Rename the file.");
+                throw new MlopsException($"The file name {SafePaths.Printable(full)} holds the control character U+{(int)control:X4}.",
+                    "Rename the file: manifests, terminals and reviewers would all misread it.");
             }
             files[i] = (full, relative, size, stamp);
         });
         Array.Sort(files, (a, b) => string.CompareOrdinal(a.Item2, b.Item2));
         return [.. files];
+    }
+
+    /// <summary>A FIFO, socket or device has no content to version, and reading a FIFO would wait forever.</summary>
+    private static void RefuseSpecial(string full, FileStamp stamp)
+    {
+        if (stamp.IsSpecial)
+        {
+            throw new MlopsException($"{SafePaths.Printable(full)} is not a regular file (a FIFO, socket or device).",
+                "Version regular files and folders only.");
+        }
     }
 
     /// <summary>Pointer files, named or all in the work tree (not descending into versioned folders).</summary>
@@ -756,8 +940,10 @@ public sealed class DataRepository : IDisposable
                     throw new MlopsException($"The pointer file {file} names '{pointer.DataName}', not the file it sits beside.",
                         "Rename it to <data name>.mlops or version the data again.");
                 }
+                var relative = Path.GetRelativePath(Root, full).Replace('\\', '/');
+                CheckInsideWorkTree(full, relative);
                 tracked.Add(pointer.DataName);
-                found.Add((full, Path.GetRelativePath(Root, full).Replace('\\', '/'), pointer));
+                found.Add((full, relative, pointer));
             }
             foreach (var sub in Directory.EnumerateDirectories(folder))
             {
@@ -774,9 +960,13 @@ public sealed class DataRepository : IDisposable
         }
     }
 
-    /// <summary>Keeps the data itself out of git: <c>/name</c> in the .gitignore beside it, as DVC does.</summary>
-    private static void IgnoreInGit(string full)
+    /// <summary>
+    /// Keeps the data itself out of git: <c>/name</c> in the .gitignore beside it, as DVC does. Concurrent adds
+    /// take turns, so no rule is lost between one's read and another's write.
+    /// </summary>
+    private void IgnoreInGit(string full)
     {
+        using var turn = CacheLock.Exclusive(Path.Combine(Root, TrackingStores.StateFolder, "gitignore.lock"), ".gitignore files");
         var ignore = Path.Combine(Path.GetDirectoryName(full)!, ".gitignore");
         var rule = "/" + Path.GetFileName(full);
         var lines = File.Exists(ignore) ? File.ReadAllLines(ignore) : [];

@@ -19,14 +19,35 @@ public sealed class DirectoryManifest
 
     public long TotalSize => Entries.Sum(e => e.Size);
 
-    public static DirectoryManifest Of(IEnumerable<ManifestEntry> entries)
+    public static DirectoryManifest Of(IEnumerable<ManifestEntry> entries) => Of(entries, "A folder manifest");
+
+    /// <summary>
+    /// The manifest of these entries, each path checked by <see cref="SafePaths"/>; a path twice, or a file that is also
+    /// a folder of another entry, is refused: a restore could not write both.
+    /// </summary>
+    private static DirectoryManifest Of(IEnumerable<ManifestEntry> entries, string what)
     {
         var sorted = entries.OrderBy(e => e.Path, StringComparer.Ordinal).ToList();
-        for (var i = 1; i < sorted.Count; i++)
+        var paths = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in sorted)
         {
-            if (sorted[i].Path == sorted[i - 1].Path)
+            if (SafePaths.ProblemWithRelative(entry.Path) is { } problem)
             {
-                throw new ArgumentException($"'{sorted[i].Path}' is in the manifest twice.");
+                throw new UnsafePathException(what, entry.Path, problem);
+            }
+            if (!paths.Add(entry.Path))
+            {
+                throw new UnsafePathException(what, entry.Path, "it is listed twice");
+            }
+        }
+        foreach (var path in paths)
+        {
+            for (var slash = path.IndexOf('/'); slash > 0; slash = path.IndexOf('/', slash + 1))
+            {
+                if (paths.Contains(path[..slash]))
+                {
+                    throw new UnsafePathException(what, path, $"'{path[..slash]}' is listed as a file too");
+                }
             }
         }
         return new DirectoryManifest(sorted);
@@ -51,10 +72,11 @@ public sealed class DirectoryManifest
             if (parts.Length != 3 || !ContentHash.TryParse(parts[0], out var entryHash)
                 || !long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var size))
             {
-                throw new MlopsException($"The folder manifest {hash} has a malformed line: '{line}'.");
+                throw new MlopsException($"The folder manifest {hash} has a malformed line: '{line}'.",
+                    "Nothing was written. Fetch the folder's version again, or version the folder again with `mlops data add`.");
             }
             entries.Add(new ManifestEntry(parts[2], entryHash, size));
         }
-        return Of(entries);
+        return Of(entries, $"The folder manifest {hash}");
     }
 }

@@ -8,6 +8,12 @@ public readonly record struct FileStamp(long Size, long MtimeNanoseconds, long I
     /// <summary>Set when the path itself is a symbolic link (not part of the key).</summary>
     public bool IsSymlink { get; init; }
 
+    /// <summary>Set for a FIFO, socket or device: nothing to version, and a FIFO blocks its reader.</summary>
+    public bool IsSpecial { get; init; }
+
+    /// <summary>When the inode last changed (a write, a rename into place, a chmod), in ns; 0 where unknown.</summary>
+    public long CtimeNanoseconds { get; init; }
+
     public bool Equals(FileStamp other) => Size == other.Size && MtimeNanoseconds == other.MtimeNanoseconds && Inode == other.Inode;
 
     public override int GetHashCode() => HashCode.Combine(Size, MtimeNanoseconds, Inode);
@@ -30,10 +36,13 @@ internal static partial class FileSystemCalls
             {
                 throw new FileNotFoundException($"Cannot read {path} (errno {Marshal.GetLastPInvokeError()}).", path);
             }
-            const uint typeMask = 0xF000, symlink = 0xA000;
+            const uint typeMask = 0xF000, symlink = 0xA000, regular = 0x8000, directory = 0x4000;
+            var type = st.Mode & typeMask;
             return new FileStamp(st.Size, st.MtimeSeconds * 1_000_000_000 + st.MtimeNanoseconds, (long)st.Inode)
             {
-                IsSymlink = (st.Mode & typeMask) == symlink,
+                IsSymlink = type == symlink,
+                IsSpecial = type is not (symlink or regular or directory),
+                CtimeNanoseconds = st.CtimeSeconds * 1_000_000_000 + st.CtimeNanoseconds,
             };
         }
         var info = new FileInfo(path);

@@ -220,6 +220,76 @@ public sealed class ObjectCache
         }
     }
 
+    /// <summary>
+    /// When the object last gained a reference or its content: the inode's change time (set by the rename into place,
+    /// by a hard link, and by <see cref="Touch"/>); gc keeps objects younger than its grace period.
+    /// </summary>
+    public DateTime LastChanged(ContentHash hash)
+    {
+        var path = PathOf(hash);
+        var ctime = FileSystemCalls.Stamp(path).CtimeNanoseconds;
+        if (ctime > 0)
+        {
+            return DateTime.UnixEpoch.AddTicks(ctime / 100);
+        }
+        var info = new FileInfo(path);
+        return info.LastWriteTimeUtc > info.CreationTimeUtc ? info.LastWriteTimeUtc : info.CreationTimeUtc;
+    }
+
+    /// <summary>Marks an object as just referenced (a chmod to its own read-only mode moves its change time).</summary>
+    public void Touch(ContentHash hash)
+    {
+        if (Contains(hash))
+        {
+            MakeReadOnly(PathOf(hash));
+        }
+    }
+
+    /// <summary>
+    /// Removes temporary files that no live process is writing: their process is gone (the name starts with its id), or
+    /// they have not changed since <paramref name="olderThan"/>. A killed add leaves such a file; it is never an object.
+    /// </summary>
+    public (int Files, long Bytes) RemoveAbandonedTemps(DateTime olderThan, bool dryRun)
+    {
+        var (files, bytes) = (0, 0L);
+        foreach (var temp in Directory.EnumerateFiles(TempFolder))
+        {
+            var name = Path.GetFileName(temp);
+            var dash = name.IndexOf('-');
+            var owner = dash > 0 && int.TryParse(name[..dash], out var pid) ? pid : -1;
+            var info = new FileInfo(temp);
+            var ownerAlive = owner == Environment.ProcessId || (owner > 0 && IsAlive(owner));
+            if (ownerAlive && info.LastWriteTimeUtc >= olderThan)
+            {
+                continue;
+            }
+            files++;
+            bytes += info.Exists ? info.Length : 0;
+            if (!dryRun)
+            {
+                DeleteQuietly(temp);
+            }
+        }
+        return (files, bytes);
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     public void Remove(ContentHash hash)
     {
         var path = PathOf(hash);

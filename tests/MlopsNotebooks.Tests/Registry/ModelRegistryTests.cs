@@ -192,4 +192,32 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.True(File.Exists(_git.PathOf("exported/model.zip")));
         Assert.Matches(@"Data used\nPATH\s+HASH\s+FILES\ndata/train\.csv\s+sha256:", Mlops("runs", "show", run.RunId));
     }
+
+    [Fact]
+    public void An_export_that_fails_leaves_the_earlier_bundle_whole_and_other_folders_untouched()
+    {
+        var v1 = _registry.Register(RunWithModel("one", 0.8).RunId, "churn");
+        var v2 = _registry.Register(RunWithModel("two", 0.9).RunId, "churn");
+        var bundle = _git.PathOf("bundle");
+        _registry.Export("churn/1", bundle);
+        var before = Directory.EnumerateFiles(bundle).Order().Select(f => (Path.GetFileName(f), File.ReadAllText(f))).ToList();
+        var cache = new ObjectCache(_git.PathOf(".mlops/cache"));
+        Corruption.FlipByte(cache.PathOf(ContentHash.Parse(v2.SampleHash)), 0); // the model copies, then the sample fails
+
+        Assert.Throws<CorruptObjectException>(() => _registry.Export("churn/2", bundle));
+
+        Assert.Equal(before, Directory.EnumerateFiles(bundle).Order().Select(f => (Path.GetFileName(f), File.ReadAllText(f))).ToList());
+        Assert.Equal(1, (int)JsonNode.Parse(File.ReadAllText(Path.Combine(bundle, "manifest.json")))!["version"]!);
+        Assert.Single(Directory.EnumerateFileSystemEntries(_git.Root, "bundle*"));
+
+        // A folder that holds anything else is never replaced; a file or an unwritable place is a message, not a crash.
+        _git.Write("notes/keep.md", "mine\n");
+        Assert.Contains("not part of a bundle", Assert.Throws<MlopsException>(() => _registry.Export("churn/1", _git.PathOf("notes"))).Message);
+        Assert.Equal("mine\n", File.ReadAllText(_git.PathOf("notes/keep.md")));
+        Assert.Contains("is a file", Assert.Throws<MlopsException>(() => _registry.Export("churn/1", _git.PathOf("notes/keep.md"))).Message);
+        var (output, error) = (new StringWriter(), new StringWriter());
+        Assert.Equal(1, MlopsCli.Run(["models", "download", "churn/1", "--to", "/proc/mlops-bundle", "--tracking-uri", _uri], output, error));
+        Assert.Contains("Cannot write the bundle", error.ToString());
+        Assert.Equal(v1.Version, _registry.Get("churn/1").Version);
+    }
 }

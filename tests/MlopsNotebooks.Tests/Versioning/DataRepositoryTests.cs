@@ -256,11 +256,11 @@ public sealed class DataRepositoryTests : IDisposable
         var artifact = _repo.Cache.AddBytes("a run artifact"u8);
         var unused = _repo.Cache.AddBytes("nobody needs me"u8);
 
-        var dry = _repo.Gc(alsoKeep: [artifact], dryRun: true);
+        var dry = _repo.Gc(alsoKeep: [artifact], dryRun: true, grace: TimeSpan.Zero);
         Assert.Equal(new[] { orphan.Hash, unused }.OrderBy(h => h.Hex, StringComparer.Ordinal), dry.Removed);
         Assert.True(_repo.Cache.Contains(unused));
 
-        var result = _repo.Gc(alsoKeep: [artifact]);
+        var result = _repo.Gc(alsoKeep: [artifact], grace: TimeSpan.Zero);
         Assert.Equal(2, result.Removed.Count);
         Assert.True(_repo.Cache.Contains(v1.Hash));
         Assert.True(_repo.Cache.Contains(v2.Hash));
@@ -277,7 +277,7 @@ public sealed class DataRepositoryTests : IDisposable
         _git.Commit("rows");
         Directory.Delete(folder, recursive: true);
         File.Delete(folder + ".mlops"); // gone from the work tree, still in HEAD
-        Assert.Empty(_repo.Gc().Removed);
+        Assert.Empty(_repo.Gc(grace: TimeSpan.Zero).Removed);
         Assert.Equal(251, _repo.Cache.List().Count());
     }
 }

@@ -625,7 +625,7 @@ public sealed class DataRepository : IDisposable
     /// <summary>Names a remote in mlops.yaml (a folder path for now) and makes it the default when it is the first.</summary>
     public void AddRemote(string name, string url, bool makeDefault)
     {
-        if (string.IsNullOrWhiteSpace(name) || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+        if (!ProjectConfig.IsRemoteName(name))
         {
             throw new InvalidNameException($"'{name}' is not a usable remote name.", "Use letters, digits, '-' and '_'.");
         }

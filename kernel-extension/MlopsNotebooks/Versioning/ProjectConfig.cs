@@ -55,7 +55,13 @@ public sealed record ProjectConfig
                 case "remotes" when value is YamlMappingNode map:
                     foreach (var (name, url) in map.Children)
                     {
-                        remotes[((YamlScalarNode)name).Value!] = (url as YamlScalarNode)?.Value ?? throw Bad($"remote '{name}' has no URL");
+                        if (name is not YamlScalarNode { Value: { Length: > 0 } key } || !IsRemoteName(key))
+                        {
+                            throw Bad($"line {name.Start.Line}: a remote's name must be letters, digits, '-' and '_'");
+                        }
+                        remotes[key] = url is YamlScalarNode { Value: { Length: > 0 } u } && SafePaths.FindControlCharacter(u) is null
+                            ? u
+                            : throw Bad($"remote '{key}' has no URL, or one with control characters");
                     }
                     break;
                 case "data" when value is YamlMappingNode data:
@@ -87,6 +93,10 @@ public sealed record ProjectConfig
         }
         return new ProjectConfig { Remotes = remotes, DefaultRemote = defaultRemote, Link = link };
     }
+
+    /// <summary>Remote names: letters, digits, '-' and '_' (they are printed and written back as bare YAML keys).</summary>
+    public static bool IsRemoteName(string name) =>
+        name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
 
     /// <summary>Writes the settings (atomically), keys sorted so the file diffs cleanly.</summary>
     public void Save(string root)

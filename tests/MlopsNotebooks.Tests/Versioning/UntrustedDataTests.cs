@@ -127,6 +127,47 @@ public sealed class UntrustedDataTests : IDisposable
     }
 
     [Fact]
+    public void Generated_pointer_files_and_project_settings_give_a_message_or_work_and_never_write_outside()
+    {
+        var hash = ContentHash.Of("x\n"u8);
+        using (var seed = new DataRepository(_git.Root))
+        {
+            seed.Cache.AddBytes("x\n"u8);
+        }
+        var names = Gen.Elements("data", "data", "a.csv", "'../a'", "/etc/x", "\"a\\nb\"", "'.git'", "''", "[a]", "{b: c}", "'a/b'", "~", "'..'", "\"\\u202E\"");
+        var types = Gen.Elements("file", "directory", "[x]", "");
+        var hashes = Gen.Elements(hash.ToString(), "sha256:" + new string('f', 64), "md5:1", "", "sha256:../../x");
+        var numbers = Gen.Elements("1", "-1", "99999999999999999999", "x", "");
+        var configs = Gen.Elements("", "remotes: [a]", "remotes:\n  ? [a]\n  : b\n", "remotes:\n  x: ''\n", "data:\n  link: [a]\n", "data: 3", "[", "remotes:\n  'a b': /tmp\n");
+        var cases = from name in names
+                    from type in types
+                    from h in hashes
+                    from size in numbers
+                    from files in numbers
+                    from config in configs
+                    select (name, type, h, size, files, config);
+        var outsideBefore = Snapshot(_outside.Path);
+        Prop.ForAll(Arb.From(cases), c =>
+        {
+            var (name, type, h, size, files, config) = c;
+            File.WriteAllText(_git.PathOf("data.mlops"), $"path: {name}\ntype: {type}\nhash: {h}\nsize: {size}\nfiles: {files}\n");
+            File.WriteAllText(_git.PathOf("mlops.yaml"), config);
+            try
+            {
+                using var repo = new DataRepository(_git.Root);
+                repo.Status();
+                repo.Checkout(force: true);
+            }
+            catch (MlopsException)
+            {
+            }
+            return Snapshot(_outside.Path) == outsideBefore
+                && !Directory.EnumerateFiles(_git.Root, "*mlops-tmp*", SearchOption.AllDirectories).Any()
+                && !File.Exists(_git.PathOf("../a")) && !File.Exists(_git.PathOf(".git/data"));
+        }).QuickCheckThrowOnFailure();
+    }
+
+    [Fact]
     public void A_committed_symlink_beside_its_pointer_never_leads_status_or_checkout_outside_the_work_tree()
     {
         using (var repo = new DataRepository(_git.Root))

@@ -14,6 +14,7 @@ public sealed class DataRepository : IDisposable
 {
     private static readonly HashSet<string> SkippedFolders = new(StringComparer.Ordinal) { ".git", TrackingStores.StateFolder, "node_modules", "bin", "obj" };
     private const string StateFileName = "state.db";
+    private const int MaxFileNameBytes = 255; // NAME_MAX on Linux and macOS file systems
     private readonly StateCache _state;
 
     public DataRepository(string? workingDirectory = null)
@@ -39,6 +40,12 @@ public sealed class DataRepository : IDisposable
     {
         var (full, relative) = Resolve(path, mustExist: true);
         var how = link ?? Config.Link;
+        // The pointer's name is the data's plus ".mlops": refuse before caching anything if the file system cannot hold it.
+        if (System.Text.Encoding.UTF8.GetByteCount(Path.GetFileName(full) + DataPointer.Extension) > MaxFileNameBytes)
+        {
+            throw new MlopsException($"The name {Path.GetFileName(full)} is too long to put a {DataPointer.Extension} pointer beside it.",
+                $"Rename it to at most {MaxFileNameBytes - DataPointer.Extension.Length} bytes.");
+        }
         using var cacheUse = CacheLock.Shared(Cache.Root);
         DataVersion version;
         if (Directory.Exists(full))

@@ -230,6 +230,20 @@ public sealed class UntrustedDataTests : IDisposable
     }
 
     [Fact]
+    public void A_name_too_long_for_its_pointer_is_refused_before_anything_is_cached()
+    {
+        var name = new string('n', 252) + ".x"; // 254 bytes: the file fits, its .mlops pointer would not
+        _git.Write(name, "x\n");
+
+        var (code, _, error) = Mlops(_git.Root, "data", "add", name);
+
+        Assert.Equal(1, code);
+        Assert.Contains("too long", error);
+        Assert.Empty(new ObjectCache(_git.PathOf(".mlops/cache")).List());
+        Assert.False(File.Exists(_git.PathOf(".gitignore")));
+    }
+
+    [Fact]
     public void Adding_a_fifo_is_refused_at_once_instead_of_waiting_for_a_writer()
     {
         var fifo = _git.PathOf("pipe");

@@ -129,7 +129,16 @@ public static class SafePaths
                 resolved = next;
                 continue;
             }
-            var target = info.ResolveLinkTarget(returnFinalTarget: true);
+            FileSystemInfo? target;
+            try
+            {
+                target = info.ResolveLinkTarget(returnFinalTarget: true);
+            }
+            catch (IOException e)
+            {
+                throw new MlopsException($"{Printable(next)} is a symbolic link that cannot be followed: {e.Message}",
+                    "Remove the link or point it at a file or folder.", e);
+            }
             if (target is null)
             {
                 resolved = Path.Combine([next, .. parts[(i + 1)..]]);

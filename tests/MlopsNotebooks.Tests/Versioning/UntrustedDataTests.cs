@@ -215,6 +215,22 @@ public sealed class UntrustedDataTests : IDisposable
     }
 
     [Fact]
+    public void A_symlink_loop_beside_a_pointer_is_a_message()
+    {
+        using (var repo = new DataRepository(_git.Root))
+        {
+            repo.Add(_git.Write("loop", "x\n"));
+        }
+        File.Delete(_git.PathOf("loop"));
+        File.CreateSymbolicLink(_git.PathOf("loop"), _git.PathOf("loop"));
+
+        var (code, _, error) = Mlops(_git.Root, "data", "status");
+
+        Assert.Equal(1, code);
+        Assert.Contains("cannot be followed", error);
+    }
+
+    [Fact]
     public void A_top_level_file_name_with_a_line_break_or_a_bidi_override_is_refused_and_nothing_is_written()
     {
         foreach (var name in new[] { "line\n.txt", "line\r.txt", "invoice\u202Etxt.exe" })

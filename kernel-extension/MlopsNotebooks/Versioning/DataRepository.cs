@@ -479,19 +479,7 @@ public sealed class DataRepository : IDisposable
                 return temp;
             }
             Cache.Verify(hash); // links do not read the object, so check it first
-            switch (link)
-            {
-                case LinkType.Hardlink:
-                    FileSystemCalls.HardLink(Cache.PathOf(hash), temp);
-                    break;
-                case LinkType.Reflink:
-                    FileSystemCalls.Reflink(Cache.PathOf(hash), temp);
-                    break;
-                default:
-                    File.CreateSymbolicLink(temp, Cache.PathOf(hash));
-                    Cache.Touch(hash); // a new reference: gc's grace period starts again
-                    break;
-            }
+            LinkObject(hash, temp, link);
             return temp;
         }
         catch
@@ -501,22 +489,28 @@ public sealed class DataRepository : IDisposable
         }
     }
 
-    private void ReplaceWithLink(string target, ContentHash hash, LinkType link)
+    /// <summary>Makes <paramref name="path"/> a link of the given type to an object.</summary>
+    private void LinkObject(ContentHash hash, string path, LinkType link)
     {
-        var temp = $"{target}.mlops-tmp-{Guid.NewGuid():N}";
         switch (link)
         {
             case LinkType.Hardlink:
-                FileSystemCalls.HardLink(Cache.PathOf(hash), temp);
+                FileSystemCalls.HardLink(Cache.PathOf(hash), path);
                 break;
             case LinkType.Reflink:
-                FileSystemCalls.Reflink(Cache.PathOf(hash), temp);
+                FileSystemCalls.Reflink(Cache.PathOf(hash), path);
                 break;
             default:
-                File.CreateSymbolicLink(temp, Cache.PathOf(hash));
-                Cache.Touch(hash);
+                File.CreateSymbolicLink(path, Cache.PathOf(hash));
+                Cache.Touch(hash); // a new reference: gc's grace period starts again
                 break;
         }
+    }
+
+    private void ReplaceWithLink(string target, ContentHash hash, LinkType link)
+    {
+        var temp = $"{target}.mlops-tmp-{Guid.NewGuid():N}";
+        LinkObject(hash, temp, link);
         File.Move(temp, target, overwrite: true);
     }
 

@@ -161,6 +161,13 @@ internal sealed class MetricWriter : IDisposable
                         }
                     }
                 }
+                catch (EnvironmentException e)
+                {
+                    // The disk is full or the store is out of reach: keep the points for the next attempt.
+                    _error = e;
+                    failedAt = start;
+                    break;
+                }
                 catch (MlopsException e)
                 {
                     // The run ended or vanished: these points can never be written; say so once.

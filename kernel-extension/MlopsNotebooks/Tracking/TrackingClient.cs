@@ -24,7 +24,7 @@ public sealed class TrackingClient : IDisposable
     }
 
     public TrackingClient(TrackingLocation location, WriterOptions? options = null)
-        : this(location.Store, new CachedArtifactStore(new Versioning.ObjectCache(location.ArtifactRoot)), options, ownsStore: true)
+        : this(location.Store, new CachedArtifactStore(location.ArtifactRoot), options, ownsStore: true)
     {
     }
 

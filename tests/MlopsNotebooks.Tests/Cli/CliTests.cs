@@ -120,6 +120,16 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Runs_history_of_a_metric_the_run_does_not_have_names_the_ones_it_has()
+    {
+        var (code, output, error) = Mlops("runs", "history", _fastTree.RunId, "nosuchmetric");
+        Assert.Equal(MlopsCli.UserError, code);
+        Assert.Equal("", output);
+        Assert.Contains($"Run {_fastTree.RunId} has no metric 'nosuchmetric'", error);
+        Assert.Contains("Its metrics: auc.", error);
+    }
+
+    [Fact]
     public void Deleted_runs_disappear_from_lists_and_come_back_on_restore()
     {
         Assert.Equal(0, Mlops("runs", "delete", _sdca.RunId).Code);

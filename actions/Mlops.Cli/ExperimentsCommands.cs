@@ -14,7 +14,7 @@ internal static class ExperimentsCommands
         var list = new Command("list", "List experiments.") { GlobalOptions.Json, all };
         list.SetAction(parse =>
         {
-            using var client = GlobalOptions.OpenClient(parse);
+            using var client = GlobalOptions.OpenReader(parse);
             var experiments = client.ListExperiments(parse.GetValue(all) ? ViewType.All : ViewType.ActiveOnly);
             GlobalOptions.Write(parse, new JsonArray(experiments.Select(e => (JsonNode)RunJson.Experiment(e)).ToArray()), RunText.Experiments(experiments));
             return MlopsCli.Ok;

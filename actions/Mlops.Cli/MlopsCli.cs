@@ -60,6 +60,13 @@ public static class MlopsCli
             }
             return UserError;
         }
+        catch (Exception e) when (EnvironmentException.From(e) is { } failure)
+        {
+            // The machine's fault (disk full, read-only, no permission), not a bug: a message and a hint, exit 1.
+            error.WriteLine($"error: {failure.Message}");
+            error.WriteLine(failure.Hint);
+            return UserError;
+        }
         catch (Exception e)
         {
             // A bug of ours: say what, without a stack trace unless asked for.
@@ -82,6 +89,9 @@ internal static class GlobalOptions
     public static readonly Option<bool> Json = new("--json") { Description = "Write JSON for machines instead of a table." };
 
     public static TrackingClient OpenClient(ParseResult parse) => new(parse.GetValue(TrackingUri));
+
+    /// <summary>For commands that only read: creates nothing, writes nothing, and says so when there is no store.</summary>
+    public static TrackingClient OpenReader(ParseResult parse) => new(Storage.TrackingStores.OpenForReading(parse.GetValue(TrackingUri)));
 
     /// <summary>Writes the JSON view with --json, the text view otherwise.</summary>
     public static void Write(ParseResult parse, System.Text.Json.Nodes.JsonNode json, string text) =>

@@ -48,7 +48,7 @@ internal static class RunsCommands
         }
         command.SetAction(parse =>
         {
-            using var client = GlobalOptions.OpenClient(parse);
+            using var client = GlobalOptions.OpenReader(parse);
             var view = parse.GetValue(Deleted) ? ViewType.DeletedOnly : parse.GetValue(All) ? ViewType.All : ViewType.ActiveOnly;
             var runs = client.SearchRuns(parse.GetValue(Experiment), withFilter ? parse.GetValue(filter) : null,
                 parse.GetValue(orderBy), parse.GetValue(MaxResults), view);
@@ -64,7 +64,7 @@ internal static class RunsCommands
         var command = new Command("show", "Show a run: status, source, params, latest metrics, tags and artifacts.") { id, GlobalOptions.Json };
         command.SetAction(parse =>
         {
-            using var client = GlobalOptions.OpenClient(parse);
+            using var client = GlobalOptions.OpenReader(parse);
             var run = client.GetRun(parse.GetValue(id)!);
             var experiment = client.ListExperiments(ViewType.All).FirstOrDefault(e => e.ExperimentId == run.ExperimentId);
             GlobalOptions.Write(parse, RunJson.Run(run), RunText.RunDetail(run, experiment));
@@ -79,7 +79,7 @@ internal static class RunsCommands
         var command = new Command("compare", "Compare runs: the params that differ and every metric side by side.") { ids, GlobalOptions.Json };
         command.SetAction(parse =>
         {
-            using var client = GlobalOptions.OpenClient(parse);
+            using var client = GlobalOptions.OpenReader(parse);
             var comparison = client.CompareRuns(parse.GetValue(ids)!);
             GlobalOptions.Write(parse, RunJson.Comparison(comparison), RunText.Comparison(comparison));
             return MlopsCli.Ok;
@@ -94,9 +94,15 @@ internal static class RunsCommands
         var command = new Command("history", "Every logged point of one metric of a run.") { id, key, GlobalOptions.Json };
         command.SetAction(parse =>
         {
-            using var client = GlobalOptions.OpenClient(parse);
+            using var client = GlobalOptions.OpenReader(parse);
             var metric = parse.GetValue(key)!;
-            var points = client.GetMetricHistory(parse.GetValue(id)!, metric);
+            var run = client.GetRun(parse.GetValue(id)!);
+            if (!run.Metrics.ContainsKey(metric))
+            {
+                throw new MlopsException($"Run {run.RunId} has no metric '{metric}'.",
+                    run.Metrics.Count == 0 ? "It logged no metrics." : $"Its metrics: {string.Join(", ", run.Metrics.Keys)}.");
+            }
+            var points = client.GetMetricHistory(run.RunId, metric);
             GlobalOptions.Write(parse, new JsonArray(points.Select(p => (JsonNode)RunJson.Point(p)).ToArray()), RunText.MetricHistory(metric, points));
             return MlopsCli.Ok;
         });

@@ -27,6 +27,9 @@ public sealed record RunRequest
 
     /// <summary>Skip cells in other languages and kernel magics this runner does not support, instead of failing.</summary>
     public bool SkipUnsupported { get; init; }
+
+    /// <summary>Tags that every run the notebook starts gets, e.g. the id of the validation that runs it.</summary>
+    public IReadOnlyDictionary<string, string> RunTags { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>
@@ -118,7 +121,7 @@ public sealed class NotebookRunner
                 Metadata = new JsonObject { ["tags"] = new JsonArray(NotebookParameters.InjectedTag) },
             });
         }
-        RecordProvenance(notebook, path, request.Parameters);
+        RecordProvenance(notebook, path, request.Parameters, request.RunTags);
 
         // Cells run in the notebook's folder, as in the kernel, so relative paths mean the same in both.
         var previousDirectory = Directory.GetCurrentDirectory();
@@ -386,8 +389,10 @@ public sealed class NotebookRunner
     /// Links the runs the notebook starts to it: its path in the repository and content hash (tags of every run, via
     /// the environment that <see cref="RunContext"/> reads) and the parameters (also in the output's metadata).
     /// </summary>
-    private static void RecordProvenance(Notebook notebook, string path, IReadOnlyDictionary<string, string> parameters)
+    private static void RecordProvenance(Notebook notebook, string path, IReadOnlyDictionary<string, string> parameters,
+        IReadOnlyDictionary<string, string> runTags)
     {
+        Environment.SetEnvironmentVariable(RunContext.RunTagsVariable, RunContext.FormatRunTags(runTags));
         var hash = ContentHash.OfFile(path).ToString();
         var json = new JsonObject(parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create<string, JsonNode?>(p.Key, p.Value)));
         Environment.SetEnvironmentVariable(RunContext.SourceVariable, path);

@@ -65,3 +65,49 @@ public sealed class TrackingStoreException(string message, string? hint = null, 
 /// <summary>An experiment name that is taken.</summary>
 public sealed class ExperimentExistsException(string name)
     : MlopsException($"An experiment named '{name}' already exists.", "Use it, or pick another name.");
+
+/// <summary>
+/// A failure of the machine rather than of the input or of the kit: a full disk, a read-only file system, missing
+/// permission, a file that is not a database. The message names the file; fixing that and running again works.
+/// </summary>
+public sealed class EnvironmentException(string message, string? hint = null, Exception? inner = null)
+    : MlopsException(message, hint, inner)
+{
+    /// <summary>
+    /// The one map from what the runtime and SQLite throw about the machine to a message and hint: <paramref name="e"/>
+    /// as an environment failure concerning <paramref name="path"/> (when known), or null when it is something else.
+    /// </summary>
+    public static EnvironmentException? From(Exception e, string? path = null)
+    {
+        var file = path ?? "a file";
+        return e switch
+        {
+            EnvironmentException known => known,
+            // Primary result codes (https://sqlite.org/rescode.html); the extended ones carry them in the low byte.
+            Microsoft.Data.Sqlite.SqliteException s => (s.SqliteErrorCode & 0xFF) switch
+            {
+                8 => new($"{file} is read-only, so the tracking store cannot be written.",
+                    "Commands that only read (runs list, show, search) work on it; to record, point --tracking-uri or MLOPS_TRACKING_URI at a writable place.", e),
+                13 => new($"The disk holding {file} is full.", "Free some space and run the command again.", e),
+                14 => new($"SQLite cannot open {file}: {s.Message}",
+                    "Check that the file and its folder exist, are readable, and that the folder is writable.", e),
+                11 or 26 => new($"{file} is not a tracking store: SQLite says it is not a database or is corrupt. It was left as it is.",
+                    "Point MLOPS_TRACKING_URI (or --tracking-uri) at another file, or move this one away.", e),
+                10 => new($"Reading or writing {file} failed: {s.Message}", "Check the disk: free space, errors, and that it is writable.", e),
+                3 or 23 => new($"Access to {file} was denied: {s.Message}", "Check the permissions of the file and its folder.", e),
+                5 or 6 => new($"{file} stayed locked by another process: {s.Message}", "Wait for the other process, then run the command again.", e),
+                _ => null,
+            },
+            UnauthorizedAccessException => new(WithPath(e.Message, path), "Check the permissions of the file and its folder.", e),
+            IOException => new(WithPath(e.Message, path), e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase)
+                ? "The disk is full: free some space and run the command again."
+                : e.Message.Contains("Read-only file system", StringComparison.OrdinalIgnoreCase)
+                    ? "The file system is mounted read-only: write somewhere else."
+                    : "Check the path, the disk's free space and that the file system is writable.", e),
+            _ => null,
+        };
+    }
+
+    private static string WithPath(string message, string? path) =>
+        path is null || message.Contains(path, StringComparison.Ordinal) ? message : $"{path}: {message}";
+}

@@ -50,19 +50,21 @@ public sealed class Validator(ActionRunner actions, TrackingClient client)
         var passed = true;
         var notebooks = new JsonArray();
         var runs = new List<Run>();
+        // Every run the notebooks start is tagged with this validation's id: other validations may be logging to the
+        // same store at the same time, even from clones with the same notebook paths.
+        var validationId = Guid.NewGuid().ToString("N");
         foreach (var path in Expand(request.Root, request.Notebooks))
         {
-            // The runs this notebook starts now: those with its path as source that were not there before.
-            var filter = $"tags.`{RunContext.SourceName}` = '{path.Replace("'", "''", StringComparison.Ordinal)}'";
-            var before = client.SearchRuns(filter: filter, maxResults: RunQueryLimit).Select(r => r.RunId).ToHashSet(StringComparer.Ordinal);
+            var filter = $"tags.`{RunContext.ValidationId}` = '{validationId}'"
+                + $" and tags.`{RunContext.SourceName}` = '{path.Replace("'", "''", StringComparison.Ordinal)}'";
             var result = await new NotebookRunner().RunAsync(new RunRequest
             {
                 NotebookPath = Path.Combine(request.Root, path),
                 Parameters = request.Parameters,
                 CellTimeout = request.CellTimeout,
+                RunTags = new Dictionary<string, string> { [RunContext.ValidationId] = validationId },
             });
-            var startedRuns = client.SearchRuns(filter: filter, orderBy: "attributes.start_time ASC", maxResults: RunQueryLimit)
-                .Where(r => !before.Contains(r.RunId)).ToList();
+            var startedRuns = client.SearchRuns(filter: filter, orderBy: "attributes.start_time ASC", maxResults: RunQueryLimit).ToList();
             runs.AddRange(startedRuns);
             var entry = result.ToJson();
             entry["notebook"] = path;

@@ -52,6 +52,14 @@ public sealed class RunFilter
     public static readonly IReadOnlySet<string> StringAttributes = new HashSet<string> { "run_id", "run_name", "status", "parent_run_id" };
     public static readonly IReadOnlySet<string> TimeAttributes = new HashSet<string> { "start_time", "end_time" };
 
+    // Bounds that keep every parsed filter within what a store runs (SQLite: expression depth 1,000, 32,766 bound
+    // values, LIKE patterns of 50,000 bytes), checked here so that a filter too big is a syntax error with a position.
+    public const int MaxConditions = 100;
+    public const int MaxListValues = 10_000;
+
+    /// <summary>No param or tag value is longer, so a longer value could never match.</summary>
+    public const int MaxValueLength = Tracking.Names.MaxTagValueLength;
+
     private RunFilter(IReadOnlyList<FilterCondition> conditions) => Conditions = conditions;
 
     public IReadOnlyList<FilterCondition> Conditions { get; }
@@ -67,15 +75,28 @@ public sealed class RunFilter
         }
         var reader = new TermReader("Filter", text);
         var conditions = new List<FilterCondition>();
+        var listValues = 0;
         while (true)
         {
-            conditions.Add(ParseCondition(reader));
+            reader.SkipSpace();
+            if (conditions.Count == MaxConditions)
+            {
+                throw reader.Error(reader.Position, $"a filter holds at most {MaxConditions} conditions");
+            }
+            var at = reader.Position;
+            var condition = ParseCondition(reader);
+            listValues += condition.Value is IReadOnlyList<string> list ? list.Count : 0;
+            if (listValues > MaxListValues)
+            {
+                throw reader.Error(at, $"the IN lists of a filter hold at most {MaxListValues} values in all");
+            }
+            conditions.Add(condition);
             reader.SkipSpace();
             if (reader.AtEnd)
             {
                 return new RunFilter(conditions);
             }
-            var at = reader.Position;
+            at = reader.Position;
             var word = reader.TryWord();
             if (string.Equals(word, "and", StringComparison.OrdinalIgnoreCase))
             {
@@ -155,6 +176,8 @@ public sealed class RunFilter
 /// <summary>One order-by key: <c>metrics.auc DESC</c>. Runs missing the key sort last either way.</summary>
 public sealed record OrderBy(SearchTerm Term, bool Descending)
 {
+    public const int MaxKeys = 20;
+
     /// <summary>Parses <c>metrics.auc desc, attributes.start_time</c>; null or blank gives newest first.</summary>
     public static IReadOnlyList<OrderBy> ParseList(string? text)
     {
@@ -166,6 +189,11 @@ public sealed record OrderBy(SearchTerm Term, bool Descending)
         var keys = new List<OrderBy>();
         while (true)
         {
+            reader.SkipSpace();
+            if (keys.Count == MaxKeys)
+            {
+                throw reader.Error(reader.Position, $"order by at most {MaxKeys} keys");
+            }
             var term = reader.ReadTerm();
             reader.SkipSpace();
             var at = reader.Position;
@@ -346,7 +374,9 @@ internal sealed class TermReader(string what, string text)
         var raw = text[at..Position];
         if (double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
         {
-            return number;
+            // NaN compares false with everything, and 1e999 parses as infinity: neither is a threshold anyone means.
+            return double.IsFinite(number) ? number
+                : throw Error(at, $"'{raw}' is not a finite number; compare with a finite one, e.g. > 0.8 or < 1e300");
         }
         throw Error(at, raw.Length == 0
             ? "expected a value ('text' or a number)"
@@ -403,6 +433,10 @@ internal sealed class TermReader(string what, string text)
                     continue;
                 }
                 return value.ToString();
+            }
+            if (value.Length == RunFilter.MaxValueLength)
+            {
+                throw Error(start, $"a quoted value or key holds at most {RunFilter.MaxValueLength} characters");
             }
             value.Append(c);
         }

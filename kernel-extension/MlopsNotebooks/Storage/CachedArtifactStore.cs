@@ -7,9 +7,16 @@ namespace MlopsNotebooks.Storage;
 /// Run artifacts in the content-addressed object cache: a model logged twice is stored once, every read is verified,
 /// and <c>mlops data gc</c> knows them by hash. The run's artifact table maps names to hashes.
 /// </summary>
-public sealed class CachedArtifactStore(ObjectCache cache) : IArtifactStore
+public sealed class CachedArtifactStore : IArtifactStore
 {
-    public ObjectCache Cache { get; } = cache;
+    private readonly Lazy<ObjectCache> _cache;
+
+    public CachedArtifactStore(ObjectCache cache) => _cache = new(cache);
+
+    /// <summary>Opens the cache at <paramref name="root"/> when first used: a client that only reads creates no folders.</summary>
+    public CachedArtifactStore(string root) => _cache = new(() => new ObjectCache(root));
+
+    public ObjectCache Cache => _cache.Value;
 
     public ArtifactInfo Put(string sourceFile, string artifactPath)
     {

@@ -31,6 +31,9 @@ public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
 
     protected DbConnection Connection => _connection ?? throw new ObjectDisposedException(GetType().Name);
 
+    /// <summary>Opened only to read: nothing is created, migrated or written.</summary>
+    protected virtual bool ReadOnly => false;
+
     /// <summary>Opens the store and brings its schema up to date. Call once from the backend's constructor.</summary>
     protected void Initialize()
     {
@@ -39,10 +42,14 @@ public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
         {
             Migrate();
         }
-        catch
+        catch (Exception e)
         {
             _connection.Dispose();
             _connection = null;
+            if (e is DbException && EnvironmentException.From(e, Location) is { } failure)
+            {
+                throw failure;
+            }
             throw;
         }
     }
@@ -65,6 +72,14 @@ public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
         if (version == migrations.Count)
         {
             return;
+        }
+        if (ReadOnly)
+        {
+            throw version == 0
+                ? new TrackingStoreException($"There is no tracking store at {Location}: the database is empty.",
+                    "Runs are recorded by Mlops.StartRun or `mlops notebook run`; check --tracking-uri or MLOPS_TRACKING_URI.")
+                : new TrackingStoreException($"The tracking store at {Location} has schema version {version}, older than this version's {migrations.Count}.",
+                    "Run a command that writes to it once (e.g. from a notebook) to upgrade it; reading does not change it.");
         }
         for (var i = version; i < migrations.Count; i++)
         {
@@ -669,7 +684,15 @@ public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
     {
         lock (_gate)
         {
-            return read();
+            try
+            {
+                return read();
+            }
+            catch (DbException e) when (EnvironmentException.From(e, Location) is { } failure)
+            {
+                // A database error that is the machine's (disk full, read-only, not a database), naming the store.
+                throw failure;
+            }
         }
     }
 
@@ -677,10 +700,18 @@ public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
     {
         lock (_gate)
         {
-            using var tx = Connection.BeginTransaction();
-            var result = write(tx);
-            tx.Commit();
-            return result;
+            try
+            {
+                using var tx = Connection.BeginTransaction();
+                var result = write(tx);
+                tx.Commit();
+                return result;
+            }
+            catch (DbException e) when (EnvironmentException.From(e, Location) is { } failure)
+            {
+                // Outside the transaction's scope: it has rolled back by now, so nothing was changed.
+                throw failure;
+            }
         }
     }
 

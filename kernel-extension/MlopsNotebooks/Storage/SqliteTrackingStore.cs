@@ -14,23 +14,46 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
 {
     private static readonly byte[] SqliteHeader = "SQLite format 3\0"u8.ToArray();
     private readonly string _path;
+    private readonly bool _readOnly;
 
-    public SqliteTrackingStore(string path)
+    /// <summary>Opens (creating when missing) the store at <paramref name="path"/>; read-only opens write nothing.</summary>
+    public SqliteTrackingStore(string path, bool readOnly = false)
     {
         _path = Path.GetFullPath(path);
+        _readOnly = readOnly;
         Initialize();
     }
+
+    protected override bool ReadOnly => _readOnly;
 
     public override string Location => _path;
 
     protected override DbConnection OpenAndCheck()
     {
         CheckHeader();
+        if (_readOnly)
+        {
+            try
+            {
+                return Connect(_path, SqliteOpenMode.ReadOnly);
+            }
+            catch (EnvironmentException e) when (e.InnerException is SqliteException { SqliteErrorCode: 14 })
+            {
+                // A WAL database on a read-only file system with no -shm file beside it cannot be opened for shared
+                // reading; nobody can write it there either, so it is read as an immutable file.
+                return Connect(new Uri(_path).AbsoluteUri + "?immutable=1", SqliteOpenMode.ReadOnly);
+            }
+        }
         Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+        return Connect(_path, SqliteOpenMode.ReadWriteCreate);
+    }
+
+    private SqliteConnection Connect(string dataSource, SqliteOpenMode mode)
+    {
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder
         {
-            DataSource = _path,
-            Mode = SqliteOpenMode.ReadWriteCreate,
+            DataSource = dataSource,
+            Mode = mode,
             Pooling = false,
             DefaultTimeout = 30,
         }.ToString());
@@ -57,11 +80,10 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
                 // case_sensitive_like: LIKE matches case as PostgreSQL's does; ILIKE is the case-blind one.
                 cmd.CommandText = """
                     PRAGMA busy_timeout = 30000;
-                    PRAGMA journal_mode = WAL;
                     PRAGMA synchronous = NORMAL;
                     PRAGMA foreign_keys = ON;
                     PRAGMA case_sensitive_like = ON;
-                    """;
+                    """ + (mode == SqliteOpenMode.ReadOnly ? "" : "PRAGMA journal_mode = WAL;");
                 cmd.ExecuteNonQuery();
             }
             return connection;
@@ -70,6 +92,11 @@ public sealed class SqliteTrackingStore : SqlTrackingStore
         {
             connection.Dispose();
             throw NotOurs("SQLite says it is not a database or is corrupt", e);
+        }
+        catch (Exception e) when (EnvironmentException.From(e, _path) is { } failure)
+        {
+            connection.Dispose();
+            throw failure;
         }
         catch
         {

@@ -19,7 +19,28 @@ public static class TrackingStores
     {
         uri = string.IsNullOrWhiteSpace(uri) ? Environment.GetEnvironmentVariable(UriVariable) : uri;
         var path = ResolveSqlitePath(uri, workingDirectory ?? Directory.GetCurrentDirectory());
-        var store = new SqliteTrackingStore(path);
+        return Locate(new SqliteTrackingStore(path));
+    }
+
+    /// <summary>
+    /// Opens an existing store only to read it: nothing is created or written (a missing store is an error, not a new
+    /// empty one), so reading works on a read-only file or file system.
+    /// </summary>
+    public static TrackingLocation OpenForReading(string? uri = null, string? workingDirectory = null)
+    {
+        uri = string.IsNullOrWhiteSpace(uri) ? Environment.GetEnvironmentVariable(UriVariable) : uri;
+        var path = ResolveSqlitePath(uri, workingDirectory ?? Directory.GetCurrentDirectory(), create: false);
+        if (!File.Exists(path) && !Directory.Exists(path))
+        {
+            throw new TrackingStoreException($"There is no tracking store at {path}.",
+                "Nothing has been recorded there: runs are recorded by Mlops.StartRun or `mlops notebook run`. "
+                + "Check --tracking-uri or MLOPS_TRACKING_URI.");
+        }
+        return Locate(new SqliteTrackingStore(path, readOnly: true));
+    }
+
+    private static TrackingLocation Locate(SqliteTrackingStore store)
+    {
         // In .mlops/ the artifacts share the cache that data versioning uses; a store file elsewhere gets its own
         // cache named after it (mlops.db -> mlops.cache), never a generic folder beside unrelated files.
         var folder = Path.GetDirectoryName(store.Location)!;
@@ -27,11 +48,12 @@ public static class TrackingStores
         return new TrackingLocation(store, cache);
     }
 
-    internal static string ResolveSqlitePath(string? uri, string workingDirectory)
+    internal static string ResolveSqlitePath(string? uri, string workingDirectory, bool create = true)
     {
         if (string.IsNullOrWhiteSpace(uri))
         {
-            return Path.Combine(EnsureStateFolder(workingDirectory), DefaultFileName);
+            var folder = create ? EnsureStateFolder(workingDirectory) : Path.Combine(FindWorkTreeRoot(workingDirectory), StateFolder);
+            return Path.Combine(folder, DefaultFileName);
         }
         const string sqlite = "sqlite:///";
         if (uri.StartsWith(sqlite, StringComparison.OrdinalIgnoreCase))

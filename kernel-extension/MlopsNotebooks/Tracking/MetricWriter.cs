@@ -53,17 +53,24 @@ internal sealed class MetricWriter : IDisposable
         ThrowPendingError();
         lock (_gate)
         {
-            while (_pending.Count >= _options.MaxPending && !_stopping)
+            while (_pending.Count >= _options.MaxPending && !_stopping && !ProcessShutdown.Terminating)
             {
                 _wake.Set();
                 Monitor.Wait(_gate, 100);
             }
-            _pending.Add((runId, metric));
-            if (_pending.Count == _options.FlushThreshold)
+            // Checked under the lock that the last flush takes to collect the points: a point is either in that flush,
+            // or its call never returns.
+            if (!ProcessShutdown.Terminating)
             {
-                _wake.Set();
+                _pending.Add((runId, metric));
+                if (_pending.Count == _options.FlushThreshold)
+                {
+                    _wake.Set();
+                }
+                return;
             }
         }
+        ProcessShutdown.WaitIfTerminating();
     }
 
     /// <summary>Tracks a run for heartbeats while it is running in this process.</summary>
@@ -153,6 +160,13 @@ internal sealed class MetricWriter : IDisposable
                             _heartbeats[runId] = DateTimeOffset.UtcNow;
                         }
                     }
+                }
+                catch (EnvironmentException e)
+                {
+                    // The disk is full or the store is out of reach: keep the points for the next attempt.
+                    _error = e;
+                    failedAt = start;
+                    break;
                 }
                 catch (MlopsException e)
                 {

@@ -96,6 +96,7 @@ public static class Mlops
     public static ActiveRun StartRun(string? name = null, bool nested = false, IReadOnlyDictionary<string, string>? tags = null,
         string? experiment = null, string? source = null)
     {
+        ProcessShutdown.WaitIfTerminating();
         lock (Gate)
         {
             string? parent = null;
@@ -125,6 +126,7 @@ public static class Mlops
         {
             if (Runs.Count == 0)
             {
+                ProcessShutdown.WaitIfTerminating();
                 throw NoActiveRun();
             }
             run = Runs.Pop();
@@ -190,7 +192,19 @@ public static class Mlops
         int maxResults = RunQuery.DefaultMaxResults, params string[] experiments) =>
         Client.SearchRuns(experiments.Length > 0 ? experiments : [ExperimentName], filter, orderBy, maxResults);
 
-    private static ActiveRun Current => ActiveRun ?? throw NoActiveRun();
+    private static ActiveRun Current
+    {
+        get
+        {
+            if (ActiveRun is { } run)
+            {
+                return run;
+            }
+            // On SIGTERM the runs are ended under a logging loop: it waits for the exit rather than find none.
+            ProcessShutdown.WaitIfTerminating();
+            throw NoActiveRun();
+        }
+    }
 
     private static MlopsException NoActiveRun() =>
         new("There is no active run.", "Start one with Mlops.StartRun(\"name\") (or the run magic in a notebook), then log to it.");
@@ -206,7 +220,11 @@ public static class Mlops
         AppDomain.CurrentDomain.UnhandledException += (_, _) => EndAll(RunStatus.Failed);
         if (!OperatingSystem.IsWindows())
         {
-            _sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => EndAll(RunStatus.Killed));
+            _sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ =>
+            {
+                ProcessShutdown.Begin();
+                EndAll(RunStatus.Killed);
+            });
         }
     }
 

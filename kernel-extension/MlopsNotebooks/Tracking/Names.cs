@@ -76,14 +76,37 @@ public static class Names
         {
             throw new InvalidNameException($"The {kind} name is {name.Length} characters long; the limit is {MaxNameLength}.");
         }
-        foreach (var c in name)
+        if (FindUnsafeCharacter(name) is var at and >= 0)
         {
-            if (char.IsControl(c))
-            {
-                throw new InvalidNameException($"The {kind} name '{name}' contains a control character ({Printable(c)}).");
-            }
+            throw new InvalidNameException(
+                $"The {kind} name '{Views.RunText.Printable(name)}' contains {Describe(name[at])} at position {at + 1}.",
+                "Names hold printable text: no control characters, and no bidirectional controls, which make a name display in another order than it is stored.");
         }
     }
+
+    /// <summary>
+    /// The one rule for characters that must not appear in names (runs, experiments, files): the position of the first
+    /// control character (C0, DEL, C1) or bidirectional control (LRM, RLM, ALM, the embeddings and overrides
+    /// U+202A-U+202E, the isolates U+2066-U+2069), or -1 when there is none. Terminal views escape the same set.
+    /// </summary>
+    public static int FindUnsafeCharacter(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (IsUnsafeCharacter(text[i]))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>Whether <paramref name="c"/> is one of the characters <see cref="FindUnsafeCharacter"/> looks for.</summary>
+    public static bool IsUnsafeCharacter(char c) =>
+        char.IsControl(c) || c is (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069') or '\u200E' or '\u200F' or '\u061C';
+
+    private static string Describe(char c) =>
+        char.IsControl(c) ? $"a control character (U+{(int)c:X4})" : $"a bidirectional control (U+{(int)c:X4})";
 
     private static string Printable(char c) => char.IsControl(c) || char.IsWhiteSpace(c) ? $"U+{(int)c:X4}" : c.ToString();
 }

@@ -28,12 +28,18 @@ public static class RunContext
     public const string NotebookHash = "mlops.notebook.hash";
     public const string NotebookParameters = "mlops.notebook.parameters";
 
+    /// <summary>The validation (<c>mlops validate</c>) that ran the notebook: how it finds its runs in a shared store.</summary>
+    public const string ValidationId = "mlops.validation_id";
+
     /// <summary>Set by hosts (the notebook runner, the kernel extension) to the notebook being run.</summary>
     public const string SourceVariable = "MLOPS_SOURCE";
 
     /// <summary>Set by the notebook runner: the notebook file's content hash and the parameters it was given (JSON).</summary>
     public const string NotebookHashVariable = "MLOPS_NOTEBOOK_HASH";
     public const string NotebookParametersVariable = "MLOPS_NOTEBOOK_PARAMETERS";
+
+    /// <summary>Set by the notebook runner: tags (a JSON object) that every run the notebook starts gets.</summary>
+    public const string RunTagsVariable = "MLOPS_RUN_TAGS";
 
     /// <summary>The tags for a run started now. <paramref name="source"/> overrides the detected notebook or program.</summary>
     public static IReadOnlyList<RunTag> Capture(string? source = null, string? workingDirectory = null)
@@ -55,6 +61,10 @@ public static class RunContext
         Add(SourceType, sourceType);
         Add(NotebookHash, Environment.GetEnvironmentVariable(NotebookHashVariable));
         Add(NotebookParameters, Environment.GetEnvironmentVariable(NotebookParametersVariable));
+        foreach (var (key, value) in ParseRunTags(Environment.GetEnvironmentVariable(RunTagsVariable)))
+        {
+            Add(key, value);
+        }
         if (Directory.Exists(Path.Combine(root, ".git")) || File.Exists(Path.Combine(root, ".git")))
         {
             var commit = GitCli.TryRun(root, "rev-parse", "HEAD")?.Trim();
@@ -74,6 +84,42 @@ public static class RunContext
         Add(ProcessId, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Add(ProcessStart, StartMillis(self).ToString(System.Globalization.CultureInfo.InvariantCulture));
         return tags;
+    }
+
+    /// <summary>The value of <see cref="RunTagsVariable"/> for these tags, or null for none.</summary>
+    public static string? FormatRunTags(IReadOnlyDictionary<string, string> tags) => tags.Count == 0 ? null
+        : new System.Text.Json.Nodes.JsonObject(tags.OrderBy(t => t.Key, StringComparer.Ordinal)
+            .Select(t => KeyValuePair.Create<string, System.Text.Json.Nodes.JsonNode?>(t.Key, t.Value))).ToJsonString();
+
+    private static IEnumerable<KeyValuePair<string, string>> ParseRunTags(string? json)
+    {
+        if (string.IsNullOrEmpty(json))
+        {
+            return [];
+        }
+        var problem = new MlopsException($"{RunTagsVariable} is not a JSON object of string tags: {json}",
+            $"It is set by the notebook runner; unset {RunTagsVariable}.");
+        System.Text.Json.Nodes.JsonObject tags;
+        try
+        {
+            tags = System.Text.Json.Nodes.JsonNode.Parse(json) as System.Text.Json.Nodes.JsonObject ?? throw problem;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            throw problem;
+        }
+        var result = new List<KeyValuePair<string, string>>();
+        foreach (var (key, value) in tags)
+        {
+            if (value is not System.Text.Json.Nodes.JsonValue v || !v.TryGetValue<string>(out var text))
+            {
+                throw problem;
+            }
+            Names.ValidateKey("tag", key);
+            Names.ValidateValue("tag", key, text, Names.MaxTagValueLength);
+            result.Add(KeyValuePair.Create(key, text));
+        }
+        return result;
     }
 
     internal static long StartMillis(Process process) =>

@@ -24,7 +24,7 @@ public sealed class TrackingClient : IDisposable
     }
 
     public TrackingClient(TrackingLocation location, WriterOptions? options = null)
-        : this(location.Store, new CachedArtifactStore(new Versioning.ObjectCache(location.ArtifactRoot)), options, ownsStore: true)
+        : this(location.Store, new CachedArtifactStore(location.ArtifactRoot), options, ownsStore: true)
     {
     }
 
@@ -130,7 +130,7 @@ public sealed class TrackingClient : IDisposable
         }
         if (!ReferenceEquals(runId, _lastRunningRun))
         {
-            EnsureRunning(runId);
+            WhileRunning(() => EnsureRunning(runId));
             _lastRunningRun = runId;
         }
         _writer.Add(runId, new Metric(key, value, step, (timestamp ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds()));
@@ -153,17 +153,20 @@ public sealed class TrackingClient : IDisposable
         {
             ValidateTag(t.Key, t.Value);
         }
-        if (metrics is { Count: > 0 })
+        WhileRunning(() =>
         {
-            _writer.Flush(); // keep the order of points for the same run
-        }
-        Store.LogBatch(runId, metrics ?? [], parameters ?? [], tags ?? []);
+            if (metrics is { Count: > 0 })
+            {
+                _writer.Flush(); // keep the order of points for the same run
+            }
+            Store.LogBatch(runId, metrics ?? [], parameters ?? [], tags ?? []);
+        });
     }
 
     /// <summary>Stores a file (or every file under a folder) as the run's artifacts, with content hashes.</summary>
     public IReadOnlyList<ArtifactInfo> LogArtifact(string runId, string localPath, string? artifactPath = null)
     {
-        EnsureRunning(runId);
+        WhileRunning(() => EnsureRunning(runId));
         var full = Path.GetFullPath(localPath);
         var files = new List<(string File, string Name)>();
         if (Directory.Exists(full))
@@ -185,16 +188,22 @@ public sealed class TrackingClient : IDisposable
             ArtifactPaths.Normalize(name); // refuse a bad name before anything is stored
         }
         var logged = files.Select(f => Artifacts.Put(f.File, f.Name)).ToList();
-        foreach (var artifact in logged)
+        WhileRunning(() =>
         {
-            Store.LogArtifact(runId, artifact);
-        }
+            foreach (var artifact in logged)
+            {
+                Store.LogArtifact(runId, artifact);
+            }
+        });
         return logged;
     }
 
     /// <summary>Records data versions as inputs of a run (lineage).</summary>
-    public void LogInputs(string runId, IEnumerable<Versioning.DataVersion> versions) =>
-        Store.LogInputs(runId, versions.Select(v => new DataInput(v.Path, v.Hash.ToString(), v.Size, v.Files)).ToList());
+    public void LogInputs(string runId, IEnumerable<Versioning.DataVersion> versions)
+    {
+        var inputs = versions.Select(v => new DataInput(v.Path, v.Hash.ToString(), v.Size, v.Files)).ToList();
+        WhileRunning(() => Store.LogInputs(runId, inputs));
+    }
 
     /// <summary>Opens an artifact of a run by its path; reading it to the end verifies it.</summary>
     public Stream OpenArtifact(string runIdOrPrefix, string artifactPath)
@@ -300,6 +309,24 @@ public sealed class TrackingClient : IDisposable
     {
         Names.ValidateKey("tag", key);
         Names.ValidateValue("tag", key, value, Names.MaxTagValueLength);
+    }
+
+    /// <summary>
+    /// A write to a run, unless the process is terminating (see <see cref="ProcessShutdown"/>): then it waits for the
+    /// exit, also when it failed because the shutdown ended its run under it.
+    /// </summary>
+    private static void WhileRunning(Action write)
+    {
+        ProcessShutdown.WaitIfTerminating();
+        try
+        {
+            write();
+        }
+        catch (MlopsException)
+        {
+            ProcessShutdown.WaitIfTerminating();
+            throw;
+        }
     }
 
     // Checked once per run per client: later points to the same run skip the store round trip.

@@ -5,11 +5,12 @@ namespace MlopsNotebooks.Views;
 /// <summary>A plain-text table for terminals: left-aligned text, right-aligned numbers, two spaces between columns.</summary>
 public sealed class TextTable(params string[] headers)
 {
+    private readonly string[] _headers = headers.Select(RunText.Printable).ToArray();
     private readonly List<string[]> _rows = [];
 
     public TextTable Add(params string?[] cells)
     {
-        _rows.Add(cells.Select(c => c ?? "").ToArray());
+        _rows.Add(cells.Select(c => RunText.Printable(c ?? "")).ToArray());
         return this;
     }
 
@@ -17,13 +18,13 @@ public sealed class TextTable(params string[] headers)
 
     public override string ToString()
     {
-        var widths = headers.Select((h, i) => Math.Max(h.Length, _rows.Select(r => i < r.Length ? r[i].Length : 0).DefaultIfEmpty(0).Max())).ToArray();
-        var numeric = headers.Select((_, i) => _rows.Count > 0 && _rows.All(r => i >= r.Length || r[i].Length == 0 || LooksNumeric(r[i]))).ToArray();
+        var widths = _headers.Select((h, i) => Math.Max(h.Length, _rows.Select(r => i < r.Length ? r[i].Length : 0).DefaultIfEmpty(0).Max())).ToArray();
+        var numeric = _headers.Select((_, i) => _rows.Count > 0 && _rows.All(r => i >= r.Length || r[i].Length == 0 || LooksNumeric(r[i]))).ToArray();
         var text = new StringBuilder();
         void Line(IReadOnlyList<string> cells, bool header)
         {
             var line = new StringBuilder();
-            for (var i = 0; i < headers.Length; i++)
+            for (var i = 0; i < _headers.Length; i++)
             {
                 var cell = i < cells.Count ? cells[i] : "";
                 var padded = numeric[i] && !header ? cell.PadLeft(widths[i]) : cell.PadRight(widths[i]);
@@ -31,7 +32,7 @@ public sealed class TextTable(params string[] headers)
             }
             text.Append(line.ToString().TrimEnd()).Append('\n');
         }
-        Line(headers, header: true);
+        Line(_headers, header: true);
         foreach (var row in _rows)
         {
             Line(row, header: false);

@@ -195,6 +195,65 @@ public sealed class ValidateTests : IDisposable
     }
 
     [Fact]
+    public void Two_validations_of_the_same_notebook_path_on_one_store_at_once_each_report_only_their_own_runs()
+    {
+        // Two clones validate notebooks/train.ipynb into one store. The notebooks wait for each other, so that both
+        // runs start after both validations began and end after both started: before-and-after cannot tell them apart.
+        using var other = new GitRepository();
+        using var shared = new TempDirectory();
+        var environment = new Dictionary<string, string?> { ["MLOPS_TRACKING_URI"] = shared.File("mlops.db") };
+        foreach (var (repo, me, them, auc) in new[] { (_repo, "a", "b", 0.9), (other, "b", "a", 0.7) })
+        {
+            string Wait(string what) => $"while (!File.Exists(@\"{shared.File(them + what)}\")) {{ if (DateTime.UtcNow > deadline) throw new TimeoutException(\"{them}{what}\"); System.Threading.Thread.Sleep(20); }}";
+            var source = string.Join("\n",
+                "using System.IO;",
+                "var deadline = DateTime.UtcNow.AddSeconds(120);",
+                $"File.WriteAllText(@\"{shared.File(me + ".ready")}\", \"\");",
+                Wait(".ready"),
+                "Mlops.SetExperiment(\"shared\");",
+                $"using (var run = Mlops.StartRun(\"{me}\"))",
+                "{",
+                $"    Mlops.LogMetric(\"auc\", {auc.ToString(System.Globalization.CultureInfo.InvariantCulture)});",
+                $"    File.WriteAllText(@\"{shared.File(me + ".started")}\", \"\");",
+                "    " + Wait(".started"),
+                "}");
+            var notebook = new JsonObject
+            {
+                ["cells"] = new JsonArray(new JsonObject
+                {
+                    ["cell_type"] = "code", ["execution_count"] = null, ["id"] = "train", ["metadata"] = new JsonObject(),
+                    ["outputs"] = new JsonArray(), ["source"] = source,
+                }),
+                ["metadata"] = new JsonObject { ["language_info"] = new JsonObject { ["name"] = "csharp" } },
+                ["nbformat"] = 4,
+                ["nbformat_minor"] = 5,
+            };
+            repo.Write("notebooks/train.ipynb", notebook.ToJsonString());
+        }
+
+        var validations = new[] { _repo, other }
+            .Select(repo => Programs.Start(Programs.Mlops, ["validate", "--notebooks", "notebooks/*.ipynb", "--json"], repo.Root, environment))
+            .Select(p => (Process: p, Output: p.StandardOutput.ReadToEndAsync(), Error: p.StandardError.ReadToEndAsync()))
+            .ToList();
+        var reports = new List<JsonObject>();
+        foreach (var (process, output, error) in validations)
+        {
+            Assert.True(process.WaitForExit(300_000), "a validation hung");
+            Assert.True(process.ExitCode == 0, output.Result + error.Result);
+            reports.Add((JsonObject)JsonNode.Parse(output.Result)!);
+            process.Dispose();
+        }
+        foreach (var (report, name, auc) in new[] { (reports[0], "a", 0.9), (reports[1], "b", 0.7) })
+        {
+            var runs = report["runs"]!.AsArray();
+            Assert.True(runs.Count == 1, report.ToJsonString());
+            Assert.Equal(name, (string?)runs[0]!["run_name"]);
+            Assert.Single(report["notebooks"]![0]!["runs"]!.AsArray());
+            Assert.Equal(auc, report["candidate"]!["auc"]!.GetValue<double>());
+        }
+    }
+
+    [Fact]
     public void Metrics_out_is_the_next_baseline_and_a_tracking_store_can_be_the_baseline()
     {
         _repo.Write("notebooks/metrics.ipynb", Sample("metrics.ipynb"));

@@ -101,6 +101,46 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void Runs_show_escapes_terminal_controls_in_values_and_json_keeps_them_exact()
+    {
+        var values = new Dictionary<string, string>
+        {
+            ["title"] = "\u001b]0;pwned\u0007",            // sets the window title
+            ["clipboard"] = "\u001b]52;c;ZWNobyBoaQ==\u0007", // OSC 52 writes the clipboard
+            ["cursor"] = "ok\u001b[1A\u001b[2K\rfine",      // moves up, erases the line, returns
+            ["csi"] = "\u009b31m red",                      // C1 control
+            ["delete"] = "x\u007f",
+            ["bidi"] = "abc\u202Efed\u2066g\u2069",
+        };
+        string runId;
+        using (var client = new TrackingClient(_uri))
+        {
+            var run = client.CreateRun("churn", "escapes");
+            client.LogBatch(run.RunId, parameters: values.Select(v => new Param(v.Key, v.Value)).ToList(),
+                tags: values.Select(v => new RunTag("t." + v.Key, v.Value)).ToList());
+            runId = run.RunId;
+        }
+
+        var (code, output, _) = Mlops("runs", "show", runId);
+        Assert.Equal(0, code);
+        Assert.DoesNotContain(output, c => c != '\n' && Names.IsUnsafeCharacter(c));
+        Assert.Contains(@"\u001b]0;pwned\u0007", output);
+        Assert.Contains(@"\u001b]52;c;ZWNobyBoaQ==\u0007", output);
+        Assert.Contains(@"ok\u001b[1A\u001b[2K\u000dfine", output);
+        Assert.Contains(@"\u009b31m red", output);
+        Assert.Contains(@"abc\u202efed\u2066g\u2069", output);
+        Assert.DoesNotContain(Mlops("runs", "list").Out, c => c != '\n' && Names.IsUnsafeCharacter(c));
+
+        var (_, json, _) = Mlops("runs", "show", runId, "--json");
+        using var document = JsonDocument.Parse(json);
+        foreach (var (key, value) in values)
+        {
+            Assert.Equal(value, document.RootElement.GetProperty("params").GetProperty(key).GetString());
+            Assert.Equal(value, document.RootElement.GetProperty("tags").GetProperty("t." + key).GetString());
+        }
+    }
+
+    [Fact]
     public void Runs_compare_shows_differing_params_only()
     {
         var (code, output, _) = Mlops("runs", "compare", _fastTree.RunId, _sdca.RunId[..10]);
@@ -117,6 +157,16 @@ public sealed class CliTests : IDisposable
         Assert.Equal(0, code);
         using var json = JsonDocument.Parse(output);
         Assert.Equal([4L, 9L], json.RootElement.EnumerateArray().Select(p => p.GetProperty("step").GetInt64()));
+    }
+
+    [Fact]
+    public void Runs_history_of_a_metric_the_run_does_not_have_names_the_ones_it_has()
+    {
+        var (code, output, error) = Mlops("runs", "history", _fastTree.RunId, "nosuchmetric");
+        Assert.Equal(MlopsCli.UserError, code);
+        Assert.Equal("", output);
+        Assert.Contains($"Run {_fastTree.RunId} has no metric 'nosuchmetric'", error);
+        Assert.Contains("Its metrics: auc.", error);
     }
 
     [Fact]

@@ -55,6 +55,11 @@ public sealed class RunFilterTests
     [InlineData("status = 'DONE'", 10, "not a run status")]
     [InlineData("metrics.auc >", 14, "expected a value")]
     [InlineData("> 3", 1, "expected a term")]
+    [InlineData("metrics.x > NaN", 13, "'NaN' is not a finite number")]
+    [InlineData("metrics.x > Infinity", 13, "'Infinity' is not a finite number")]
+    [InlineData("metrics.x <= -Infinity", 14, "'-Infinity' is not a finite number")]
+    [InlineData("metrics.x = 1e999", 13, "'1e999' is not a finite number")]
+    [InlineData("start_time > nan", 14, "'nan' is not a finite number")]
     public void A_bad_filter_says_what_is_wrong_and_where(string text, int position, string problem)
     {
         var error = Assert.Throws<FilterSyntaxException>(() => RunFilter.Parse(text));

@@ -25,7 +25,7 @@ internal static class ModelsCommands
         var command = new Command("list", "List registered models with their latest version and aliases.") { GlobalOptions.Json };
         command.SetAction(parse =>
         {
-            using var client = GlobalOptions.OpenClient(parse);
+            using var client = GlobalOptions.OpenReader(parse);
             var models = new ModelRegistry(client).List();
             var table = new TextTable("NAME", "LATEST", "ALIASES", "CREATED");
             foreach (var m in models)
@@ -50,7 +50,7 @@ internal static class ModelsCommands
         var command = new Command("show", "Show a model's versions, or one version's manifest.") { reference, GlobalOptions.Json };
         command.SetAction(parse =>
         {
-            using var client = GlobalOptions.OpenClient(parse);
+            using var client = GlobalOptions.OpenReader(parse);
             var registry = new ModelRegistry(client);
             var text = parse.GetValue(reference)!;
             if (!text.Contains('/') && !text.Contains('@'))
@@ -128,7 +128,7 @@ internal static class ModelsCommands
         var command = new Command("download", "Write a version's export bundle: model.zip, manifest.json, sample-input.json.") { reference, to };
         command.SetAction(parse =>
         {
-            using var client = GlobalOptions.OpenClient(parse);
+            using var client = GlobalOptions.OpenReader(parse);
             var registry = new ModelRegistry(client);
             var version = registry.Get(parse.GetValue(reference)!);
             var folder = registry.Export($"{version.Name}/{version.Version}", parse.GetValue(to) ?? $"{version.Name}-{version.Version}");

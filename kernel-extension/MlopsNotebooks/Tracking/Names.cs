@@ -79,7 +79,7 @@ public static class Names
         if (FindUnsafeCharacter(name) is var at and >= 0)
         {
             throw new InvalidNameException(
-                $"The {kind} name '{Views.RunText.Printable(name)}' contains {Describe(name[at])} at position {at + 1}.",
+                $"The {kind} name '{Printable(name)}' contains {Describe(name[at])} at position {at + 1}.",
                 "Names hold printable text: no control characters, and no bidirectional controls, which make a name display in another order than it is stored.");
         }
     }
@@ -99,6 +99,33 @@ public static class Names
             }
         }
         return -1;
+    }
+
+    /// <summary>
+    /// Text as a terminal may show it: the characters of <see cref="FindUnsafeCharacter"/> (control characters,
+    /// which can set the title, write the clipboard or move the cursor, and bidirectional controls, which reorder
+    /// what is shown) become visible escapes such as <c>\u001b</c>. Every text view passes values through it; JSON
+    /// views keep them exact.
+    /// </summary>
+    public static string Printable(string text)
+    {
+        if (FindUnsafeCharacter(text) < 0)
+        {
+            return text;
+        }
+        var shown = new System.Text.StringBuilder(text.Length + 16);
+        foreach (var c in text)
+        {
+            if (IsUnsafeCharacter(c))
+            {
+                shown.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+            }
+            else
+            {
+                shown.Append(c);
+            }
+        }
+        return shown.ToString();
     }
 
     /// <summary>Whether <paramref name="c"/> is one of the characters <see cref="FindUnsafeCharacter"/> looks for.</summary>

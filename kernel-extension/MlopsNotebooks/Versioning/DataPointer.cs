@@ -59,7 +59,7 @@ public sealed record DataPointer(string DataName, ContentHash Hash, long Size, i
         var name = Field("path");
         if (SafePaths.ProblemWithName(name) is { } problem)
         {
-            throw Bad($"its path '{SafePaths.Printable(name)}' is refused ({problem}): it must name a file or folder beside the pointer file");
+            throw Bad($"its path '{Tracking.Names.Printable(name)}' is refused ({problem}): it must name a file or folder beside the pointer file");
         }
         if (!ContentHash.TryParse(Field("hash"), out var hash))
         {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using MlopsNotebooks.Storage;
+using MlopsNotebooks.Tracking;
 
 namespace MlopsNotebooks.Versioning;
 
@@ -758,7 +759,7 @@ public sealed class DataRepository : IDisposable
             }
             try
             {
-                using var store = new SqliteTrackingStore(file);
+                using var store = new SqliteTrackingStore(file, readOnly: true);
                 hashes.AddRange(store.ReferencedHashes().Select(h => ContentHash.TryParse(h, out var hash) ? hash : default).Where(h => h != default));
             }
             catch (MlopsException e)
@@ -798,9 +799,10 @@ public sealed class DataRepository : IDisposable
         {
             throw new MlopsException($"{path} is inside {first}/, which MlopsNotebooks and git manage themselves.");
         }
-        if (SafePaths.FindControlCharacter(relative) is { } control)
+        if (Names.FindUnsafeCharacter(relative) is var at and >= 0)
         {
-            throw new MlopsException($"The path {SafePaths.Printable(path)} holds the control character U+{(int)control:X4}.",
+            var control = relative[at];
+            throw new MlopsException($"The path {Names.Printable(path)} holds the control character U+{(int)control:X4}.",
                 "Rename the file: pointer files, .gitignore rules and terminals would all misread it.");
         }
         CheckInsideWorkTree(full, path);
@@ -886,9 +888,10 @@ public sealed class DataRepository : IDisposable
             }
             // Enumerated paths all start with the folder: slicing is much cheaper than Path.GetRelativePath.
             var relative = full[(Path.TrimEndingDirectorySeparator(folder).Length + 1)..].Replace('\\', '/');
-            if (SafePaths.FindControlCharacter(relative) is { } control)
+            if (Names.FindUnsafeCharacter(relative) is var at and >= 0)
             {
-                throw new MlopsException($"The file name {SafePaths.Printable(full)} holds the control character U+{(int)control:X4}.",
+                var control = relative[at];
+                throw new MlopsException($"The file name {Names.Printable(full)} holds the control character U+{(int)control:X4}.",
                     "Rename the file: manifests, terminals and reviewers would all misread it.");
             }
             files[i] = (full, relative, size, stamp);
@@ -902,7 +905,7 @@ public sealed class DataRepository : IDisposable
     {
         if (stamp.IsSpecial)
         {
-            throw new MlopsException($"{SafePaths.Printable(full)} is not a regular file (a FIFO, socket or device).",
+            throw new MlopsException($"{Names.Printable(full)} is not a regular file (a FIFO, socket or device).",
                 "Version regular files and folders only.");
         }
     }

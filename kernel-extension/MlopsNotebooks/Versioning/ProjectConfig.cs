@@ -59,7 +59,7 @@ public sealed record ProjectConfig
                         {
                             throw Bad($"line {name.Start.Line}: a remote's name must be letters, digits, '-' and '_'");
                         }
-                        remotes[key] = url is YamlScalarNode { Value: { Length: > 0 } u } && SafePaths.FindControlCharacter(u) is null
+                        remotes[key] = url is YamlScalarNode { Value: { Length: > 0 } u } && Tracking.Names.FindUnsafeCharacter(u) < 0
                             ? u
                             : throw Bad($"remote '{key}' has no URL, or one with control characters");
                     }

@@ -1,9 +1,11 @@
+using MlopsNotebooks.Tracking;
+
 namespace MlopsNotebooks.Versioning;
 
 /// <summary>
 /// The one rule for paths that come from someone else's file (a folder manifest, a pointer, a bundle, an artifact) and
 /// for the writes made from them. A path read from such a file is relative and '/'-separated, with no empty, '.',
-/// '..' or '.git' part, no control character, no backslash, and no rooted, drive-qualified or UNC form; a write made
+/// '..' or '.git' part, no control character or bidirectional control (the names rule), no backslash, and no rooted, drive-qualified or UNC form; a write made
 /// from it must land inside its folder once symbolic links are resolved. Checking at the parser keeps every caller
 /// safe; checking at the write also covers links that were already in the work tree.
 /// </summary>
@@ -16,9 +18,9 @@ public static class SafePaths
         {
             return "it is empty";
         }
-        if (FindControlCharacter(path) is { } control)
+        if (Names.FindUnsafeCharacter(path) is var at and >= 0)
         {
-            return $"it holds the control character U+{(int)control:X4}";
+            return $"it holds the control character U+{(int)path[at]:X4}";
         }
         if (path.Contains('\\'))
         {
@@ -49,25 +51,6 @@ public static class SafePaths
     /// <summary>What is wrong with a single file or folder name (no separator at all), or null.</summary>
     public static string? ProblemWithName(string name) =>
         name.Contains('/') ? "it holds a '/'" : ProblemWithRelative(name);
-
-    /// <summary>A control character (C0, DEL, C1) or a bidirectional override in the text, or null.</summary>
-    public static char? FindControlCharacter(string text)
-    {
-        foreach (var c in text)
-        {
-            if (char.IsControl(c) || c is >= '\u202A' and <= '\u202E' or >= '\u2066' and <= '\u2069')
-            {
-                return c;
-            }
-        }
-        return null;
-    }
-
-    /// <summary>The text with control characters and bidirectional overrides shown as \uXXXX, for messages.</summary>
-    public static string Printable(string text) =>
-        FindControlCharacter(text) is null
-            ? text
-            : string.Concat(text.Select(c => FindControlCharacter(c.ToString()) is null ? c.ToString() : $"\\u{(int)c:x4}"));
 
     /// <summary>
     /// Joins a checked relative path to <paramref name="folder"/> and proves the result lies inside the folder once
@@ -136,7 +119,7 @@ public static class SafePaths
             }
             catch (IOException e)
             {
-                throw new MlopsException($"{Printable(next)} is a symbolic link that cannot be followed: {e.Message}",
+                throw new MlopsException($"{Names.Printable(next)} is a symbolic link that cannot be followed: {e.Message}",
                     "Remove the link or point it at a file or folder.", e);
             }
             if (target is null)
@@ -160,7 +143,7 @@ public static class SafePaths
 
 /// <summary>A path from someone else's file that would be written outside its folder, or is not a plain relative path.</summary>
 public sealed class UnsafePathException(string what, string path, string problem)
-    : MlopsException($"{what} names the path '{SafePaths.Printable(path)}', which is refused: {problem}.",
+    : MlopsException($"{what} names the path '{Names.Printable(path)}', which is refused: {problem}.",
         "Nothing was written. The file that names it was made by hand or by someone else; fix or remove it.")
 {
     public string Path { get; } = path;

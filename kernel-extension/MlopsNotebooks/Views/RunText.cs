@@ -9,33 +9,6 @@ public static class RunText
 {
     private const int MaxMetricColumns = 6;
 
-    /// <summary>
-    /// Text as a terminal may show it: the characters of <see cref="Names.FindUnsafeCharacter"/> (control characters,
-    /// which can set the title, write the clipboard or move the cursor, and bidirectional controls, which reorder
-    /// what is shown) become visible escapes such as <c>\u001b</c>. Every text view passes values through it; JSON
-    /// views keep them exact.
-    /// </summary>
-    public static string Printable(string text)
-    {
-        if (Names.FindUnsafeCharacter(text) < 0)
-        {
-            return text;
-        }
-        var shown = new StringBuilder(text.Length + 16);
-        foreach (var c in text)
-        {
-            if (Names.IsUnsafeCharacter(c))
-            {
-                shown.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
-            }
-            else
-            {
-                shown.Append(c);
-            }
-        }
-        return shown.ToString();
-    }
-
     public static string Number(double value) => value switch
     {
         double.NaN => "NaN",
@@ -84,7 +57,7 @@ public static class RunText
     public static string RunDetail(Run run, Experiment? experiment = null)
     {
         var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"Run {Printable(run.RunId)}\n");
+        text.Append(CultureInfo.InvariantCulture, $"Run {Names.Printable(run.RunId)}\n");
         var fields = new TextTable("FIELD", "VALUE")
             .Add("name", run.Name)
             .Add("experiment", experiment is null ? run.ExperimentId : $"{experiment.Name} ({experiment.ExperimentId})")

@@ -5,12 +5,12 @@ namespace MlopsNotebooks.Views;
 /// <summary>A plain-text table for terminals: left-aligned text, right-aligned numbers, two spaces between columns.</summary>
 public sealed class TextTable(params string[] headers)
 {
-    private readonly string[] _headers = headers.Select(RunText.Printable).ToArray();
+    private readonly string[] _headers = headers.Select(Tracking.Names.Printable).ToArray();
     private readonly List<string[]> _rows = [];
 
     public TextTable Add(params string?[] cells)
     {
-        _rows.Add(cells.Select(c => RunText.Printable(c ?? "")).ToArray());
+        _rows.Add(cells.Select(c => Tracking.Names.Printable(c ?? "")).ToArray());
         return this;
     }
 

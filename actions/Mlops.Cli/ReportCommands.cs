@@ -21,6 +21,11 @@ internal static class ReportCommands
             var token = actions.Input("github-token") ?? throw new MlopsException("Input 'github-token' is missing.",
                 "Pass github-token: ${{ secrets.GITHUB_TOKEN }}, with permissions pull-requests: write and checks: write.");
             actions.Mask(token);
+            if (token.Any(char.IsControl))
+            {
+                throw new MlopsException("Input 'github-token' holds a line break or another control character, which no GitHub token has.",
+                    "Pass the token alone: github-token: ${{ secrets.GITHUB_TOKEN }}.");
+            }
             var workspace = actions.Variable("GITHUB_WORKSPACE") ?? Directory.GetCurrentDirectory();
             var reportPath = Path.GetFullPath(actions.Input("report-path") ?? Path.Combine(".mlops", "report", "report.json"), workspace);
             if (Directory.Exists(reportPath))

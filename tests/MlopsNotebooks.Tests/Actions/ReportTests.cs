@@ -235,6 +235,39 @@ public sealed class ReportTests : IDisposable
     }
 
     [Fact]
+    public async Task A_token_with_a_line_break_is_refused_and_no_line_of_it_is_printed()
+    {
+        using var github = await GitHubApi.StartAsync();
+        const string first = "ghs_FIRSTlineOfTheToken012345", second = "ghs_SECONDlineOfTheToken6789";
+        var result = await RunReport(github, Report(), "pull_request", Payload("pull_request", "opened"), new() { ["github-token"] = $"{first}\n{second}" });
+        Assert.Equal(1, result.Code);
+        Assert.Contains("Input 'github-token'", result.Stderr);
+        // The runner hides each line of a multi-line secret once told to; nothing else may show either line.
+        var shown = string.Join('\n', result.Stdout.Split('\n').Where(l => !l.StartsWith("::add-mask::", StringComparison.Ordinal))) + result.Stderr;
+        Assert.DoesNotContain(first, shown);
+        Assert.DoesNotContain(second, shown);
+        Assert.Empty(github.Requests);
+    }
+
+    [Theory]
+    [InlineData("check-run", "true\n::add-mask::forged")]
+    [InlineData("check-run", "no\n  ::warning file=x::forged\n##[error]legacy")]
+    [InlineData("pull-request", "12\n::error::forged")]
+    public async Task An_input_with_line_breaks_is_echoed_without_starting_a_workflow_command(string input, string value)
+    {
+        using var github = await GitHubApi.StartAsync();
+        var payload = input == "pull-request" ? Payload("workflow_run", "completed") : Payload("pull_request", "opened");
+        var result = await RunReport(github, Report(), input == "pull-request" ? "workflow_run" : "pull_request", payload, new() { [input] = value });
+        Assert.Equal(1, result.Code);
+        Assert.Contains("forged", result.Stderr); // echoed, so that the user sees what was passed
+        foreach (var line in (result.Stdout + "\n" + result.Stderr).Split('\n').Where(l => l != $"::add-mask::{Token}"))
+        {
+            Assert.False(line.TrimStart().StartsWith("::", StringComparison.Ordinal) || line.Contains("##[", StringComparison.Ordinal), line);
+        }
+        Assert.DoesNotContain(github.Requests, r => r.Method != "GET");
+    }
+
+    [Fact]
     public async Task Prism_refuses_a_request_that_breaks_GitHubs_description()
     {
         // The control for every test above: a check run without its required head_sha is a 422 with Prism's reasons.

@@ -155,6 +155,6 @@ public sealed class ActionRunnerTests : IDisposable
     public void Markdown_from_notebooks_cannot_break_a_table_or_inject_html()
     {
         Assert.Equal(@"a \| b \<script\> \*x\* \[l\](u)", Markdown.Cell("a | b <script> *x* [l](u)"));
-        Assert.Equal("one two", Markdown.Inline("one\r\ntwo"));
+        Assert.Equal("one  two", Markdown.Text("one\r\ntwo"));
     }
 }

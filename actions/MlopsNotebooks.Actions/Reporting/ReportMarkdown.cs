@@ -180,7 +180,8 @@ public static class ReportMarkdown
             text.Append($"- {Markdown.Code(d.Data)} against {Markdown.Code(d.Schema)}: {(violations.Count == 0 ? "meets it" : $"**{violations.Count} problem(s)**")}\n");
             foreach (var v in violations.Take(detail ? violations.Count : 3))
             {
-                text.Append($"  - {Markdown.Text(v.Message)}\n");
+                // A bullet with nothing after it would make the line above a heading.
+                text.Append($"  - {(string.IsNullOrWhiteSpace(v.Message) ? "(no message)" : Markdown.Text(v.Message))}\n");
             }
         }
         if (report.BaselineData is { Count: > 0 } before && report.CandidateData is { } now)

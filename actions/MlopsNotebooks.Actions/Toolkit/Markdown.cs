@@ -25,18 +25,20 @@ public static class Markdown
         for (var i = 0; i < line.Length; i++)
         {
             var c = line[i];
-            if (c is '\\' or '`' or '*' or '_' or '[' or ']' or '<' or '>' or '|' or '!' or '~' or '&' or '$')
+            // $ starts GitHub's math and & an entity such as &#64;; { ^ ++ == are other renderers' attributes and emphasis.
+            if (c is '\\' or '`' or '*' or '_' or '[' or ']' or '<' or '>' or '|' or '!' or '~' or '&' or '$' or '{' or '}' or '^'
+                || c is '+' or '=' && i + 1 < line.Length && line[i + 1] == c)
             {
-                escaped.Append('\\').Append(c); // $ starts GitHub's math, & an entity such as &#64;
+                escaped.Append('\\').Append(c);
             }
-            else if (c is '@' or '#'
-                || c == ':' && (i + 1 < line.Length && line[i + 1] == '/' || EndsWithWord(line, i, "mailto") || EndsWithWord(line, i, "tel")))
+            else if (c is '@' or '#')
             {
                 escaped.Append(c).Append(Break);
             }
-            else if (c == '.' && EndsWithWord(line, i, "www"))
+            else if (c == ':' && (i + 1 < line.Length && line[i + 1] == '/' || EndsWithWord(line, i, "mailto") || EndsWithWord(line, i, "tel"))
+                || c == '.' && EndsWithWord(line, i, "www"))
             {
-                escaped.Append(Break).Append(c); // after the dot it would start the host name
+                escaped.Append(Break).Append(c); // the scheme or www. is no longer one word; after the mark it would start the link
             }
             else
             {

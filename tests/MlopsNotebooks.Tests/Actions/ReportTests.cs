@@ -23,7 +23,7 @@ public sealed class ReportTests : IDisposable
         return (JsonObject)examples.First(e => (string?)e!["action"] == action)!.DeepClone();
     }
 
-    private static JsonObject Report(bool passed = true, int failures = 0) => new()
+    internal static JsonObject Report(bool passed = true, int failures = 0) => new()
     {
         ["passed"] = passed,
         ["notebooks"] = new JsonArray(new JsonObject
@@ -365,6 +365,25 @@ public sealed class ReportTests : IDisposable
         Assert.DoesNotContain("internal error", result.Stderr);
         Assert.Empty(github.Requests);
         Assert.Equal("", File.ReadAllText(_dir.File("output")) + File.ReadAllText(_dir.File("summary")));
+    }
+
+    [Fact]
+    public async Task Generated_malformed_report_data_never_ends_in_an_internal_error_a_post_or_a_partial_file()
+    {
+        var cases = FsCheck.Fluent.Gen.Sample(ReportPropertyTests.MalformedReports, 10);
+        foreach (var json in cases)
+        {
+            using var github = await GitHubApi.StartAsync();
+            File.WriteAllText(_dir.File("generated.json"), json);
+            var result = await RunReport(github, Report(), "pull_request", Payload("pull_request", "opened"), new() { ["report-path"] = "generated.json" });
+            Assert.True(result.Code is 0 or 1, json + "\n" + result.Stderr);
+            if (result.Code == 1)
+            {
+                Assert.Contains("is not the report data mlops validate writes", result.Stderr);
+                Assert.Empty(github.Requests);
+                Assert.Equal("", File.ReadAllText(_dir.File("output")) + File.ReadAllText(_dir.File("summary")));
+            }
+        }
     }
 
     [Fact]

@@ -181,7 +181,7 @@ public static class ReportMarkdown
             foreach (var v in violations.Take(detail ? violations.Count : 3))
             {
                 // A bullet with nothing after it would make the line above a heading.
-                text.Append($"  - {(string.IsNullOrWhiteSpace(v.Message) ? "(no message)" : Markdown.Text(v.Message))}\n");
+                text.Append($"  - {(Markdown.Text(v.Message) is { } m && m.Trim().Length > 0 ? m : "(no message)")}\n");
             }
         }
         if (report.BaselineData is { Count: > 0 } before && report.CandidateData is { } now)

@@ -10,7 +10,7 @@ public sealed record AnnotationPlace(string File, int? Line = null, int? Column 
 /// <summary>
 /// What actions/toolkit's core does, for the `mlops` tool running as a step: inputs from <c>INPUT_*</c>, outputs to
 /// <c>GITHUB_OUTPUT</c>, the job summary, annotations and masking as workflow commands on standard output. All escaping
-/// lives here. Outside a runner (no <c>GITHUB_ACTIONS</c>), annotations are plain lines and files are not written.
+/// lives here and in <see cref="LogText"/> (what may be printed) and <see cref="Markdown"/> (text from data in Markdown). Outside a runner (no <c>GITHUB_ACTIONS</c>), annotations are plain lines and files are not written.
 /// </summary>
 public sealed class ActionRunner
 {

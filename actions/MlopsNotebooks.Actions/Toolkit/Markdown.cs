@@ -22,9 +22,15 @@ public static class Markdown
     {
         var line = OneLine(text);
         var escaped = new StringBuilder(line.Length + 16);
+        var start = BlockMarker(line);
         for (var i = 0; i < line.Length; i++)
         {
             var c = line[i];
+            if (i == start)
+            {
+                escaped.Append(c == '.' && EndsWithWord(line, i, "www") ? $"{Break}\\." : $"\\{c}");
+                continue;
+            }
             // $ starts GitHub's math and & an entity such as &#64;; { ^ ++ == are other renderers' attributes and emphasis.
             if (c is '\\' or '`' or '*' or '_' or '[' or ']' or '<' or '>' or '|' or '!' or '~' or '&' or '$' or '{' or '}' or '^'
                 || c is '+' or '=' && i + 1 < line.Length && line[i + 1] == c)
@@ -46,6 +52,27 @@ public static class Markdown
             }
         }
         return escaped.ToString();
+    }
+
+    // Where text at the start of a line (after a bullet) would open a block: a list, a rule, a heading's underline. -1 if nowhere.
+    private static int BlockMarker(string line)
+    {
+        var i = 0;
+        while (i < line.Length && line[i] == ' ')
+        {
+            i++;
+        }
+        if (i < line.Length && line[i] is '-' or '+' or '=')
+        {
+            return i;
+        }
+        // 1. and 2) are ordered lists; other renderers also read a. and iv. as ones.
+        var end = i;
+        while (end < line.Length && char.IsAsciiLetterOrDigit(line[end]))
+        {
+            end++;
+        }
+        return end > i && end < line.Length && line[end] is '.' or ')' ? end : -1;
     }
 
     private static bool EndsWithWord(string line, int end, string word) =>

@@ -18,7 +18,7 @@ public static class HostileStrings
         "@octocat", "@org/team", "https://evil.example/x", "http://a.b", "ftp://x.example", "www.evil.example", "WWW.Evil.example",
         "a@b.example", "mailto:a@b.c", "tel:+123", "#12", "`", "``", "```", "|", "\\", "\\|", "<!--", "-->", "</script>", "<b>",
         "&#64;", "&lt;", "![i](https://x.example/i.png)", "[l](https://x.example)", "<https://x.example>", "*", "_", "~~", "$x$",
-        "\n", "\r\n", "\u2028", "\0", "\t", " ", "  ", "# ", "> ", "- ", "1. ", "{#id}", "[^1]", ":", "//", ".", "my_data.csv", "é", "\u200B",
+        "\n", "\r\n", "\u2028", "\0", "\u0016", "\t", " ", "  ", "# ", "> ", "- ", "---", "===", "+ ", "1. ", "2)", "{#id}", "[^1]", ":", "//", ".", "my_data.csv", "é", "\u200B",
     ];
 
     public static Gen<string> Generator =>
@@ -41,7 +41,7 @@ public sealed class ReportPropertyTests
     // What a reader sees of a line of data: one line, invisible breaks aside.
     private static string Seen(string text) => new string(text.Select(c => char.IsControl(c) || c is '\u2028' or '\u2029' ? ' ' : c).ToArray()).Replace("\u200B", "", StringComparison.Ordinal);
 
-    [Property(Arbitrary = [typeof(HostileStrings)], MaxTest = 400)]
+    [Property(Arbitrary = [typeof(HostileStrings)], MaxTest = 1000)]
     public void Text_from_data_reads_as_written_and_makes_no_link_mention_or_html(string value)
     {
         var markdown = "Value: " + Markdown.Text(value) + "\n";
@@ -50,7 +50,17 @@ public sealed class ReportPropertyTests
         Assert.Equal(("Value: " + Seen(value)).TrimEnd(' '), MarkdownCheck.Text(paragraph.Inline).Replace("\u200B", "", StringComparison.Ordinal).TrimEnd(' '));
     }
 
-    [Property(Arbitrary = [typeof(HostileStrings)], MaxTest = 400)]
+    [Property(Arbitrary = [typeof(HostileStrings)], MaxTest = 1000)]
+    public void Text_after_a_bullet_stays_one_item_of_plain_text(string value)
+    {
+        var markdown = "- first\n  - " + (Markdown.Text(value) is { } m && m.Trim().Length > 0 ? m : "(no message)") + "\n";
+        Assert.Empty(MarkdownCheck.Problems(markdown, [], _ => false));
+        var document = Markdig.Markdown.Parse(markdown, MarkdownCheck.Pipeline);
+        Assert.Equal(2, Markdig.Syntax.MarkdownObjectExtensions.Descendants<ListItemBlock>(document).Count());
+        Assert.Empty(Markdig.Syntax.MarkdownObjectExtensions.Descendants<ThematicBreakBlock>(document));
+    }
+
+    [Property(Arbitrary = [typeof(HostileStrings)], MaxTest = 1000)]
     public void Text_in_a_table_cell_stays_in_its_cell(string value)
     {
         var markdown = "| a | b |\n|---|---|\n| " + Markdown.Cell(value) + " | end |\n";
@@ -61,7 +71,7 @@ public sealed class ReportPropertyTests
         Assert.Equal(Seen(value).Trim(' '), MarkdownCheck.Text(((ParagraphBlock)((TableCell)row[0])[0]).Inline).Replace("\u200B", "", StringComparison.Ordinal).Trim(' '));
     }
 
-    [Property(Arbitrary = [typeof(HostileStrings)], MaxTest = 400)]
+    [Property(Arbitrary = [typeof(HostileStrings)], MaxTest = 1000)]
     public void A_code_span_holds_the_name_as_written(string value)
     {
         var code = Markdown.Code(value);
@@ -77,7 +87,7 @@ public sealed class ReportPropertyTests
         Assert.NotEmpty(code);
     }
 
-    [Property(Arbitrary = [typeof(HostileStrings)], MaxTest = 150)]
+    [Property(Arbitrary = [typeof(HostileStrings)], MaxTest = 300)]
     public void A_report_whose_strings_are_hostile_makes_only_its_own_headings_and_links(string value)
     {
         var report = ReportTests.Report(passed: false, failures: 2);

@@ -62,7 +62,13 @@ public static class Markdown
         {
             i++;
         }
-        if (i < line.Length && line[i] is '-' or '+' or '=')
+        if (i == line.Length)
+        {
+            return -1;
+        }
+        bool EndsMarker(int at) => at + 1 == line.Length || line[at + 1] == ' ';
+        var c = line[i];
+        if (c is '-' or '=' && line.AsSpan(i).TrimEnd(' ').ToString().All(x => x == c || x == ' ') || c is '-' or '+' && EndsMarker(i))
         {
             return i;
         }
@@ -72,7 +78,7 @@ public static class Markdown
         {
             end++;
         }
-        return end > i && end < line.Length && line[end] is '.' or ')' ? end : -1;
+        return end > i && end < line.Length && line[end] is '.' or ')' && EndsMarker(end) ? end : -1;
     }
 
     private static bool EndsWithWord(string line, int end, string word) =>

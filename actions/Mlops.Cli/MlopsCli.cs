@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MlopsNotebooks.Actions.Toolkit;
 using MlopsNotebooks.Tracking;
 
 namespace MlopsNotebooks.Cli;
@@ -42,7 +43,7 @@ public static class MlopsCli
         {
             foreach (var problem in parsed.Errors)
             {
-                error.WriteLine($"error: {problem.Message}");
+                error.WriteLine(LogText.Safe($"error: {problem.Message}"));
             }
             error.WriteLine("See 'mlops --help' or 'mlops <command> --help'.");
             return UsageError;
@@ -51,12 +52,13 @@ public static class MlopsCli
         {
             return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
+        // Messages quote input, and on a runner a token may be in them: everything printed goes through LogText.
         catch (MlopsException e)
         {
-            error.WriteLine($"error: {e.Message}");
+            error.WriteLine(LogText.Safe($"error: {e.Message}"));
             if (e.Hint is not null)
             {
-                error.WriteLine(e.Hint);
+                error.WriteLine(LogText.Safe(e.Hint));
             }
             return UserError;
         }
@@ -70,8 +72,8 @@ public static class MlopsCli
         catch (Exception e)
         {
             // A bug of ours: say what, without a stack trace unless asked for.
-            error.WriteLine($"mlops: internal error: {e.GetType().Name}: {e.Message}");
-            error.WriteLine(Environment.GetEnvironmentVariable("MLOPS_DEBUG") is "1" ? e.ToString() : "Set MLOPS_DEBUG=1 for details, and report it.");
+            error.WriteLine(LogText.Safe($"mlops: internal error: {e.GetType().Name}: {e.Message}"));
+            error.WriteLine(LogText.Safe(Environment.GetEnvironmentVariable("MLOPS_DEBUG") is "1" ? e.ToString() : "Set MLOPS_DEBUG=1 for details, and report it."));
             return InternalError;
         }
     }

@@ -1,12 +1,12 @@
 using System.Net;
-using System.Text.Json.Nodes;
 using MlopsNotebooks.Actions.Toolkit;
 using Octokit;
 
 namespace MlopsNotebooks.Actions.Reporting;
 
-/// <summary>What the report step knows of where it runs: from the event payload and the runner's variables.</summary>
-public sealed record ReportTarget(string Owner, string Repository, int PullRequest, string HeadSha, string Workflow, string ServerUrl, string? RunUrl);
+/// <summary>What the report step knows of where it runs: from the event payload and the runner's variables.
+/// <see cref="Fork"/> names the fork the pull request comes from, if it does.</summary>
+public sealed record ReportTarget(string Owner, string Repository, int PullRequest, string HeadSha, string Workflow, string ServerUrl, string? RunUrl, string? Fork = null);
 
 /// <summary>What the report step did: the comment (updated or created) and the check run, if any.</summary>
 public sealed record ReportOutcome(long CommentId, string CommentUrl, bool Updated, long? CheckRunId, bool Overflowed);
@@ -21,13 +21,13 @@ public sealed class PullRequestReporter(ActionRunner actions, IGitHubClient gith
     public static IGitHubClient Client(string apiUrl, string token) => new GitHubClient(new Connection(
         new ProductHeaderValue("mlops-notebooks"), new Uri(apiUrl.TrimEnd('/') + "/"), new Octokit.Internal.InMemoryCredentialStore(new Credentials(token))));
 
-    public async Task<ReportOutcome> PostAsync(JsonObject report, ReportTarget target, string botLogin, bool checkRun)
+    public async Task<ReportOutcome> PostAsync(ReportData report, ReportTarget target, string botLogin, bool checkRun)
     {
         var links = new ReportLinks(target.ServerUrl, $"{target.Owner}/{target.Repository}", target.HeadSha, target.RunUrl);
-        var body = ReportMarkdown.Comment(report, target.Workflow, links, out var overflowed);
+        var body = ReportMarkdown.Comment(report, target.Workflow, links, out var overflowed, target.Fork);
         if (overflowed)
         {
-            actions.AppendSummary(ReportMarkdown.Build(report, target.Workflow, links));
+            actions.AppendSummary(ReportMarkdown.Build(report, target.Workflow, links, fork: target.Fork));
             actions.Warning($"The report is over GitHub's {ReportMarkdown.CommentLimit:N0}-character comment limit: the comment is shortened and the whole report is in the job summary.");
         }
         var marker = ReportMarkdown.Marker(target.Workflow);
@@ -39,13 +39,14 @@ public sealed class PullRequestReporter(ActionRunner actions, IGitHubClient gith
         long? checkRunId = null;
         if (checkRun)
         {
-            var passed = report["passed"]?.GetValue<bool>() ?? false;
-            var summary = ReportMarkdown.Build(report, target.Workflow, links, charts: false, detail: false);
+            var passed = report.Passed;
+            var summary = ReportMarkdown.Build(report, target.Workflow, links, charts: false, detail: false, fork: target.Fork);
+            var title = (passed ? "All checks passed" : "Checks failed") + (target.Fork is null ? "" : ", as the fork's own workflow run reported");
             var run = await Call("create the check run", () => github.Check.Run.Create(target.Owner, target.Repository, new NewCheckRun($"MLOps: {target.Workflow}", target.HeadSha)
             {
                 Status = CheckStatus.Completed,
                 Conclusion = passed ? CheckConclusion.Success : CheckConclusion.Failure,
-                Output = new NewCheckRunOutput(passed ? "All checks passed" : "Checks failed", summary.Length > 65_535 ? summary[..65_000] : summary),
+                Output = new NewCheckRunOutput(title, summary.Length > 65_535 ? summary[..65_000] : summary),
             }));
             checkRunId = run.Id;
         }
@@ -77,6 +78,26 @@ public sealed class PullRequestReporter(ActionRunner actions, IGitHubClient gith
             catch (ApiException e)
             {
                 throw Explain(what, e);
+            }
+            catch (HttpRequestException e) when (attempt < 3)
+            {
+                actions.Log($"GitHub could not be reached when trying to {what} ({e.Message}); trying again.");
+                await Task.Delay(TimeSpan.FromSeconds(attempt * 2));
+            }
+            catch (HttpRequestException e)
+            {
+                throw new MlopsException($"GitHub could not be reached when trying to {what}: {actions.Redact(e.Message)}",
+                    "Check GITHUB_API_URL and the runner's network, then run the job again.");
+            }
+            catch (TaskCanceledException e)
+            {
+                throw new MlopsException($"GitHub did not answer in time when trying to {what}: {actions.Redact(e.Message)}", "Run the job again.");
+            }
+            catch (System.Runtime.Serialization.SerializationException e)
+            {
+                // Octokit reads GitHub's answer as JSON of the documented shape; anything else (a proxy's HTML page) lands here.
+                throw new MlopsException($"GitHub's answer when trying to {what} is not what GitHub's API returns ({e.GetType().Name}: {actions.Redact(e.Message)}).",
+                    "Check GITHUB_API_URL: it must be GitHub's REST API (https://api.github.com or https://<host>/api/v3).");
             }
         }
     }

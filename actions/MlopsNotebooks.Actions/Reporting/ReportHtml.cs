@@ -15,19 +15,21 @@ public static class ReportHtml
 {
     private static readonly string PlotlyJsVersion = global::Globals.PLOTLYJS_VERSION;
 
-    public static string Build(JsonObject report, IReadOnlyList<Run> runs, TrackingClient client)
+    public static string Build(JsonObject report, IReadOnlyList<Run> runs, TrackingClient client) =>
+        Build(ReportData.From(report, "The report data"), runs, client);
+
+    public static string Build(ReportData report, IReadOnlyList<Run> runs, TrackingClient client)
     {
         // The charts are Plotly.NET fragments: plotly.js comes from its CDN when the page is opened.
         var html = new StringBuilder("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>MLOps report</title>\n")
             .Append($"<script src=\"https://cdn.plot.ly/plotly-{PlotlyJsVersion}.min.js\"></script></head><body>\n");
-        var passed = report["passed"]?.GetValue<bool>() ?? false;
-        html.Append($"<h1>MLOps report: {(passed ? "all checks passed" : "checks failed")}</h1>\n");
-        if (report["gates"] is JsonArray gates)
+        html.Append($"<h1>MLOps report: {(report.Passed ? "all checks passed" : "checks failed")}</h1>\n");
+        if (report.Gates is { } gates)
         {
             html.Append("<h2>Gates</h2><table><thead><tr><th>gate</th><th>result</th><th>detail</th></tr></thead><tbody>");
             foreach (var g in gates)
             {
-                html.Append($"<tr><td>{E(g!["gate"])}</td><td>{(g["passed"]?.GetValue<bool>() is true ? "passed" : "failed")}</td><td>{E(g["detail"])}</td></tr>");
+                html.Append($"<tr><td>{E(g.Gate)}</td><td>{(g.Passed ? "passed" : "failed")}</td><td>{E(g.Detail)}</td></tr>");
             }
             html.Append("</tbody></table>\n");
         }
@@ -49,15 +51,15 @@ public static class ReportHtml
                     .Append(RunCharts.ToHtmlFragment(RunCharts.Comparison(comparison))).Append('\n');
             }
         }
-        if (report["data"] is JsonArray { Count: > 0 } data)
+        if (report.Data is { Count: > 0 } data)
         {
             html.Append("<h2>Data</h2><ul>");
             foreach (var d in data)
             {
-                html.Append($"<li>{E(d!["data"])} against {E(d["schema"])}<ul>");
-                foreach (var v in d["violations"] as JsonArray ?? [])
+                html.Append($"<li>{E(d.Data)} against {E(d.Schema)}<ul>");
+                foreach (var v in d.Violations)
                 {
-                    html.Append($"<li>{E(v!["message"])}</li>");
+                    html.Append($"<li>{E(v.Message)}</li>");
                 }
                 html.Append("</ul></li>");
             }
@@ -66,5 +68,5 @@ public static class ReportHtml
         return html.Append("</body></html>\n").ToString();
     }
 
-    private static string E(JsonNode? node) => WebUtility.HtmlEncode(node is JsonValue v && v.TryGetValue<string>(out var s) ? s : node?.ToJsonString() ?? "");
+    private static string E(string text) => WebUtility.HtmlEncode(text);
 }

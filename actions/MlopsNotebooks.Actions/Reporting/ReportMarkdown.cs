@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json.Nodes;
 using MlopsNotebooks.Actions.Toolkit;
 
 namespace MlopsNotebooks.Actions.Reporting;
@@ -28,29 +27,39 @@ public static class ReportMarkdown
     /// The comment, within <see cref="CommentLimit"/>: if the whole report does not fit, the charts and then the long
     /// sections are left out and the comment says the full report is in the job summary (<paramref name="overflowed"/>).
     /// </summary>
-    public static string Comment(JsonObject report, string workflow, ReportLinks links, out bool overflowed)
+    public static string Comment(ReportData report, string workflow, ReportLinks links, out bool overflowed, string? fork = null)
     {
-        var full = Build(report, workflow, links, charts: true, detail: true);
+        var full = Build(report, workflow, links, fork: fork);
         overflowed = full.Length > CommentLimit;
         if (!overflowed)
         {
             return full;
         }
-        var shorter = Build(report, workflow, links, charts: false, detail: false, shortened: true);
+        var shorter = Build(report, workflow, links, charts: false, detail: false, shortened: true, fork: fork);
         return shorter.Length <= CommentLimit ? shorter : shorter[..(CommentLimit - 200)] + "\n\n*(cut: the full report is in the job summary)*\n";
     }
 
-    /// <summary>The report; without <paramref name="charts"/> and <paramref name="detail"/> it is the short form (the check run's).</summary>
-    public static string Build(JsonObject report, string workflow, ReportLinks links, bool charts = true, bool detail = true, bool shortened = false)
+    /// <summary>The report of the validate step's own data (its job summary).</summary>
+    public static string Build(System.Text.Json.Nodes.JsonObject report, string workflow, ReportLinks links) =>
+        Build(ReportData.From(report, "The report data"), workflow, links);
+
+    /// <summary>
+    /// The report; without <paramref name="charts"/> and <paramref name="detail"/> it is the short form (the check run's).
+    /// <paramref name="fork"/> names the fork a pull request comes from: its results are its own workflow run's word.
+    /// </summary>
+    public static string Build(ReportData report, string workflow, ReportLinks links, bool charts = true, bool detail = true, bool shortened = false, string? fork = null)
     {
         var text = new StringBuilder();
         text.Append(Marker(workflow)).Append('\n');
-        var passed = report["passed"]?.GetValue<bool>() ?? false;
-        text.Append(passed ? "## ✅ MLOps report: all checks passed\n\n" : "## ❌ MLOps report: checks failed\n\n");
+        text.Append(report.Passed ? "## ✅ MLOps report: all checks passed\n\n" : "## ❌ MLOps report: checks failed\n\n");
+        if (fork is not null)
+        {
+            text.Append($"> [!NOTE]\n> This pull request comes from the fork {Markdown.Code(fork)}. These results were produced by the pull request's own workflow run, with its code, and are shown as it reported them.\n\n");
+        }
         var about = new List<string>();
         if (links.Sha.Length > 0)
         {
-            about.Add($"Commit `{Markdown.Inline(links.Sha[..Math.Min(12, links.Sha.Length)])}`");
+            about.Add($"Commit {Markdown.Code(links.Sha[..Math.Min(12, links.Sha.Length)])}");
         }
         if (links.RunUrl is not null)
         {
@@ -80,70 +89,70 @@ public static class ReportMarkdown
         return text.ToString();
     }
 
-    private static void Gates(StringBuilder text, JsonObject report)
+    private static void Gates(StringBuilder text, ReportData report)
     {
-        if (report["gates"] is not JsonArray { Count: > 0 } gates)
+        if (report.Gates is not { Count: > 0 } gates)
         {
             return;
         }
         text.Append("### Gates\n\n| gate | result | detail |\n|---|---|---|\n");
         foreach (var g in gates)
         {
-            text.Append($"| {Markdown.Cell(S(g!["gate"]))} | {(g["passed"]?.GetValue<bool>() is true ? "✅ passed" : "❌ failed")} | {Markdown.Cell(S(g["detail"]))} |\n");
+            text.Append($"| {Markdown.Cell(g.Gate)} | {(g.Passed ? "✅ passed" : "❌ failed")} | {Markdown.Cell(g.Detail)} |\n");
         }
         text.Append('\n');
     }
 
-    private static void Metrics(StringBuilder text, JsonObject report, bool charts)
+    private static void Metrics(StringBuilder text, ReportData report, bool charts)
     {
-        if (report["candidate"] is not JsonObject { Count: > 0 } candidate)
+        if (report.Candidate is not { Count: > 0 } candidate)
         {
             return;
         }
-        var baseline = report["baseline"] as JsonObject;
+        var baseline = report.Baseline;
         text.Append("### Metrics\n\n| metric | this branch | base branch | change |\n|---|---:|---:|---:|\n");
         foreach (var (key, value) in candidate.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
-            var now = Number(value);
-            var before = baseline?[key] is { } b ? Number(b) : (double?)null;
+            var now = Finite(value);
+            var before = baseline?.GetValueOrDefault(key, double.NaN) is { } b ? Finite(b) : null;
             var delta = now is not null && before is not null ? now - before : null;
             text.Append($"| {Markdown.Cell(key)} | {F(now)} | {F(before)} | {(delta is { } d ? (d > 0 ? "+" : d < 0 ? "−" : "±") + F(Math.Abs(d)) : "")} |\n");
         }
-        if (report["baseline_source"] is { } source)
+        if (report.BaselineSource is { } source)
         {
-            text.Append($"\nBase branch: `{Markdown.Inline(S(source))}`.\n");
+            text.Append($"\nBase branch: {Markdown.Code(source)}.\n");
         }
         text.Append('\n');
         if (charts && baseline is { Count: > 0 })
         {
-            var shared = candidate.Where(p => baseline.ContainsKey(p.Key) && Number(p.Value) is not null && Number(baseline[p.Key]) is not null)
+            var shared = candidate.Where(p => Finite(p.Value) is not null && baseline.TryGetValue(p.Key, out var b) && Finite(b) is not null)
                 .Select(p => p.Key).Order(StringComparer.Ordinal).Take(12).ToList();
             if (shared.Count > 0)
             {
-                var values = shared.SelectMany(k => new[] { Number(candidate[k])!.Value, Number(baseline[k])!.Value }).ToList();
+                var values = shared.SelectMany(k => new[] { candidate[k], baseline[k] }).ToList();
                 text.Append("```mermaid\nxychart-beta\n    title \"This branch (second bar) against the base branch (first bar)\"\n");
                 text.Append($"    x-axis [{string.Join(", ", shared.Select(Label))}]\n");
                 text.Append($"    y-axis \"value\" {F(Math.Min(0, values.Min()))} --> {F(values.Max() * 1.1)}\n");
-                text.Append($"    bar [{string.Join(", ", shared.Select(k => F(Number(baseline[k]))))}]\n");
-                text.Append($"    bar [{string.Join(", ", shared.Select(k => F(Number(candidate[k]))))}]\n```\n\n");
+                text.Append($"    bar [{string.Join(", ", shared.Select(k => F(baseline[k])))}]\n");
+                text.Append($"    bar [{string.Join(", ", shared.Select(k => F(candidate[k])))}]\n```\n\n");
             }
         }
     }
 
-    private static void Params(StringBuilder text, JsonObject report)
+    private static void Params(StringBuilder text, ReportData report)
     {
-        if (report["baseline_params"] is JsonObject { Count: > 0 } before && report["candidate_params"] is JsonObject now)
+        if (report.BaselineParams is { Count: > 0 } before && report.CandidateParams is { } now)
         {
             Changes(text, "Params that changed against the base branch", "param", before, now);
             return;
         }
-        var runs = (report["runs"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+        var runs = report.Runs;
         if (runs.Count < 2)
         {
             return;
         }
-        var keys = runs.SelectMany(r => (r["params"] as JsonObject ?? []).Select(p => p.Key)).Distinct().Order(StringComparer.Ordinal)
-            .Where(k => runs.Select(r => r["params"]?[k]?.ToString() ?? "").Distinct().Count() > 1).ToList();
+        var keys = runs.SelectMany(r => r.Params.Keys).Distinct().Order(StringComparer.Ordinal)
+            .Where(k => runs.Select(r => r.Params.GetValueOrDefault(k) ?? "").Distinct().Count() > 1).ToList();
         if (keys.Count == 0)
         {
             return;
@@ -152,50 +161,49 @@ public static class ReportMarkdown
             .Append(string.Concat(keys.Select(_ => "---|"))).Append('\n');
         foreach (var r in runs)
         {
-            text.Append($"| {Markdown.Cell(S(r["run_name"]) is { Length: > 0 } name ? name : S(r["run_id"]))} | ")
-                .Append(string.Join(" | ", keys.Select(k => Markdown.Cell(r["params"]?[k]?.ToString() ?? "")))).Append(" |\n");
+            text.Append($"| {Markdown.Cell(r.DisplayName)} | ")
+                .Append(string.Join(" | ", keys.Select(k => Markdown.Cell(r.Params.GetValueOrDefault(k) ?? "")))).Append(" |\n");
         }
         text.Append('\n');
     }
 
-    private static void Data(StringBuilder text, JsonObject report, bool detail)
+    private static void Data(StringBuilder text, ReportData report, bool detail)
     {
-        if (report["data"] is not JsonArray { Count: > 0 } data)
+        if (report.Data is not { Count: > 0 } data)
         {
             return;
         }
         text.Append("### Data\n\n");
         foreach (var d in data)
         {
-            var violations = d!["violations"] as JsonArray ?? [];
-            text.Append($"- `{Markdown.Inline(S(d["data"]))}` against `{Markdown.Inline(S(d["schema"]))}`: {(violations.Count == 0 ? "meets it" : $"**{violations.Count} problem(s)**")}\n");
+            var violations = d.Violations;
+            text.Append($"- {Markdown.Code(d.Data)} against {Markdown.Code(d.Schema)}: {(violations.Count == 0 ? "meets it" : $"**{violations.Count} problem(s)**")}\n");
             foreach (var v in violations.Take(detail ? violations.Count : 3))
             {
-                text.Append($"  - {Markdown.Inline(S(v!["message"]))}\n");
+                // A bullet with nothing after it would make the line above a heading.
+                text.Append($"  - {(Markdown.Text(v.Message) is { } m && m.Trim().Length > 0 ? m : "(no message)")}\n");
             }
         }
-        if (report["baseline_data"] is JsonObject { Count: > 0 } before && report["candidate_data"] is JsonObject now)
+        if (report.BaselineData is { Count: > 0 } before && report.CandidateData is { } now)
         {
             text.Append('\n');
             Changes(text, "Data versions that changed against the base branch", "data", before, now, Short);
             return;
         }
-        var versions = (report["runs"] as JsonArray ?? []).OfType<JsonObject>()
-            .SelectMany(r => (r["inputs"] as JsonArray ?? []).OfType<JsonObject>())
-            .Select(i => (Path: S(i["path"]), Hash: S(i["hash"]))).Where(i => i.Path.Length > 0).Distinct().ToList();
+        var versions = report.Runs.SelectMany(r => r.Inputs).Select(i => (i.Path, i.Hash)).Where(i => i.Path.Length > 0).Distinct().ToList();
         if (versions.Count > 0)
         {
-            text.Append("\nData the runs used: ").Append(string.Join(", ", versions.Select(v => $"`{Markdown.Inline(v.Path)}` ({Markdown.Inline(Short(v.Hash))})"))).Append('\n');
+            text.Append("\nData the runs used: ").Append(string.Join(", ", versions.Select(v => $"{Markdown.Code(v.Path)} ({Markdown.Text(Short(v.Hash))})"))).Append('\n');
         }
         text.Append('\n');
     }
 
     // Keys whose value differs between the base branch and this branch (added or removed ones too); nothing if none.
-    private static void Changes(StringBuilder text, string title, string what, JsonObject before, JsonObject now, Func<string, string>? shorten = null)
+    private static void Changes(StringBuilder text, string title, string what, IReadOnlyDictionary<string, string> before, IReadOnlyDictionary<string, string> now, Func<string, string>? shorten = null)
     {
         shorten ??= v => v;
-        var keys = before.Select(p => p.Key).Union(now.Select(p => p.Key)).Order(StringComparer.Ordinal)
-            .Where(k => S(before[k]) != S(now[k])).ToList();
+        var keys = before.Keys.Union(now.Keys).Order(StringComparer.Ordinal)
+            .Where(k => before.GetValueOrDefault(k) != now.GetValueOrDefault(k)).ToList();
         if (keys.Count == 0)
         {
             return;
@@ -203,46 +211,57 @@ public static class ReportMarkdown
         text.Append($"### {title}\n\n| {what} | base branch | this branch |\n|---|---|---|\n");
         foreach (var key in keys)
         {
-            text.Append($"| {Markdown.Cell(key)} | {Markdown.Cell(before[key] is null ? "(none)" : shorten(S(before[key])))} | {Markdown.Cell(now[key] is null ? "(none)" : shorten(S(now[key])))} |\n");
+            text.Append($"| {Markdown.Cell(key)} | {Markdown.Cell(before.TryGetValue(key, out var b) ? shorten(b) : "(none)")} | {Markdown.Cell(now.TryGetValue(key, out var n) ? shorten(n) : "(none)")} |\n");
         }
         text.Append('\n');
     }
 
-    private static void Notebooks(StringBuilder text, JsonObject report, ReportLinks links)
+    private static void Notebooks(StringBuilder text, ReportData report, ReportLinks links)
     {
-        if (report["notebooks"] is not JsonArray { Count: > 0 } notebooks)
+        if (report.Notebooks is not { Count: > 0 } notebooks)
         {
             return;
         }
         text.Append("### Notebooks\n\n");
         foreach (var nb in notebooks)
         {
-            var path = S(nb!["notebook"]);
-            if (nb["failure"] is JsonObject failure)
+            if (nb.Failure is { } failure)
             {
-                var line = failure["file_line"]?.GetValue<int>();
-                text.Append($"- ❌ [`{Markdown.Inline(path)}`]({links.Blob(Uri.EscapeDataString(path).Replace("%2F", "/", StringComparison.Ordinal), line)}) failed in cell {S(failure["source_cell"] ?? failure["cell"])}: {Markdown.Inline(S(failure["message"]))}\n");
+                var cell = failure.SourceCell ?? failure.Cell;
+                var where = RepositoryPath(nb.Notebook) is { } path ? $"[{Markdown.Code(nb.Notebook)}]({links.Blob(path, failure.FileLine)})" : Markdown.Code(nb.Notebook);
+                text.Append($"- ❌ {where} failed in cell {cell.ToString(CultureInfo.InvariantCulture)}: {Markdown.Text(failure.Message)}\n");
             }
             else
             {
-                text.Append($"- ✅ `{Markdown.Inline(path)}`: {S(nb["cells_run"])} cells, {(nb["runs"] as JsonArray)?.Count ?? 0} run(s)\n");
+                text.Append($"- ✅ {Markdown.Code(nb.Notebook)}: {nb.CellsRun.ToString(CultureInfo.InvariantCulture)} cells, {nb.Runs.Count.ToString(CultureInfo.InvariantCulture)} run(s)\n");
             }
         }
         text.Append('\n');
     }
 
-    // Each metric that has steps: one line per run (Mermaid's xychart has no legend, so the runs are listed under it).
-    private static void History(StringBuilder text, JsonObject report)
+    // A notebook path as a link into the repository, percent-encoded; none for a path that could lead out of it.
+    private static string? RepositoryPath(string path)
     {
-        var runs = (report["runs"] as JsonArray ?? []).OfType<JsonObject>().Where(r => r["history"] is JsonObject).ToList();
-        var keys = runs.SelectMany(r => ((JsonObject)r["history"]!).Select(p => p.Key)).Distinct().Order(StringComparer.Ordinal).Take(4).ToList();
+        var parts = path.Split('/');
+        return parts.Any(p => p is "" or "." or ".." || p.Contains('\\')) ? null
+            : string.Join('/', parts.Select(Uri.EscapeDataString));
+    }
+
+    // Each metric that has steps: one line per run (Mermaid's xychart has no legend, so the runs are listed under it).
+    private static void History(StringBuilder text, ReportData report)
+    {
+        var runs = report.Runs.Where(r => r.History.Count > 0).ToList();
+        var keys = runs.SelectMany(r => r.History.Keys).Distinct().Order(StringComparer.Ordinal).Take(4).ToList();
         foreach (var key in keys)
         {
-            var series = runs.Where(r => r["history"]![key] is JsonArray).Take(8)
-                .Select(r => (Name: S(r["run_name"]) is { Length: > 0 } n ? n : S(r["run_id"]), Points: r["history"]![key]!.AsArray()
-                    .Select(p => (Step: p![0]!.GetValue<long>(), Value: p[1]!.GetValue<double>())).ToList())).ToList();
+            var series = runs.Where(r => r.History.TryGetValue(key, out var points) && points.Count > 0).Take(8)
+                .Select(r => (Name: r.DisplayName, Points: r.History[key].Select(p => (Step: (long)p[0], Value: p[1])).ToList())).ToList();
             var steps = series.SelectMany(s => s.Points.Select(p => p.Step)).Distinct().Order().Take(50).ToList();
-            var values = series.SelectMany(s => s.Points.Select(p => p.Value)).ToList();
+            var values = series.SelectMany(s => s.Points.Select(p => p.Value)).Where(double.IsFinite).ToList();
+            if (values.Count == 0)
+            {
+                continue;
+            }
             text.Append($"```mermaid\nxychart-beta\n    title \"{Label(key).Trim('"')} by step\"\n    x-axis [{string.Join(", ", steps)}]\n");
             text.Append($"    y-axis \"{Label(key).Trim('"')}\" {F(values.Min())} --> {F(values.Max())}\n");
             foreach (var s in series)
@@ -254,22 +273,20 @@ public static class ReportMarkdown
                     var at = s.Points.FindIndex(p => p.Step == step);
                     line.Add(at >= 0 ? s.Points[at].Value : line.Count > 0 ? line[^1] : s.Points[0].Value);
                 }
-                text.Append($"    line [{string.Join(", ", line.Select(v => F(v)))}]\n");
+                text.Append($"    line [{string.Join(", ", line.Select(v => F(Finite(v)) is { Length: > 0 } f ? f : "0"))}]\n");
             }
-            text.Append("```\n\n").Append($"Lines, in order: {string.Join(", ", series.Select(s => $"`{Markdown.Inline(s.Name)}`"))}.\n\n");
+            text.Append("```\n\n").Append($"Lines, in order: {string.Join(", ", series.Select(s => Markdown.Code(s.Name)))}.\n\n");
         }
     }
 
-    private static string S(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : node?.ToJsonString() ?? "";
-
-    private static double? Number(JsonNode? node) => node is JsonValue v && v.TryGetValue<double>(out var d) && double.IsFinite(d) ? d : null;
+    private static double? Finite(double value) => double.IsFinite(value) ? value : null;
 
     private static string F(double? value) => value?.ToString("0.####", CultureInfo.InvariantCulture) ?? "";
 
     private static string Short(string hash) => hash.Length > 19 ? hash[..19] : hash;
 
-    // A Mermaid label: quoted, with nothing that closes the quote or the code block.
-    private static string Label(string text) => "\"" + new string(text.Where(c => c is not ('"' or '`' or '\n' or '\r' or '[' or ']')).Take(40).ToArray()) + "\"";
+    // A Mermaid label: quoted, with nothing that closes the quote or the code block, or that Mermaid reads as markup.
+    private static string Label(string text) => "\"" + new string(text.Where(c => !char.IsControl(c) && c is not ('"' or '`' or '[' or ']' or '<' or '>' or '&' or '\\' or '#' or ';')).Take(40).ToArray()) + "\"";
 
     private static string Slug(string text) => new(text.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '-').Take(80).ToArray());
 }

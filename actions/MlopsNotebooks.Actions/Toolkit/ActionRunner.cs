@@ -10,13 +10,13 @@ public sealed record AnnotationPlace(string File, int? Line = null, int? Column 
 /// <summary>
 /// What actions/toolkit's core does, for the `mlops` tool running as a step: inputs from <c>INPUT_*</c>, outputs to
 /// <c>GITHUB_OUTPUT</c>, the job summary, annotations and masking as workflow commands on standard output. All escaping
-/// lives here. Outside a runner (no <c>GITHUB_ACTIONS</c>), annotations are plain lines and files are not written.
+/// lives here and in <see cref="LogText"/> (what may be printed) and <see cref="Markdown"/> (text from data in Markdown). Outside a runner (no <c>GITHUB_ACTIONS</c>), annotations are plain lines and files are not written.
 /// </summary>
 public sealed class ActionRunner
 {
     private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly TextWriter _stdout;
-    private readonly HashSet<string> _masked = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _masked = new(StringComparer.Ordinal); // the secrets this runner has told the runner of
 
     public ActionRunner(IReadOnlyDictionary<string, string> environment, TextWriter stdout)
     {
@@ -86,7 +86,12 @@ public sealed class ActionRunner
     /// <summary>Tells the runner to hide a secret in every later log line, and hides it in ours too.</summary>
     public void Mask(string secret)
     {
-        if (string.IsNullOrEmpty(secret) || !_masked.Add(secret) || !OnRunner)
+        if (string.IsNullOrEmpty(secret) || !_masked.Add(secret))
+        {
+            return;
+        }
+        LogText.AddSecret(secret);
+        if (!OnRunner)
         {
             return; // off a runner nothing reads the command, and printing it would show the secret
         }
@@ -98,9 +103,10 @@ public sealed class ActionRunner
     }
 
     /// <summary>A log line with every masked secret replaced, for text we print ourselves (error bodies, URLs).</summary>
-    public string Redact(string text) => _masked.Aggregate(text, (t, s) => t.Replace(s, "***", StringComparison.Ordinal));
+    public string Redact(string text) => LogText.Redact(text);
 
-    public void Log(string message) => _stdout.WriteLine(Redact(message));
+    /// <summary>A line for the log: redacted, and never a workflow command, whatever the message holds.</summary>
+    public void Log(string message) => _stdout.WriteLine(LogText.Safe(message));
 
     private void Annotate(string level, string message, AnnotationPlace? place, string? title)
     {
@@ -108,7 +114,7 @@ public sealed class ActionRunner
         if (!OnRunner)
         {
             var where = place is null ? "" : $"{place.File}{(place.Line is { } l ? $":{l}" : "")}: ";
-            _stdout.WriteLine($"{level}: {where}{message}");
+            _stdout.WriteLine(LogText.NoCommands($"{level}: {where}{message}"));
             return;
         }
         var properties = new List<string>();

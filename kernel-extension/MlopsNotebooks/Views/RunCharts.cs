@@ -1,4 +1,8 @@
 using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Plotly.NET;
 using MlopsNotebooks.Tracking;
 
@@ -83,11 +87,50 @@ public static class RunCharts
         return WithLayout(chart, "metrics by run", "metric", "value", barmode: "group");
     }
 
-    /// <summary>A standalone HTML page of a chart (plotly.js from its CDN), for reports and artifacts.</summary>
-    public static string ToHtml(GenericChart chart) => GenericChart.toEmbeddedHTML(chart);
+    private static readonly string PlotlyJsVersion = global::Globals.PLOTLYJS_VERSION;
 
-    /// <summary>The chart as an HTML fragment (a div and its script) to embed in a notebook output or a page.</summary>
-    public static string ToHtmlFragment(GenericChart chart) => GenericChart.toChartHTML(chart);
+    /// <summary>A standalone HTML page of a chart (plotly.js from its CDN), for reports and artifacts.</summary>
+    public static string ToHtml(GenericChart chart) =>
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Chart</title>\n"
+        + $"<script src=\"https://cdn.plot.ly/plotly-{PlotlyJsVersion}.min.js\" charset=\"utf-8\"></script></head><body>\n"
+        + ToHtmlFragment(chart) + "\n</body></html>\n";
+
+    /// <summary>
+    /// The chart as an HTML fragment (a div and its script) to embed in a notebook output or a page. Every chart's HTML
+    /// is made here, not by Plotly.NET, whose script block holds names as written: a run named <c>&lt;/script&gt;</c> would end it.
+    /// </summary>
+    public static string ToHtmlFragment(GenericChart chart)
+    {
+        var figure = JsonNode.Parse(ToJson(chart))!;
+        var id = Guid.NewGuid().ToString();
+        return $"<div><div id=\"{id}\"></div><script type=\"text/javascript\">(function () {{\n"
+            + $"    var data = {ScriptJson(figure["data"])};\n"
+            + $"    var layout = {ScriptJson(figure["layout"])};\n"
+            + $"    Plotly.newPlot('{id}', data, layout, {{\"responsive\":true}});\n"
+            + "})();\n</script></div>";
+    }
+
+    /// <summary>
+    /// JSON that is safe inside a script element: <c>&lt;</c>, <c>&gt;</c> and <c>&amp;</c> (which could end the element or
+    /// open a comment in it) and U+2028/U+2029 (line ends to older JavaScript) become \u escapes, which decode to the same value.
+    /// </summary>
+    public static string ScriptJson(JsonNode? value)
+    {
+        var json = value?.ToJsonString(RelaxedJson) ?? "null";
+        var safe = new StringBuilder(json.Length);
+        foreach (var c in json)
+        {
+            _ = c switch
+            {
+                '<' or '>' or '&' or '\u2028' or '\u2029' => safe.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}"),
+                _ => safe.Append(c),
+            };
+        }
+        return safe.ToString();
+    }
+
+    // Written as is (non-ASCII kept), so that ScriptJson is the one place that decides what a script may hold.
+    private static readonly JsonSerializerOptions RelaxedJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The chart as plotly.js figure JSON (data and layout).</summary>
     public static string ToJson(GenericChart chart) => GenericChart.toFigureJson(chart);

@@ -116,9 +116,45 @@ public sealed class ActionRunnerTests : IDisposable
     }
 
     [Fact]
+    public void Text_printed_on_a_runner_never_starts_a_workflow_command()
+    {
+        var runner = Runner();
+        runner.Log("done\n::add-mask::x\n  ::warning::y\r\nnote ##[error]z");
+        runner.Log("::set-output name=a::b");
+        var lines = _stdout.ToString().Split('\n');
+        Assert.Equal(6, lines.Length); // five lines and the end
+        Assert.All(lines, l => Assert.False(l.TrimStart().StartsWith("::", StringComparison.Ordinal) || l.Contains("##[", StringComparison.Ordinal), l));
+        Assert.Contains("add-mask::x", lines[1]); // still there to read
+    }
+
+    [Fact]
+    public void Each_line_of_a_multi_line_secret_is_hidden_in_what_is_printed()
+    {
+        var runner = Runner();
+        runner.Mask("ghs_line0ne\r\nghs_lineTwo");
+        runner.Log("refused ghs_lineTwo, then ghs_line0ne");
+        Assert.EndsWith("refused ***, then ***\n", _stdout.ToString().Replace("\r\n", "\n"));
+        Assert.Equal("error: token ***", LogText.Safe("error: token ghs_lineTwo"));
+
+    }
+
+    [Fact]
+    public void The_error_handler_hides_every_line_of_a_secret_and_starts_no_workflow_command()
+    {
+        new ActionRunner(new Dictionary<string, string>(), _stdout).Mask("ghs_handlerOne\nghs_handlerTwo");
+        var (output, error) = (new StringWriter(), new StringWriter());
+        // A message that quotes its input: the run id given is the second line of the secret, then a forged command.
+        var code = MlopsNotebooks.Cli.MlopsCli.Run(["runs", "show", "ghs_handlerTwo\n::add-mask::x", "--tracking-uri", _dir.File("mlops.db")], output, error);
+        Assert.Equal(1, code);
+        Assert.DoesNotContain("ghs_handler", error.ToString());
+        Assert.Contains("***", error.ToString());
+        Assert.All(error.ToString().Split('\n'), l => Assert.False(l.TrimStart().StartsWith("::", StringComparison.Ordinal), l));
+    }
+
+    [Fact]
     public void Markdown_from_notebooks_cannot_break_a_table_or_inject_html()
     {
         Assert.Equal(@"a \| b \<script\> \*x\* \[l\](u)", Markdown.Cell("a | b <script> *x* [l](u)"));
-        Assert.Equal("one two", Markdown.Inline("one\r\ntwo"));
+        Assert.Equal("one  two", Markdown.Text("one\r\ntwo"));
     }
 }

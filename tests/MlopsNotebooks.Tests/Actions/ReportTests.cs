@@ -23,7 +23,7 @@ public sealed class ReportTests : IDisposable
         return (JsonObject)examples.First(e => (string?)e!["action"] == action)!.DeepClone();
     }
 
-    private static JsonObject Report(bool passed = true, int failures = 0) => new()
+    internal static JsonObject Report(bool passed = true, int failures = 0) => new()
     {
         ["passed"] = passed,
         ["notebooks"] = new JsonArray(new JsonObject
@@ -55,7 +55,7 @@ public sealed class ReportTests : IDisposable
     };
 
     private async Task<(int Code, string Stdout, string Stderr, string Summary, IReadOnlyList<GitHubRequest> Requests)> RunReport(
-        GitHubApi github, JsonObject report, string eventName, JsonObject payload, Dictionary<string, string?>? inputs = null)
+        GitHubApi github, JsonObject report, string eventName, JsonObject payload, Dictionary<string, string?>? inputs = null, string? apiUrl = null)
     {
         var reportPath = _dir.File("report/report.json");
         Directory.CreateDirectory(Path.GetDirectoryName(reportPath)!);
@@ -72,7 +72,7 @@ public sealed class ReportTests : IDisposable
             ["GITHUB_EVENT_NAME"] = eventName,
             ["GITHUB_EVENT_PATH"] = _dir.File("event.json"),
             ["GITHUB_REPOSITORY"] = "Codertocat/Hello-World",
-            ["GITHUB_API_URL"] = github.Address.ToString().TrimEnd('/'),
+            ["GITHUB_API_URL"] = apiUrl ?? github.Address.ToString().TrimEnd('/'),
             ["GITHUB_SERVER_URL"] = "https://github.com",
             ["GITHUB_WORKFLOW"] = "MLOps validate",
             ["GITHUB_RUN_ID"] = "42",
@@ -232,6 +232,179 @@ public sealed class ReportTests : IDisposable
         Assert.Contains("torn.json is not valid JSON", torn.Stderr);
         Assert.DoesNotContain("internal error", torn.Stderr);
         Assert.Empty(github.Requests);
+    }
+
+    [Fact]
+    public async Task A_token_with_a_line_break_is_refused_and_no_line_of_it_is_printed()
+    {
+        using var github = await GitHubApi.StartAsync();
+        const string first = "ghs_FIRSTlineOfTheToken012345", second = "ghs_SECONDlineOfTheToken6789";
+        var result = await RunReport(github, Report(), "pull_request", Payload("pull_request", "opened"), new() { ["github-token"] = $"{first}\n{second}" });
+        Assert.Equal(1, result.Code);
+        Assert.Contains("Input 'github-token'", result.Stderr);
+        // The runner hides each line of a multi-line secret once told to; nothing else may show either line.
+        var shown = string.Join('\n', result.Stdout.Split('\n').Where(l => !l.StartsWith("::add-mask::", StringComparison.Ordinal))) + result.Stderr;
+        Assert.DoesNotContain(first, shown);
+        Assert.DoesNotContain(second, shown);
+        Assert.Empty(github.Requests);
+    }
+
+    [Theory]
+    [InlineData("check-run", "true\n::add-mask::forged")]
+    [InlineData("check-run", "no\n  ::warning file=x::forged\n##[error]legacy")]
+    [InlineData("pull-request", "12\n::error::forged")]
+    public async Task An_input_with_line_breaks_is_echoed_without_starting_a_workflow_command(string input, string value)
+    {
+        using var github = await GitHubApi.StartAsync();
+        var payload = input == "pull-request" ? Payload("workflow_run", "completed") : Payload("pull_request", "opened");
+        var result = await RunReport(github, Report(), input == "pull-request" ? "workflow_run" : "pull_request", payload, new() { [input] = value });
+        Assert.Equal(1, result.Code);
+        Assert.Contains("forged", result.Stderr); // echoed, so that the user sees what was passed
+        foreach (var line in (result.Stdout + "\n" + result.Stderr).Split('\n').Where(l => l != $"::add-mask::{Token}"))
+        {
+            Assert.False(line.TrimStart().StartsWith("::", StringComparison.Ordinal) || line.Contains("##[", StringComparison.Ordinal), line);
+        }
+        Assert.DoesNotContain(github.Requests, r => r.Method != "GET");
+    }
+
+    /// <summary>The headings the report writes itself.</summary>
+    public static readonly string[] OurHeadings = ["✅ MLOps report: all checks passed", "❌ MLOps report: checks failed", "Gates", "Metrics",
+        "Params that changed against the base branch", "Params that differ between the runs", "Data", "Data versions that changed against the base branch", "Notebooks"];
+
+    [Theory]
+    [InlineData("gate")]
+    [InlineData("notebook")]
+    [InlineData("data")]
+    public async Task The_verdict_follows_from_the_findings_not_from_the_artifacts_passed_field(string failing)
+    {
+        using var github = await GitHubApi.StartAsync();
+        var report = Report(passed: failing != "gate", failures: failing == "data" ? 1 : 0);
+        if (failing == "notebook")
+        {
+            report["notebooks"]![0]!["failure"] = new JsonObject { ["cell"] = 3, ["line"] = 1, ["kind"] = "Exception", ["message"] = "boom" };
+        }
+        report["passed"] = true; // the artifact's claim
+        var (code, stdout, stderr, _, requests) = await RunReport(github, report, "pull_request", Payload("pull_request", "opened"));
+        Assert.True(code == 0, stdout + stderr);
+        var comment = (string)JsonNode.Parse(requests[1].Body)!["body"]!;
+        Assert.Contains("❌ MLOps report: checks failed", comment);
+        Assert.DoesNotContain("all checks passed", comment);
+        var check = JsonNode.Parse(requests[2].Body)!;
+        Assert.Equal(("failure", "Checks failed"), ((string?)check["conclusion"], (string?)check["output"]!["title"]));
+        Assert.Matches(@"passed<<(\S+)\nfalse\n\1", File.ReadAllText(_dir.File("output")));
+    }
+
+    [Fact]
+    public async Task Strings_from_the_artifact_make_no_markdown_links_mentions_or_html_of_their_own()
+    {
+        using var github = await GitHubApi.StartAsync();
+        var payload = Payload("pull_request", "opened");
+        var report = Report(passed: false, failures: 1);
+        const string hostile = "# Heading\n![img](https://evil.example/x.png) [click](https://evil.example) <!-- hidden @octocat @org/team www.evil.example a@b.example #12 `x` $x$ &#64;u";
+        report["notebooks"]![0]!["notebook"] = "notebooks/a`b <!--.ipynb";
+        report["notebooks"]![0]!["failure"]!["message"] = hostile;
+        report["runs"]![0]!["run_name"] = "``fast`tree`` @octocat";
+        report["gates"]![0]!["detail"] = hostile;
+        report["data"]![0]!["violations"]![0]!["message"] = hostile;
+        report["candidate_params"]!["trainer"] = hostile;
+        report["baseline_source"] = "origin/main:my_data.csv";
+        var (code, stdout, stderr, _, requests) = await RunReport(github, report, "pull_request", payload);
+        Assert.True(code == 0, stdout + stderr);
+        var comment = (string)JsonNode.Parse(requests[1].Body)!["body"]!;
+        var blob = $"https://github.com/Codertocat/Hello-World/blob/{payload["pull_request"]!["head"]!["sha"]}/";
+        Assert.Empty(MarkdownCheck.Problems(comment, OurHeadings, url => url.StartsWith(blob, StringComparison.Ordinal) || url == "https://github.com/Codertocat/Hello-World/actions/runs/42"));
+        var document = Markdig.Markdown.Parse(comment, MarkdownCheck.Pipeline);
+        var spans = Markdig.Syntax.MarkdownObjectExtensions.Descendants<Markdig.Syntax.Inlines.CodeInline>(document).Select(c => c.Content).ToList();
+        Assert.Contains("origin/main:my_data.csv", spans); // names read as written, no stray backslash
+        Assert.Contains("``fast`tree`` @octocat", spans);
+        Assert.Contains("notebooks/a`b <!--.ipynb", spans);
+        var check = JsonNode.Parse(requests[2].Body)!;
+        Assert.Empty(MarkdownCheck.Problems((string)check["output"]!["summary"]!, OurHeadings, url => url.StartsWith(blob, StringComparison.Ordinal) || url.EndsWith("/actions/runs/42", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task For_a_forks_pull_request_the_comment_and_check_run_say_the_results_are_its_own_runs()
+    {
+        using var github = await GitHubApi.StartAsync();
+        var payload = Payload("workflow_run", "completed");
+        payload["workflow_run"]!["head_sha"] = "6dcb09b5b57875f334f61aebed695e2e4193db5e";
+        payload["workflow_run"]!["head_repository"]!["full_name"] = "someone/octo-repo";
+        var (code, stdout, stderr, _, requests) = await RunReport(github, Report(), "workflow_run", payload);
+        Assert.True(code == 0, stdout + stderr);
+        var comment = (string)JsonNode.Parse(requests[2].Body)!["body"]!;
+        Assert.Contains("comes from the fork `someone/octo-repo`", comment);
+        Assert.Contains("produced by the pull request's own workflow run", comment);
+        var check = JsonNode.Parse(requests[3].Body)!;
+        Assert.Equal("All checks passed, as the fork's own workflow run reported", (string?)check["output"]!["title"]);
+        Assert.Contains("produced by the pull request's own workflow run", (string)check["output"]!["summary"]!);
+        // The same repository's pull request gets no such note.
+        using var own = await GitHubApi.StartAsync();
+        var same = await RunReport(own, Report(), "pull_request", Payload("pull_request", "opened"));
+        Assert.DoesNotContain("fork", (string)JsonNode.Parse(same.Requests[1].Body)!["body"]!);
+    }
+
+    [Theory]
+    [InlineData("{\"notebooks\": [{\"notebook\": \"a.ipynb\", \"cells_run\": \"8 <!--\"}]}", "at notebooks[0].cells_run")]
+    [InlineData("{\"notebooks\": [{\"notebook\": \"a.ipynb\", \"failure\": {\"cell\": \"# 3\"}}]}", "at notebooks[0].failure.cell")]
+    [InlineData("{\"gates\": [null]}", "at gates[0]")]
+    [InlineData("{\"gates\": [{\"gate\": \"auc > 0.8\", \"passed\": \"yes\"}]}", "at gates[0].passed")]
+    [InlineData("{\"candidate\": {\"auc\": null}}", "at candidate.auc")]
+    [InlineData("{\"runs\": [{\"run_id\": \"a\", \"history\": {\"auc\": [[1]]}}]}", "at runs[0].history.auc[0]")]
+    [InlineData("{\"notebooks\": [{\"cells_run\": 1}]}", "a required field is missing")]
+    [InlineData("{\"pull_request\": 1, \"pull_request\": 1347}", "a field is given twice")]
+    [InlineData("[1, 2]", "at the top")]
+    [InlineData("null", "the report is null")]
+    public async Task Report_data_of_the_wrong_shape_is_a_message_naming_the_field_and_nothing_is_posted(string json, string expected)
+    {
+        using var github = await GitHubApi.StartAsync();
+        File.WriteAllText(_dir.File("bad.json"), json);
+        var result = await RunReport(github, Report(), "pull_request", Payload("pull_request", "opened"), new() { ["report-path"] = "bad.json" });
+        Assert.Equal(1, result.Code);
+        Assert.Contains("is not the report data mlops validate writes", result.Stderr);
+        Assert.Contains(expected, result.Stderr);
+        Assert.DoesNotContain("internal error", result.Stderr);
+        Assert.Empty(github.Requests);
+        Assert.Equal("", File.ReadAllText(_dir.File("output")) + File.ReadAllText(_dir.File("summary")));
+    }
+
+    [Fact]
+    public async Task Generated_malformed_report_data_never_ends_in_an_internal_error_a_post_or_a_partial_file()
+    {
+        var cases = FsCheck.Fluent.Gen.Sample(ReportPropertyTests.MalformedReports, 10);
+        foreach (var json in cases)
+        {
+            using var github = await GitHubApi.StartAsync();
+            File.WriteAllText(_dir.File("generated.json"), json);
+            var result = await RunReport(github, Report(), "pull_request", Payload("pull_request", "opened"), new() { ["report-path"] = "generated.json" });
+            Assert.True(result.Code is 0 or 1, json + "\n" + result.Stderr);
+            if (result.Code == 1)
+            {
+                Assert.Contains("is not the report data mlops validate writes", result.Stderr);
+                Assert.Empty(github.Requests);
+                Assert.Equal("", File.ReadAllText(_dir.File("output")) + File.ReadAllText(_dir.File("summary")));
+            }
+        }
+    }
+
+    [Fact]
+    public async Task GitHub_unreachable_or_answering_what_is_not_json_is_a_message_and_nothing_is_posted()
+    {
+        using (var github = await GitHubApi.StartAsync())
+        {
+            var refused = await RunReport(github, Report(), "pull_request", Payload("pull_request", "opened"), apiUrl: "http://127.0.0.1:9");
+            Assert.Equal(1, refused.Code);
+            Assert.Contains("GitHub could not be reached when trying to read the pull request's comments", refused.Stderr);
+            Assert.DoesNotContain("internal error", refused.Stderr);
+        }
+        using (var proxy = await GitHubApi.StartAsync())
+        {
+            proxy.Answer("GET", "/repos/Codertocat/Hello-World/issues/", _ => (200, "<html><body>Sign in to the proxy</body></html>"));
+            var html = await RunReport(proxy, Report(), "pull_request", Payload("pull_request", "opened"));
+            Assert.Equal(1, html.Code);
+            Assert.Contains("is not what GitHub's API returns", html.Stderr);
+            Assert.DoesNotContain("internal error", html.Stderr);
+            Assert.DoesNotContain(proxy.Requests, r => r.Method != "GET");
+        }
     }
 
     [Fact]

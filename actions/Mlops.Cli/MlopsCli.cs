@@ -65,8 +65,8 @@ public static class MlopsCli
         catch (Exception e) when (EnvironmentException.From(e) is { } failure)
         {
             // The machine's fault (disk full, read-only, no permission), not a bug: a message and a hint, exit 1.
-            error.WriteLine($"error: {failure.Message}");
-            error.WriteLine(failure.Hint);
+            error.WriteLine(LogText.Safe($"error: {failure.Message}"));
+            error.WriteLine(LogText.Safe(failure.Hint ?? ""));
             return UserError;
         }
         catch (Exception e)

@@ -68,15 +68,14 @@ public static class Dib
                         {
                             notebook.Metadata[k] = v?.DeepClone();
                         }
-                        foreach (var item in meta["kernelInfo"]?["items"] as JsonArray ?? [])
+                        // Kernel names declared here also start cells; entries that are not strings name nothing.
+                        var items = (meta["kernelInfo"] as JsonObject)?["items"] as JsonArray ?? [];
+                        foreach (var item in items.OfType<JsonObject>())
                         {
-                            if (item?["name"]?.GetValue<string>() is { } name)
+                            var aliases = item["aliases"] as JsonArray ?? [];
+                            foreach (var name in aliases.Prepend(item["name"]).OfType<JsonValue>().Where(v => v.GetValueKind() == JsonValueKind.String))
                             {
-                                known.Add(name);
-                            }
-                            foreach (var alias in item?["aliases"] as JsonArray ?? [])
-                            {
-                                known.Add(alias!.GetValue<string>());
+                                known.Add(name.GetValue<string>());
                             }
                         }
                     }

@@ -65,7 +65,7 @@ public sealed class NotebookCell
 
     /// <summary>Tags from <c>metadata.tags</c> (Jupyter's place for them; papermill's "parameters" tag lives there).</summary>
     public IReadOnlyList<string> Tags =>
-        Metadata["tags"] is JsonArray tags ? tags.Select(t => t?.GetValue<string>() ?? "").ToList() : [];
+        Metadata["tags"] is JsonArray tags ? tags.OfType<JsonValue>().Where(t => t.GetValueKind() == System.Text.Json.JsonValueKind.String).Select(t => t.GetValue<string>()).ToList() : [];
 
     public bool IsCode => Kind == CellKind.Code;
 }

@@ -92,7 +92,7 @@ public sealed class NotebookRunner
             throw new MlopsException($"There is no notebook at {request.NotebookPath}.", "Check the path; it is relative to the current directory.");
         }
         var notebook = Notebook.Read(path);
-        var output = Path.GetFullPath(request.OutputPath ?? DefaultOutput(path));
+        var output = OutputFile.Check(request.OutputPath ?? DefaultOutput(path), "--output");
         if (output == path)
         {
             throw new MlopsException("The output would overwrite the notebook itself.", "Pass --output with another path.");
@@ -183,8 +183,16 @@ public sealed class NotebookRunner
         {
             EndActiveRuns(RunStatus.Failed);
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
-        notebook.Write(output);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+            notebook.Write(output);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Checked before the first cell; this is what changed since (a disk that filled, a folder removed).
+            throw new MlopsException($"The executed notebook could not be written to {output}: {e.Message}", "Free some space or pass --output with another path, and run it again.");
+        }
         return new RunResult(path, output, firstFailure is null, firstFailure, clock.Elapsed, cellsRun, request.Parameters, abandoned);
     }
 

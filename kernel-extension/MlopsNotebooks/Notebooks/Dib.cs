@@ -122,12 +122,28 @@ public static class Dib
         var k => k,
     };
 
+    /// <summary>An .ipynb's metadata as a .dib keeps it: the kernel list at the top; what describes Jupyter's kernel dropped.</summary>
+    private static JsonObject FromIpynb(JsonObject ipynb)
+    {
+        var metadata = (JsonObject)ipynb.DeepClone();
+        var kernels = (metadata["polyglot_notebook"] as JsonObject)?["kernelInfo"]?.DeepClone();
+        metadata.Remove("polyglot_notebook");
+        metadata.Remove("kernelspec");
+        metadata.Remove("language_info");
+        if (kernels is not null)
+        {
+            metadata["kernelInfo"] = kernels;
+        }
+        return metadata;
+    }
+
     public static string Write(Notebook notebook)
     {
         var text = new StringBuilder();
-        if (notebook.Metadata.Count > 0)
+        var metadata = notebook.Format == NotebookFormat.Ipynb ? FromIpynb(notebook.Metadata) : notebook.Metadata;
+        if (metadata.Count > 0)
         {
-            text.Append("#!meta\n\n").Append(notebook.Metadata.ToJsonString(new JsonSerializerOptions { WriteIndented = false })).Append("\n\n");
+            text.Append("#!meta\n\n").Append(metadata.ToJsonString(new JsonSerializerOptions { WriteIndented = false })).Append("\n\n");
         }
         foreach (var cell in notebook.Cells)
         {

@@ -222,11 +222,28 @@ public static class Ipynb
         var root = new JsonObject
         {
             ["cells"] = cells,
-            ["metadata"] = notebook.Metadata.DeepClone(),
+            ["metadata"] = notebook.Format == NotebookFormat.Dib ? FromDib(notebook.Metadata) : notebook.Metadata.DeepClone(),
             ["nbformat"] = 4,
             ["nbformat_minor"] = Math.Max(notebook.FormatMinor, 5), // cell ids need 4.5
         };
         return root.ToJsonString(WriteOptions) + "\n";
+    }
+
+    /// <summary>
+    /// A .dib's metadata as Polyglot Notebooks keeps it in an .ipynb: its kernel list under <c>polyglot_notebook</c>, and the
+    /// .NET C# kernelspec, so that Jupyter opens it in the .NET kernel.
+    /// </summary>
+    private static JsonObject FromDib(JsonObject dib)
+    {
+        var metadata = (JsonObject)dib.DeepClone();
+        if (metadata["kernelInfo"] is { } kernels)
+        {
+            metadata.Remove("kernelInfo");
+            metadata["polyglot_notebook"] = new JsonObject { ["kernelInfo"] = kernels };
+        }
+        metadata["kernelspec"] ??= new JsonObject { ["display_name"] = ".NET (C#)", ["language"] = "C#", ["name"] = ".net-csharp" };
+        metadata["language_info"] ??= new JsonObject { ["name"] = "polyglot-notebook" };
+        return metadata;
     }
 
     private static JsonNode Output(CellOutput output) => output.Kind switch

@@ -236,6 +236,13 @@ public sealed class NotebookRunner
                 {
                     return Fail(cell, number, host, "MagicCommandError", magic.Line, $"Cell {number}, line {magic.Line}: {e.Message}", e.Hint);
                 }
+                catch (Exception e)
+                {
+                    // A magic runs the kit's code on the notebook's values: whatever it throws fails its cell, as the
+                    // cell's own code would, and the run goes on to end FAILED with the notebook written.
+                    return Fail(cell, number, host, "MagicCommandError", magic.Line,
+                        $"Cell {number}, line {magic.Line}: #!{magic.Name} {magic.Arguments} failed: {e.GetType().Name}: {e.Message}", null);
+                }
             }
             else if (magic.Name == "time")
             {

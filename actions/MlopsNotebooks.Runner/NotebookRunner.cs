@@ -125,7 +125,7 @@ public sealed class NotebookRunner
         Directory.SetCurrentDirectory(Path.GetDirectoryName(path)!);
         try
         {
-            return await RunCellsAsync(request, notebook, path, output, clock, injectedAt);
+            return await RunAndEndProcessesAsync(request, notebook, path, output, clock, injectedAt);
         }
         finally
         {
@@ -133,7 +133,21 @@ public sealed class NotebookRunner
         }
     }
 
-    private static async Task<RunResult> RunCellsAsync(RunRequest request, Notebook notebook, string path, string output, Stopwatch clock, int injectedAt)
+    private static async Task<RunResult> RunAndEndProcessesAsync(RunRequest request, Notebook notebook, string path, string output, Stopwatch clock, int injectedAt)
+    {
+        var processes = CellProcesses.Watch();
+        try
+        {
+            return await RunCellsAsync(request, notebook, output, clock, injectedAt, path, processes);
+        }
+        finally
+        {
+            processes.EndAll(); // what the cells started must not outlive the run (it would hold stdout open)
+        }
+    }
+
+    private static async Task<RunResult> RunCellsAsync(RunRequest request, Notebook notebook, string output, Stopwatch clock, int injectedAt, string path,
+        CellProcesses processes)
     {
         var resolver = new NuGetReferenceResolver(Path.GetDirectoryName(path)!);
         var session = new CSharpSession(resolver);
@@ -162,6 +176,7 @@ public sealed class NotebookRunner
             {
                 Console.SetOut(stdout); // the abandoned cell still holds the captured writers
                 Console.SetError(stderr);
+                processes.EndAll(); // the cell's thread cannot be stopped; what it waits on can
                 abandoned = true;
             }
             cellsRun++;

@@ -29,7 +29,9 @@ public static class Dib
     public static Notebook Parse(string text, string path)
     {
         var notebook = new Notebook { Format = NotebookFormat.Dib };
-        var lines = text.Replace("\r\n", "\n").Split('\n');
+        // Any run of carriage returns before a line feed ends the line: the format cannot keep one there, so a cell
+        // reads back the same after it is written.
+        var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
         string? kernel = null;
         var body = new List<string>();
         var known = new HashSet<string>(Kernels, StringComparer.OrdinalIgnoreCase);
@@ -61,6 +63,14 @@ public static class Dib
             {
                 try
                 {
+                    using (var document = JsonDocument.Parse(source))
+                    {
+                        if (Ipynb.RepeatedKey(document.RootElement, "") is { } repeated)
+                        {
+                            throw new MlopsException($"{path} is not a valid notebook: in its #!meta cell, {repeated}.",
+                                "Fix the JSON after #!meta, or remove that cell.");
+                        }
+                    }
                     if (JsonNode.Parse(source) is JsonObject meta)
                     {
                         notebook.Metadata.Clear();

@@ -92,7 +92,8 @@ public static class Ipynb
         return notebook;
     }
 
-    private static string? RepeatedKey(JsonElement element, string where)
+    /// <summary>The first key an object repeats, described with where it is; null when none does.</summary>
+    internal static string? RepeatedKey(JsonElement element, string where)
     {
         if (element.ValueKind == JsonValueKind.Object)
         {

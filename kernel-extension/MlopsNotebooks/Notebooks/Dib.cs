@@ -28,13 +28,37 @@ public static class Dib
 
     public static Notebook Parse(string text, string path)
     {
+        // Kernels that #!meta declares start cells anywhere in the file, also above the #!meta cell (writing puts it
+        // first): when the first reading finds new ones, the file is read again knowing them all.
+        var first = Parse(text, path, Kernels);
+        var declared = new HashSet<string>(Kernels, StringComparer.OrdinalIgnoreCase);
+        declared.UnionWith(DeclaredKernels(first.Metadata));
+        return declared.Count == Kernels.Count ? first : Parse(text, path, declared);
+    }
+
+    /// <summary>The kernel names and aliases in <c>kernelInfo.items</c>; entries that are not strings name nothing.</summary>
+    private static IEnumerable<string> DeclaredKernels(JsonObject metadata)
+    {
+        var items = (metadata["kernelInfo"] as JsonObject)?["items"] as JsonArray ?? [];
+        foreach (var item in items.OfType<JsonObject>())
+        {
+            var aliases = item["aliases"] as JsonArray ?? [];
+            foreach (var name in aliases.Prepend(item["name"]).OfType<JsonValue>().Where(v => v.GetValueKind() == JsonValueKind.String && v.GetValue<string>().Trim().Length > 0))
+            {
+                yield return name.GetValue<string>();
+            }
+        }
+    }
+
+    private static Notebook Parse(string text, string path, HashSet<string> kernels)
+    {
         var notebook = new Notebook { Format = NotebookFormat.Dib };
         // Any run of carriage returns before a line feed ends the line: the format cannot keep one there, so a cell
         // reads back the same after it is written.
         var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
         string? kernel = null;
         var body = new List<string>();
-        var known = new HashSet<string>(Kernels, StringComparer.OrdinalIgnoreCase);
+        var known = new HashSet<string>(kernels, StringComparer.OrdinalIgnoreCase);
         void Flush()
         {
             if (kernel is null)
@@ -78,16 +102,7 @@ public static class Dib
                         {
                             notebook.Metadata[k] = v?.DeepClone();
                         }
-                        // Kernel names declared here also start cells; entries that are not strings name nothing.
-                        var items = (meta["kernelInfo"] as JsonObject)?["items"] as JsonArray ?? [];
-                        foreach (var item in items.OfType<JsonObject>())
-                        {
-                            var aliases = item["aliases"] as JsonArray ?? [];
-                            foreach (var name in aliases.Prepend(item["name"]).OfType<JsonValue>().Where(v => v.GetValueKind() == JsonValueKind.String))
-                            {
-                                known.Add(name.GetValue<string>());
-                            }
-                        }
+                        known.UnionWith(DeclaredKernels(meta));
                     }
                 }
                 catch (JsonException e)

@@ -142,15 +142,15 @@ public sealed class MalformedNotebookProperties
         }
     }
 
-    [Property(MaxTest = 500)]
+    [Property(MaxTest = 1000)]
     public Property The_ipynb_parser_answers_any_malformed_notebook_with_a_notebook_or_a_message() =>
         Prop.ForAll(MalformedIpynb().ToArbitrary(), text => OnlyMlopsExceptions(() => Ipynb.Parse(text, "generated.ipynb")));
 
-    [Property(MaxTest = 500)]
+    [Property(MaxTest = 1000)]
     public Property The_dib_parser_answers_any_odd_markers_with_a_notebook_or_a_message() =>
         Prop.ForAll(MalformedDib().ToArbitrary(), text => OnlyMlopsExceptions(() => Dib.Parse(text, "generated.dib")));
 
-    [Property(MaxTest = 500)]
+    [Property(MaxTest = 1000)]
     public Property A_dib_read_back_after_writing_has_the_same_cells() =>
         Prop.ForAll(MalformedDib().ToArbitrary(), text =>
         {

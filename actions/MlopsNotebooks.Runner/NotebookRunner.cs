@@ -123,30 +123,19 @@ public sealed class NotebookRunner
         // Cells run in the notebook's folder, as in the kernel, so relative paths mean the same in both.
         var previousDirectory = Directory.GetCurrentDirectory();
         Directory.SetCurrentDirectory(Path.GetDirectoryName(path)!);
-        try
-        {
-            return await RunAndEndProcessesAsync(request, notebook, path, output, clock, injectedAt);
-        }
-        finally
-        {
-            Directory.SetCurrentDirectory(previousDirectory);
-        }
-    }
-
-    private static async Task<RunResult> RunAndEndProcessesAsync(RunRequest request, Notebook notebook, string path, string output, Stopwatch clock, int injectedAt)
-    {
         var processes = CellProcesses.Watch();
         try
         {
-            return await RunCellsAsync(request, notebook, output, clock, injectedAt, path, processes);
+            return await RunCellsAsync(request, notebook, path, output, clock, injectedAt, processes);
         }
         finally
         {
             processes.EndAll(); // what the cells started must not outlive the run (it would hold stdout open)
+            Directory.SetCurrentDirectory(previousDirectory);
         }
     }
 
-    private static async Task<RunResult> RunCellsAsync(RunRequest request, Notebook notebook, string output, Stopwatch clock, int injectedAt, string path,
+    private static async Task<RunResult> RunCellsAsync(RunRequest request, Notebook notebook, string path, string output, Stopwatch clock, int injectedAt,
         CellProcesses processes)
     {
         var resolver = new NuGetReferenceResolver(Path.GetDirectoryName(path)!);

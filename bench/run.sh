@@ -11,3 +11,6 @@ bench/versioning.sh
 echo
 echo "== notebook runner: 5 cells end to end, #r nuget warm"
 bench/runner.sh
+echo
+echo "== notebook runner: cost against the number of cells (100 to 1,000 small cells)"
+bench/runner-scaling.sh

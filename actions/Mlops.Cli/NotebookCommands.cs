@@ -28,6 +28,12 @@ internal static class NotebookCommands
         run.SetAction(async (parse, cancellationToken) =>
         {
             var values = Arguments.NameValues(parse.GetValue(parameters) ?? [], "-p");
+            // Both files are checked before the first cell runs; the notebook's output is checked by the runner.
+            var resultPath = parse.GetValue(result) is { } r ? OutputFile.Check(r, "--result") : null;
+            if (resultPath is not null && parse.GetValue(output) is { } o && Path.GetFullPath(o) == resultPath)
+            {
+                throw new MlopsException("--output and --result name the same file.", "Pass a different path to each.");
+            }
             var runResult = await new NotebookRunner().RunAsync(new RunRequest
             {
                 NotebookPath = parse.GetValue(path)!,
@@ -39,9 +45,16 @@ internal static class NotebookCommands
                 SkipUnsupported = parse.GetValue(skip),
             });
             var json = runResult.ToJson();
-            if (parse.GetValue(result) is { } resultPath)
+            if (resultPath is not null)
             {
-                Versioning.AtomicFile.WriteAllText(resultPath, Views.RunJson.Write(json) + "\n");
+                try
+                {
+                    Versioning.AtomicFile.WriteAllText(resultPath, Views.RunJson.Write(json) + "\n");
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new MlopsException($"The result could not be written to {resultPath}: {e.Message}", "Free some space or pass --result with another path.");
+                }
             }
             var f = runResult.Failure;
             GlobalOptions.Write(parse, json, runResult.Succeeded

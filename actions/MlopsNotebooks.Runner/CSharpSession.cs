@@ -34,6 +34,11 @@ public sealed partial class CSharpSession
     private readonly NotebookGlobals _globals = new();
     private readonly HashSet<string> _referenced = new(StringComparer.Ordinal);
     private ScriptOptions _options;
+
+    // References added since the last submission. A submission inherits its predecessors' references, and Roslyn
+    // appends the options' references to them on every ContinueWith: passing the full set each time made each
+    // compilation's reference list grow with the cells run so far (quadratic time and memory in the notebook's length).
+    private readonly List<MetadataReference> _newReferences = [];
     private ScriptState<object?>? _state;
     private int _count;
 
@@ -82,9 +87,10 @@ public sealed partial class CSharpSession
         var hasValue = false;
         try
         {
-            var options = _options.WithFilePath($"cell-{cellNumber}.csx");
             await StartAsync(cancellationToken);
+            var options = _options.WithReferences(_newReferences).WithFilePath($"cell-{cellNumber}.csx");
             _state = await _state!.ContinueWithAsync<object?>(code, options, _ => true, cancellationToken);
+            _newReferences.Clear(); // the chain holds them now (a cell that did not compile left the chain as it was)
             if (_state.Exception is { } thrown)
             {
                 failure = Thrown(thrown, cellNumber);
@@ -136,8 +142,18 @@ public sealed partial class CSharpSession
         _state is null ? [] : _state.Variables.Select(v => (v.Name, (object?)v.Value));
 
     /// <summary>Makes assemblies (restored packages) available to the cells that follow; ones already there are skipped.</summary>
-    public void AddReferences(IEnumerable<string> paths) =>
-        _options = _options.AddReferences(paths.Where(_referenced.Add).Select(p => MetadataReference.CreateFromFile(p)));
+    public void AddReferences(IEnumerable<string> paths)
+    {
+        var added = paths.Where(_referenced.Add).Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToList();
+        if (_state is null)
+        {
+            _options = _options.AddReferences(added); // the first submission takes the full set
+        }
+        else
+        {
+            _newReferences.AddRange(added);
+        }
+    }
 
     /// <summary>
     /// Starts the session with an empty submission. Runners call it before timing cells, so that the compiler's own

@@ -95,7 +95,7 @@ public sealed class NotebookRunner
             throw new MlopsException($"There is no notebook at {request.NotebookPath}.", "Check the path; it is relative to the current directory.");
         }
         var notebook = Notebook.Read(path);
-        var output = Path.GetFullPath(request.OutputPath ?? DefaultOutput(path));
+        var output = OutputFile.Check(request.OutputPath ?? DefaultOutput(path), "--output");
         if (output == path)
         {
             throw new MlopsException("The output would overwrite the notebook itself.", "Pass --output with another path.");
@@ -126,17 +126,20 @@ public sealed class NotebookRunner
         // Cells run in the notebook's folder, as in the kernel, so relative paths mean the same in both.
         var previousDirectory = Directory.GetCurrentDirectory();
         Directory.SetCurrentDirectory(Path.GetDirectoryName(path)!);
+        var processes = CellProcesses.Watch();
         try
         {
-            return await RunCellsAsync(request, notebook, path, output, clock, injectedAt);
+            return await RunCellsAsync(request, notebook, path, output, clock, injectedAt, processes);
         }
         finally
         {
+            processes.EndAll(); // what the cells started must not outlive the run (it would hold stdout open)
             Directory.SetCurrentDirectory(previousDirectory);
         }
     }
 
-    private static async Task<RunResult> RunCellsAsync(RunRequest request, Notebook notebook, string path, string output, Stopwatch clock, int injectedAt)
+    private static async Task<RunResult> RunCellsAsync(RunRequest request, Notebook notebook, string path, string output, Stopwatch clock, int injectedAt,
+        CellProcesses processes)
     {
         var resolver = new NuGetReferenceResolver(Path.GetDirectoryName(path)!);
         var session = new CSharpSession(resolver);
@@ -165,6 +168,7 @@ public sealed class NotebookRunner
             {
                 Console.SetOut(stdout); // the abandoned cell still holds the captured writers
                 Console.SetError(stderr);
+                processes.EndAll(); // the cell's thread cannot be stopped; what it waits on can
                 abandoned = true;
             }
             cellsRun++;
@@ -186,8 +190,16 @@ public sealed class NotebookRunner
         {
             EndActiveRuns(RunStatus.Failed);
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(output)!);
-        notebook.Write(output);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+            notebook.Write(output);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Checked before the first cell; this is what changed since (a disk that filled, a folder removed).
+            throw new MlopsException($"The executed notebook could not be written to {output}: {e.Message}", "Free some space or pass --output with another path, and run it again.");
+        }
         return new RunResult(path, output, firstFailure is null, firstFailure, clock.Elapsed, cellsRun, request.Parameters, abandoned);
     }
 
@@ -230,6 +242,13 @@ public sealed class NotebookRunner
                 catch (MlopsException e)
                 {
                     return Fail(cell, number, host, "MagicCommandError", magic.Line, $"Cell {number}, line {magic.Line}: {e.Message}", e.Hint);
+                }
+                catch (Exception e)
+                {
+                    // A magic runs the kit's code on the notebook's values: whatever it throws fails its cell, as the
+                    // cell's own code would, and the run goes on to end FAILED with the notebook written.
+                    return Fail(cell, number, host, "MagicCommandError", magic.Line,
+                        $"Cell {number}, line {magic.Line}: #!{magic.Name} {magic.Arguments} failed: {e.GetType().Name}: {e.Message}", null);
                 }
             }
             else if (magic.Name == "time")

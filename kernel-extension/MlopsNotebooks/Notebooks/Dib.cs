@@ -28,11 +28,37 @@ public static class Dib
 
     public static Notebook Parse(string text, string path)
     {
+        // Kernels that #!meta declares start cells anywhere in the file, also above the #!meta cell (writing puts it
+        // first): when the first reading finds new ones, the file is read again knowing them all.
+        var first = Parse(text, path, Kernels);
+        var declared = new HashSet<string>(Kernels, StringComparer.OrdinalIgnoreCase);
+        declared.UnionWith(DeclaredKernels(first.Metadata));
+        return declared.Count == Kernels.Count ? first : Parse(text, path, declared);
+    }
+
+    /// <summary>The kernel names and aliases in <c>kernelInfo.items</c>; entries that are not strings name nothing.</summary>
+    private static IEnumerable<string> DeclaredKernels(JsonObject metadata)
+    {
+        var items = (metadata["kernelInfo"] as JsonObject)?["items"] as JsonArray ?? [];
+        foreach (var item in items.OfType<JsonObject>())
+        {
+            var aliases = item["aliases"] as JsonArray ?? [];
+            foreach (var name in aliases.Prepend(item["name"]).OfType<JsonValue>().Where(v => v.GetValueKind() == JsonValueKind.String && v.GetValue<string>().Trim().Length > 0))
+            {
+                yield return name.GetValue<string>();
+            }
+        }
+    }
+
+    private static Notebook Parse(string text, string path, HashSet<string> kernels)
+    {
         var notebook = new Notebook { Format = NotebookFormat.Dib };
-        var lines = text.Replace("\r\n", "\n").Split('\n');
+        // Any run of carriage returns before a line feed ends the line: the format cannot keep one there, so a cell
+        // reads back the same after it is written.
+        var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
         string? kernel = null;
         var body = new List<string>();
-        var known = new HashSet<string>(Kernels, StringComparer.OrdinalIgnoreCase);
+        var known = new HashSet<string>(kernels, StringComparer.OrdinalIgnoreCase);
         void Flush()
         {
             if (kernel is null)
@@ -61,6 +87,14 @@ public static class Dib
             {
                 try
                 {
+                    using (var document = JsonDocument.Parse(source))
+                    {
+                        if (Ipynb.RepeatedKey(document.RootElement, "") is { } repeated)
+                        {
+                            throw new MlopsException($"{path} is not a valid notebook: in its #!meta cell, {repeated}.",
+                                "Fix the JSON after #!meta, or remove that cell.");
+                        }
+                    }
                     if (JsonNode.Parse(source) is JsonObject meta)
                     {
                         notebook.Metadata.Clear();
@@ -68,17 +102,7 @@ public static class Dib
                         {
                             notebook.Metadata[k] = v?.DeepClone();
                         }
-                        foreach (var item in meta["kernelInfo"]?["items"] as JsonArray ?? [])
-                        {
-                            if (item?["name"]?.GetValue<string>() is { } name)
-                            {
-                                known.Add(name);
-                            }
-                            foreach (var alias in item?["aliases"] as JsonArray ?? [])
-                            {
-                                known.Add(alias!.GetValue<string>());
-                            }
-                        }
+                        known.UnionWith(DeclaredKernels(meta));
                     }
                 }
                 catch (JsonException e)
@@ -123,12 +147,28 @@ public static class Dib
         var k => k,
     };
 
+    /// <summary>An .ipynb's metadata as a .dib keeps it: the kernel list at the top; what describes Jupyter's kernel dropped.</summary>
+    private static JsonObject FromIpynb(JsonObject ipynb)
+    {
+        var metadata = (JsonObject)ipynb.DeepClone();
+        var kernels = (metadata["polyglot_notebook"] as JsonObject)?["kernelInfo"]?.DeepClone();
+        metadata.Remove("polyglot_notebook");
+        metadata.Remove("kernelspec");
+        metadata.Remove("language_info");
+        if (kernels is not null)
+        {
+            metadata["kernelInfo"] = kernels;
+        }
+        return metadata;
+    }
+
     public static string Write(Notebook notebook)
     {
         var text = new StringBuilder();
-        if (notebook.Metadata.Count > 0)
+        var metadata = notebook.Format == NotebookFormat.Ipynb ? FromIpynb(notebook.Metadata) : notebook.Metadata;
+        if (metadata.Count > 0)
         {
-            text.Append("#!meta\n\n").Append(notebook.Metadata.ToJsonString(new JsonSerializerOptions { WriteIndented = false })).Append("\n\n");
+            text.Append("#!meta\n\n").Append(metadata.ToJsonString(new JsonSerializerOptions { WriteIndented = false })).Append("\n\n");
         }
         foreach (var cell in notebook.Cells)
         {

@@ -38,11 +38,24 @@ public sealed class Notebook
         var other => throw new MlopsException($"{path} is not a notebook this kit reads ({other}).", "Use a .ipynb or .dib file."),
     };
 
+    /// <summary>
+    /// Writes the notebook in the format the path's extension names (.ipynb or .dib), else in its own: a .dib run written
+    /// as .ipynb is a Jupyter notebook with its outputs, which is what asking for .ipynb means (a .dib keeps none).
+    /// </summary>
     public void Write(string path)
     {
-        var text = Format == NotebookFormat.Ipynb ? Ipynb.Write(this) : Dib.Write(this);
+        var format = FormatOf(path) ?? Format;
+        var text = format == NotebookFormat.Ipynb ? Ipynb.Write(this) : Dib.Write(this);
         Versioning.AtomicFile.WriteAllText(path, text);
     }
+
+    /// <summary>The format a file name names, or null for other extensions.</summary>
+    public static NotebookFormat? FormatOf(string path) => Path.GetExtension(path).ToLowerInvariant() switch
+    {
+        ".ipynb" => NotebookFormat.Ipynb,
+        ".dib" => NotebookFormat.Dib,
+        _ => null,
+    };
 }
 
 /// <summary>One cell: its language (csharp, fsharp, markdown, html, mermaid, ...), source, metadata and outputs.</summary>
@@ -65,7 +78,7 @@ public sealed class NotebookCell
 
     /// <summary>Tags from <c>metadata.tags</c> (Jupyter's place for them; papermill's "parameters" tag lives there).</summary>
     public IReadOnlyList<string> Tags =>
-        Metadata["tags"] is JsonArray tags ? tags.Select(t => t?.GetValue<string>() ?? "").ToList() : [];
+        Metadata["tags"] is JsonArray tags ? tags.OfType<JsonValue>().Where(t => t.GetValueKind() == System.Text.Json.JsonValueKind.String).Select(t => t.GetValue<string>()).ToList() : [];
 
     public bool IsCode => Kind == CellKind.Code;
 }

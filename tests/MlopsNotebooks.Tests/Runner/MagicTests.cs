@@ -125,4 +125,21 @@ public sealed class MagicTests : IDisposable
         Assert.All(Enumerable.Range(0, 11).Where(i => i != 5), i => Assert.Equal("MagicCommandError", (string)cells[i]!["outputs"]!.AsArray().Last()!["ename"]!));
         Assert.DoesNotContain(cells.SelectMany(c => c!["outputs"]!.AsArray()), o => ((string?)o!["evalue"] ?? "").Contains("   at "));
     }
+
+    [Fact]
+    public void A_magic_that_throws_fails_its_cell_ends_the_run_failed_and_the_notebook_is_still_written()
+    {
+        // The filter's NaN reaches the store, which throws: not a message of the kit's own, a failure all the same.
+        var (code, stderr, cells, db) = RunNotebook("magic-throws.dib");
+
+        Assert.Equal(1, code);
+        Assert.Contains("cell 2, line 1: MagicCommandError", stderr);
+        Assert.DoesNotContain("internal error", stderr);
+        var error = cells[1]!["outputs"]!.AsArray().Last()!;
+        Assert.Equal("MagicCommandError", (string)error["ename"]!);
+        Assert.Contains("#!mlops runs --filter", (string)error["evalue"]!);
+        Assert.Null(cells[2]!["execution_count"]);
+        using var client = new TrackingClient(db);
+        Assert.Equal(RunStatus.Failed, Assert.Single(client.SearchRuns(["magic-throws"])).Status);
+    }
 }

@@ -143,6 +143,10 @@ public sealed class ActionRunnerTests : IDisposable
     {
         new ActionRunner(new Dictionary<string, string>(), _stdout).Mask("ghs_handlerOne\nghs_handlerTwo");
         var (output, error) = (new StringWriter(), new StringWriter());
+        using (new MlopsNotebooks.Tracking.TrackingClient(_dir.File("mlops.db")))
+        {
+            // A store that exists, so that the message is about the run id, not the missing store.
+        }
         // A message that quotes its input: the run id given is the second line of the secret, then a forged command.
         var code = MlopsNotebooks.Cli.MlopsCli.Run(["runs", "show", "ghs_handlerTwo\n::add-mask::x", "--tracking-uri", _dir.File("mlops.db")], output, error);
         Assert.Equal(1, code);

@@ -94,9 +94,14 @@ public sealed class ProcessTests : IDisposable
             using var worker = Programs.Start(Programs.TrackingWorker, [StoreUri, "terminated", $"victim-{attempt}", "0", "0", "1000"]);
             var error = worker.StandardError.ReadToEndAsync();
             var runId = worker.StandardOutput.ReadLine()!.Split(' ')[1];
+            long Logged(string line) => line.StartsWith("logged ", StringComparison.Ordinal)
+                ? long.Parse(line["logged ".Length..], CultureInfo.InvariantCulture)
+                : -1;
+            var lastLogged = -1L;
             for (var reports = 0; reports < 20 + attempt * 200;)
             {
                 var line = worker.StandardOutput.ReadLine() ?? throw new Xunit.Sdk.XunitException($"the worker stopped early: {error.Result}");
+                lastLogged = Math.Max(lastLogged, Logged(line));
                 reports += line.StartsWith("logged ", StringComparison.Ordinal) ? 1 : 0;
             }
             using (var kill = Process.Start("kill", ["-TERM", worker.Id.ToString(CultureInfo.InvariantCulture)]))
@@ -104,10 +109,7 @@ public sealed class ProcessTests : IDisposable
                 kill.WaitForExit();
             }
             // The last point the worker was told is logged, even if it said so after the signal.
-            var lastLogged = worker.StandardOutput.ReadToEnd().Split('\n')
-                .Where(l => l.StartsWith("logged ", StringComparison.Ordinal))
-                .Select(l => long.Parse(l["logged ".Length..], CultureInfo.InvariantCulture))
-                .DefaultIfEmpty(-1).Max();
+            lastLogged = worker.StandardOutput.ReadToEnd().Split('\n').Select(Logged).Append(lastLogged).Max();
             Assert.True(worker.WaitForExit(30_000));
             Assert.True(worker.ExitCode == 143, $"attempt {attempt}: exit {worker.ExitCode}: {error.Result}");
             Assert.Equal("", error.Result);

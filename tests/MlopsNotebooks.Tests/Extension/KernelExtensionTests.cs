@@ -8,6 +8,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using MlopsNotebooks.Magics;
 using MlopsNotebooks.Notebooks;
+using MlopsNotebooks.Tests.Packaging;
 using MlopsNotebooks.Tests.Support;
 using MlopsNotebooks.Tracking;
 using MlopsNotebooks.Views;
@@ -18,6 +19,7 @@ namespace MlopsNotebooks.Tests.Extension;
 /// The kernel extension: the kernel's packages are not served here, so extension.dib is compiled against the kit alone
 /// and every error must be a name from the kernel; the package is packed and its layout checked.
 /// </summary>
+[Collection(ToolPackageTests.Packing)]
 public sealed class KernelExtensionTests
 {
     private static string ExtensionPath => Path.Combine(Programs.RepositoryRoot, "kernel-extension", "MlopsNotebooks", "extension.dib");
@@ -110,8 +112,7 @@ public sealed class KernelExtensionTests
     [Fact]
     public void The_samples_load_the_version_of_the_package_that_is_built()
     {
-        var project = XDocument.Load(Path.Combine(Programs.RepositoryRoot, "kernel-extension", "MlopsNotebooks", "MlopsNotebooks.csproj"));
-        var version = project.Descendants("Version").Single().Value;
+        var version = ToolPackageTests.Version; // Directory.Build.props: every package's version
         foreach (var sample in new[] { "churn.ipynb", "churn.dib" })
         {
             var notebook = Notebook.Read(Path.Combine(Programs.RepositoryRoot, "notebooks", sample));

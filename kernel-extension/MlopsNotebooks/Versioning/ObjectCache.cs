@@ -258,7 +258,7 @@ public sealed class ObjectCache
             var dash = name.IndexOf('-');
             var owner = dash > 0 && int.TryParse(name[..dash], out var pid) ? pid : -1;
             var info = new FileInfo(temp);
-            var ownerAlive = owner == Environment.ProcessId || (owner > 0 && IsAlive(owner));
+            var ownerAlive = owner == Environment.ProcessId || (owner > 0 && Tracking.RunLiveness.IsAlive(owner));
             if (ownerAlive && info.LastWriteTimeUtc >= olderThan)
             {
                 continue;
@@ -271,23 +271,6 @@ public sealed class ObjectCache
             }
         }
         return (files, bytes);
-    }
-
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
-        }
     }
 
     public void Remove(ContentHash hash)

@@ -17,6 +17,7 @@ public sealed class DataRepository : IDisposable
     private const string StateFileName = "state.db";
     private const int MaxFileNameBytes = 255; // NAME_MAX on Linux and macOS file systems
     private readonly StateCache _state;
+    private readonly Lazy<string> _realRoot; // the work tree root with its links resolved, for the one placement rule
 
     public DataRepository(string? workingDirectory = null)
     {
@@ -25,6 +26,7 @@ public sealed class DataRepository : IDisposable
         Cache = new ObjectCache(Path.Combine(folder, "cache"));
         _state = new StateCache(Path.Combine(folder, StateFileName));
         Config = ProjectConfig.Load(Root);
+        _realRoot = new(() => SafePaths.RealPath(Root));
     }
 
     /// <summary>The work tree root: pointer paths are relative to it.</summary>
@@ -412,9 +414,10 @@ public sealed class DataRepository : IDisposable
                     : [];
                 var known = _state.LoadUnder(relative);
                 var writes = new List<(ManifestEntry Entry, string Target)>();
+                var folder = new SafeFolder(full, $"The folder manifest of {relative}");
                 foreach (var entry in manifest.Entries)
                 {
-                    var target = SafePaths.Inside(full, entry.Path, $"The folder manifest of {relative}");
+                    var target = folder.Inside(entry.Path);
                     var rel = relative + "/" + entry.Path;
                     if (present.TryGetValue(entry.Path, out var file) && known.TryGetValue(rel, out var k) && k.Hash == entry.Hash && k.Stamp == file.Stamp)
                     {
@@ -823,7 +826,7 @@ public sealed class DataRepository : IDisposable
         var real = IsCacheLink(full, out _)
             ? Path.Combine(SafePaths.RealPath(Path.GetDirectoryName(full)!), Path.GetFileName(full))
             : SafePaths.RealPath(full);
-        var root = SafePaths.RealPath(Root);
+        var root = _realRoot.Value;
         if (!SafePaths.IsUnder(real, root) || real == root)
         {
             throw new MlopsException($"{shown} leads out of the repository through a symbolic link (to {real}).",

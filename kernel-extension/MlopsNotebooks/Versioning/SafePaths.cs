@@ -52,50 +52,6 @@ public static class SafePaths
     public static string? ProblemWithName(string name) =>
         name.Contains('/') ? "it holds a '/'" : ProblemWithRelative(name);
 
-    /// <summary>
-    /// Joins a checked relative path to <paramref name="folder"/> and proves the result lies inside the folder once
-    /// links are resolved: every existing part of the way must resolve inside it. Throws before anything is written.
-    /// </summary>
-    public static string Inside(string folder, string relative, string what)
-    {
-        if (ProblemWithRelative(relative) is { } problem)
-        {
-            throw new UnsafePathException(what, relative, problem);
-        }
-        var full = Path.GetFullPath(Path.Combine(folder, relative.Replace('/', Path.DirectorySeparatorChar)));
-        EnsureResolvesInside(folder, full, what, relative);
-        return full;
-    }
-
-    /// <summary>
-    /// Proves that <paramref name="full"/> (already under <paramref name="folder"/> lexically) stays inside it when
-    /// each existing part of the way is followed through its links. The last part may be a link only when it will be
-    /// replaced (the caller writes by rename, which replaces the link, not its target).
-    /// </summary>
-    public static void EnsureResolvesInside(string folder, string full, string what, string shown)
-    {
-        var root = RealPath(folder);
-        var lexical = Path.GetRelativePath(Path.GetFullPath(folder), full);
-        if (lexical == ".." || lexical.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) || Path.IsPathRooted(lexical))
-        {
-            throw new UnsafePathException(what, shown, "it leads out of its folder");
-        }
-        var walk = Path.GetFullPath(folder);
-        var parts = lexical == "." ? [] : lexical.Split(Path.DirectorySeparatorChar);
-        for (var i = 0; i < parts.Length - 1; i++)
-        {
-            walk = Path.Combine(walk, parts[i]);
-            if (!Path.Exists(walk))
-            {
-                return; // nothing further exists: what gets created is made by us, as plain folders
-            }
-            if (!IsUnder(RealPath(walk), root))
-            {
-                throw new UnsafePathException(what, shown, $"{walk} leads out of {folder} through a symbolic link");
-            }
-        }
-    }
-
     /// <summary>The path with every symbolic link on the way resolved (parts that do not exist are kept as written).</summary>
     public static string RealPath(string path)
     {
@@ -138,6 +94,46 @@ public static class SafePaths
     {
         var relative = Path.GetRelativePath(folder, path);
         return relative != ".." && !relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) && !Path.IsPathRooted(relative);
+    }
+}
+
+/// <summary>
+/// A folder that writes named by someone else's file must stay inside, once links are resolved. Its real path is
+/// resolved once, and each folder that a write lands in is checked once, however many files go there.
+/// </summary>
+public sealed class SafeFolder(string folder, string what)
+{
+    private readonly string _folder = Path.GetFullPath(folder);
+    private readonly Lazy<string> _root = new(() => SafePaths.RealPath(folder));
+    private readonly HashSet<string> _checked = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Joins a relative path to the folder, refusing it (before anything is written) unless it is a plain relative
+    /// path whose folder, followed through its links, is inside. The last part may be a link: writes replace it by
+    /// rename and never follow it. Folders on the way that do not exist yet are made by the caller, as plain folders.
+    /// </summary>
+    public string Inside(string relative)
+    {
+        if (SafePaths.ProblemWithRelative(relative) is { } problem)
+        {
+            throw new UnsafePathException(what, relative, problem);
+        }
+        var full = Path.GetFullPath(Path.Combine(_folder, relative.Replace('/', Path.DirectorySeparatorChar)));
+        if (!SafePaths.IsUnder(full, _folder))
+        {
+            throw new UnsafePathException(what, relative, "it leads out of its folder");
+        }
+        var existing = Path.GetDirectoryName(full)!;
+        while (existing.Length > _folder.Length && !Path.Exists(existing))
+        {
+            existing = Path.GetDirectoryName(existing)!;
+        }
+        if (_checked.Add(existing) && !SafePaths.IsUnder(SafePaths.RealPath(existing), _root.Value))
+        {
+            _checked.Remove(existing);
+            throw new UnsafePathException(what, relative, $"{existing} leads out of {folder} through a symbolic link");
+        }
+        return full;
     }
 }
 

@@ -111,8 +111,25 @@ public sealed class UntrustedDataTests : IDisposable
             {
                 return true; // refused with a message is always fine
             }
-            return manifest.Entries.All(e => SafePaths.IsUnder(SafePaths.RealPath(SafePaths.Inside(folder, e.Path, "test")), SafePaths.RealPath(folder)));
+            var safe = new SafeFolder(folder, "test");
+            return manifest.Entries.All(e => SafePaths.IsUnder(SafePaths.RealPath(safe.Inside(e.Path)), SafePaths.RealPath(folder)));
         }).QuickCheckThrowOnFailure();
+    }
+
+    [Fact]
+    public void A_write_through_a_folder_that_links_outside_is_refused_and_one_inside_is_not()
+    {
+        var folder = _git.PathOf("data/d");
+        Directory.CreateDirectory(Path.Combine(folder, "plain"));
+        Directory.CreateSymbolicLink(Path.Combine(folder, "out"), _outside.Path);
+        Directory.CreateSymbolicLink(Path.Combine(folder, "back"), Path.Combine(folder, "plain"));
+        var safe = new SafeFolder(folder, "The test manifest");
+
+        Assert.Contains("through a symbolic link", Assert.Throws<UnsafePathException>(() => safe.Inside("out/x.csv")).Message);
+        Assert.Throws<UnsafePathException>(() => safe.Inside("out/new/deeper/x.csv"));
+        Assert.Equal(Path.Combine(folder, "back", "x.csv"), safe.Inside("back/x.csv"));
+        Assert.Equal(Path.Combine(folder, "new", "x.csv"), safe.Inside("new/x.csv"));
+        Assert.Equal(Path.Combine(folder, "out"), safe.Inside("out")); // the link itself is replaced by rename, not followed
     }
 
     [Fact]

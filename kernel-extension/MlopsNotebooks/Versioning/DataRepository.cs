@@ -171,12 +171,17 @@ public sealed class DataRepository : IDisposable
             var before = ReadManifest(pointer.Hash);
             changed = ChangedFiles(before, current ?? ManifestOf(files, relative));
             // A hard-linked file edited in place changed its cached object too: that version is no longer in the cache.
-            var byPath = files.ToDictionary(f => f.Relative, f => f.Full, StringComparer.Ordinal);
-            foreach (var entry in before.Entries)
+            var modified = changed.Where(c => c.StartsWith("modified ", StringComparison.Ordinal)).Select(c => c["modified ".Length..])
+                .ToHashSet(StringComparer.Ordinal);
+            if (modified.Count > 0)
             {
-                if (byPath.TryGetValue(entry.Path, out var file) && changed.Contains($"modified {entry.Path}") && SharesInode(file, entry.Hash))
+                var byPath = files.ToDictionary(f => f.Relative, f => f.Full, StringComparer.Ordinal);
+                foreach (var entry in before.Entries.Where(e => modified.Contains(e.Path)))
                 {
-                    inCache &= LostInPlace(entry.Hash);
+                    if (SharesInode(byPath[entry.Path], entry.Hash))
+                    {
+                        inCache &= LostInPlace(entry.Hash);
+                    }
                 }
             }
         }

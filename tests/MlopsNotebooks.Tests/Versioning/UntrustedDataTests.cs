@@ -354,6 +354,18 @@ public sealed class UntrustedDataTests : IDisposable
         Assert.False(status.InCache);
         Assert.False(repo.Cache.Contains(version.Hash)); // quarantined, never served as v1
         Assert.Equal("v1\nedited in place\n", File.ReadAllText(file));
+
+        // The same inside a versioned folder: the edited file's object goes, the folder is no longer wholly cached.
+        _git.Write("rows/a.csv", "a1\n");
+        var b = _git.Write("rows/b.csv", "b1\n");
+        repo.Add(_git.PathOf("rows"), LinkType.Hardlink);
+        File.SetUnixFileMode(b, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.AppendAllText(b, "edited\n");
+        var folder = repo.Status([_git.PathOf("rows")]).Single();
+        Assert.Equal(["modified b.csv"], folder.ChangedFiles);
+        Assert.False(folder.InCache);
+        Assert.False(repo.Cache.Contains(ContentHash.Of("b1\n"u8)));
+        Assert.True(repo.Cache.Contains(ContentHash.Of("a1\n"u8)));
     }
 
     private static string Snapshot(string folder) => string.Join("\n",

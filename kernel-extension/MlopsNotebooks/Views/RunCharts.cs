@@ -27,7 +27,7 @@ public static class RunCharts
             ["x"] = s.Points.Select(p => p.Step).ToArray(),
             ["y"] = s.Points.Select(p => p.Value).ToArray(),
             ["mode"] = "lines+markers",
-            ["name"] = s.Run.DisplayName,
+            ["name"] = Label(s.Run.DisplayName),
         }));
         return WithLayout(GenericChart.combine(traces), key, "step", key);
     }
@@ -51,20 +51,20 @@ public static class RunCharts
             var numbers = values.Select(v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) ? d : (double?)null).ToList();
             if (numbers.All(n => n is not null))
             {
-                dimensions.Add(new() { ["label"] = key, ["values"] = numbers.Select(n => n!.Value).ToArray() });
+                dimensions.Add(new() { ["label"] = Label(key), ["values"] = numbers.Select(n => n!.Value).ToArray() });
                 continue;
             }
             var labels = values.Distinct().Order(StringComparer.Ordinal).ToList();
             dimensions.Add(new()
             {
-                ["label"] = key,
+                ["label"] = Label(key),
                 ["values"] = values.Select(v => (double)labels.IndexOf(v)).ToArray(),
                 ["tickvals"] = Enumerable.Range(0, labels.Count).Select(i => (double)i).ToArray(),
-                ["ticktext"] = labels.ToArray(),
+                ["ticktext"] = labels.Select(Label).ToArray(),
             });
         }
         var metricValues = withMetric.Select(r => r.Metrics[metric].Value).ToArray();
-        dimensions.Add(new() { ["label"] = metric, ["values"] = metricValues });
+        dimensions.Add(new() { ["label"] = Label(metric), ["values"] = metricValues });
         var chart = GenericChart.combine([Trace("parcoords", new Dictionary<string, object>
         {
             ["dimensions"] = dimensions,
@@ -79,9 +79,9 @@ public static class RunCharts
         var keys = metrics ?? comparison.MetricKeys;
         var traces = comparison.Runs.Select(run => Trace("bar", new Dictionary<string, object>
         {
-            ["x"] = keys.ToArray(),
+            ["x"] = keys.Select(Label).ToArray(),
             ["y"] = keys.Select(k => run.Metrics.TryGetValue(k, out var m) ? (object)m.Value : null!).ToArray(),
-            ["name"] = run.DisplayName,
+            ["name"] = Label(run.DisplayName),
         }));
         var chart = GenericChart.combine(traces);
         return WithLayout(chart, "metrics by run", "metric", "value", barmode: "group");
@@ -135,6 +135,14 @@ public static class RunCharts
     /// <summary>The chart as plotly.js figure JSON (data and layout).</summary>
     public static string ToJson(GenericChart chart) => GenericChart.toFigureJson(chart);
 
+    /// <summary>
+    /// Text from runs as plotly.js shows it: plotly reads a subset of HTML in names, labels and titles (<c>&lt;b&gt;</c>,
+    /// <c>&lt;br&gt;</c>, links), and decodes entities. Every string from data that a chart shows passes here, so a name
+    /// such as <c>&lt;a href=...&gt;</c> reads as written and makes no markup or link.
+    /// </summary>
+    public static string Label(string text) =>
+        text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
+
     private static GenericChart Trace(string type, Dictionary<string, object> properties)
     {
         var trace = new Trace(type);
@@ -148,14 +156,14 @@ public static class RunCharts
     private static GenericChart WithLayout(GenericChart chart, string title, string? xTitle, string? yTitle, string? barmode = null)
     {
         var layout = new Layout();
-        layout.SetProperty("title", new Dictionary<string, object> { ["text"] = title });
+        layout.SetProperty("title", new Dictionary<string, object> { ["text"] = Label(title) });
         if (xTitle is not null)
         {
-            layout.SetProperty("xaxis", new Dictionary<string, object> { ["title"] = new Dictionary<string, object> { ["text"] = xTitle } });
+            layout.SetProperty("xaxis", new Dictionary<string, object> { ["title"] = new Dictionary<string, object> { ["text"] = Label(xTitle) } });
         }
         if (yTitle is not null)
         {
-            layout.SetProperty("yaxis", new Dictionary<string, object> { ["title"] = new Dictionary<string, object> { ["text"] = yTitle } });
+            layout.SetProperty("yaxis", new Dictionary<string, object> { ["title"] = new Dictionary<string, object> { ["text"] = Label(yTitle) } });
         }
         if (barmode is not null)
         {

@@ -44,7 +44,8 @@ public sealed partial class ChartHtmlTests : IDisposable
     [GeneratedRegex(@"var data = (.*);\n")]
     private static partial Regex DataLine();
 
-    // The inline scripts of the page, and the trace names read back from the data JSON in each.
+    // The inline scripts of the page, and the trace names read back from the data JSON in each, as plotly.js shows them
+    // (it decodes the entities that RunCharts.Label writes).
     private static (int Scripts, int External, List<string> Names) Read(string html)
     {
         var document = new HtmlParser().ParseDocument(html);
@@ -54,7 +55,7 @@ public sealed partial class ChartHtmlTests : IDisposable
         {
             var match = DataLine().Match(script.TextContent);
             Assert.True(match.Success, script.TextContent);
-            names.AddRange(JsonNode.Parse(match.Groups[1].Value)!.AsArray().Select(t => (string?)t!["name"] ?? ""));
+            names.AddRange(JsonNode.Parse(match.Groups[1].Value)!.AsArray().Select(t => Shown((string?)t!["name"] ?? "")));
         }
         Assert.Empty(document.QuerySelectorAll("img, iframe, object"));
         return (scripts.Count, scripts.Count(s => s.GetAttribute("src") is not null), names);
@@ -92,7 +93,28 @@ public sealed partial class ChartHtmlTests : IDisposable
         var parallel = RunCharts.ToHtmlFragment(RunCharts.ParallelCoordinates([hostile, plain], "auc"));
         Assert.Equal(1, Read(parallel).Scripts);
         var ticks = JsonNode.Parse(DataLine().Match(new HtmlParser().ParseDocument(parallel).QuerySelector("script")!.TextContent).Groups[1].Value)!;
-        Assert.Contains(name, ticks[0]!["dimensions"]![0]!["ticktext"]!.AsArray().Select(t => (string)t!));
+        Assert.Contains(name, ticks[0]!["dimensions"]![0]!["ticktext"]!.AsArray().Select(t => Shown((string)t!)));
+    }
+
+    // What plotly.js shows for a label: text with no markup of its own, entities decoded.
+    private static string Shown(string label)
+    {
+        Assert.DoesNotContain('<', label);
+        Assert.DoesNotContain('>', label);
+        return System.Net.WebUtility.HtmlDecode(label);
+    }
+
+    [Fact]
+    public void Names_and_values_with_plotlys_own_markup_are_labels_as_written_not_bold_text_or_links()
+    {
+        var (hostile, plain) = Runs("<a href=\"https://evil.example\">click</a> &amp; <b>bold</b>");
+        foreach (var chart in new[] { _client.MetricHistoryChart("auc", [hostile.RunId, plain.RunId]), RunCharts.Comparison(RunComparison.Of([hostile, plain])) })
+        {
+            var name = (string)JsonNode.Parse(RunCharts.ToJson(chart))!["data"]![0]!["name"]!;
+            Assert.Equal("&lt;a href=\"https://evil.example\"&gt;click&lt;/a&gt; &amp;amp; &lt;b&gt;bold&lt;/b&gt;", name);
+        }
+        var ticks = JsonNode.Parse(RunCharts.ToJson(RunCharts.ParallelCoordinates([hostile, plain], "auc")))!["data"]![0]!["dimensions"]![0]!["ticktext"]!;
+        Assert.Contains("&lt;a href=\"https://evil.example\"&gt;click&lt;/a&gt; &amp;amp; &lt;b&gt;bold&lt;/b&gt;", ticks.AsArray().Select(t => (string)t!));
     }
 
     [Theory]

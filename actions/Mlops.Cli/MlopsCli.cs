@@ -1,5 +1,5 @@
 using System.CommandLine;
-using MlopsNotebooks.Actions.Toolkit;
+using MlopsNotebooks.GitHub.Toolkit;
 using MlopsNotebooks.Tracking;
 
 namespace MlopsNotebooks.Cli;

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using MlopsNotebooks.Actions.Reporting;
-using MlopsNotebooks.Actions.Toolkit;
+using MlopsNotebooks.GitHub.Reporting;
+using MlopsNotebooks.GitHub.Toolkit;
 
 namespace MlopsNotebooks.Cli;
 

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using MlopsNotebooks.Actions.Reporting;
-using MlopsNotebooks.Actions.Toolkit;
-using MlopsNotebooks.Actions.Validation;
+using MlopsNotebooks.GitHub.Reporting;
+using MlopsNotebooks.GitHub.Toolkit;
+using MlopsNotebooks.GitHub.Validation;
 using MlopsNotebooks.Storage;
 using MlopsNotebooks.Tracking;
 using MlopsNotebooks.Versioning;

@@ -44,7 +44,7 @@ public sealed partial class CSharpSession
 
     public CSharpSession(MetadataReferenceResolver? resolver = null)
     {
-        Views.MlopsFormatters.Register(); // the kit's types render as in the kernel
+        Display.MlopsFormatters.Register(); // the kit's types render as in the kernel
         _options = ScriptOptions.Default
             .WithReferences(DefaultReferences())
             .WithImports(Imports)
@@ -67,7 +67,7 @@ public sealed partial class CSharpSession
             var name = Path.GetFileNameWithoutExtension(p);
             return name is "mscorlib" or "netstandard" or "Microsoft.CSharp" || name.StartsWith("System.", StringComparison.Ordinal) || name == "System";
         });
-        var kit = new[] { typeof(Mlops).Assembly, typeof(Formatter).Assembly, typeof(Microsoft.AspNetCore.Html.IHtmlContent).Assembly, typeof(NotebookGlobals).Assembly }
+        var kit = new[] { typeof(Mlops).Assembly, typeof(Magics.MlopsMagics).Assembly, typeof(Formatter).Assembly, typeof(Microsoft.AspNetCore.Html.IHtmlContent).Assembly, typeof(NotebookGlobals).Assembly }
             .Select(a => a.Location);
         return framework.Concat(kit).Where(File.Exists).Distinct().Select(p => MetadataReference.CreateFromFile(p));
     }

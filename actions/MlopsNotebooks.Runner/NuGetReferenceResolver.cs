@@ -61,12 +61,16 @@ public sealed class NuGetReferenceResolver : MetadataReferenceResolver
         {
             throw new MlopsException($"'#r \"nuget: {reference}\"' does not name a package.", "Write #r \"nuget: Name, Version\" (the version may be left out).");
         }
-        if (parts[0].Equals(typeof(Mlops).Assembly.GetName().Name, StringComparison.OrdinalIgnoreCase))
+        if (KitPackages.Contains(parts[0]))
         {
             return; // the kit itself: what the kernel gets from the package, the runner already references
         }
         Packages[parts[0]] = parts.Length == 2 ? parts[1] : "*";
     }
+
+    // The notebook package and the core it depends on, by package id (each is its assembly's name).
+    private static readonly HashSet<string> KitPackages = new(
+        [typeof(Magics.MlopsMagics).Assembly.GetName().Name!, typeof(Mlops).Assembly.GetName().Name!], StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The managed assemblies of every package added so far, restored together so that versions agree.</summary>
     public IReadOnlyList<string> RestoreAll() => Packages.Count == 0 ? [] : Restore();

@@ -3,7 +3,7 @@ using System.Text;
 using Microsoft.ML;
 using MlopsNotebooks.Tracking;
 using MlopsNotebooks.Versioning;
-using MlopsNotebooks.Views;
+using MlopsNotebooks.Display;
 
 namespace MlopsNotebooks.Magics;
 

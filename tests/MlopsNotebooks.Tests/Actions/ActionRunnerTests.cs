@@ -1,4 +1,4 @@
-using MlopsNotebooks.Actions.Toolkit;
+using MlopsNotebooks.GitHub.Toolkit;
 using MlopsNotebooks.Tests.Support;
 
 namespace MlopsNotebooks.Tests.Actions;

@@ -4,8 +4,8 @@ using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Markdig.Extensions.Tables;
 using Markdig.Syntax;
-using MlopsNotebooks.Actions.Reporting;
-using MlopsNotebooks.Actions.Toolkit;
+using MlopsNotebooks.GitHub.Reporting;
+using MlopsNotebooks.GitHub.Toolkit;
 using MlopsNotebooks.Tests.Support;
 
 namespace MlopsNotebooks.Tests.Actions;

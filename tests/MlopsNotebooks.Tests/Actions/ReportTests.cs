@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using MlopsNotebooks.Actions.Reporting;
+using MlopsNotebooks.GitHub.Reporting;
 using MlopsNotebooks.Tests.Support;
 
 namespace MlopsNotebooks.Tests.Actions;

@@ -11,7 +11,7 @@ using MlopsNotebooks.Notebooks;
 using MlopsNotebooks.Tests.Packaging;
 using MlopsNotebooks.Tests.Support;
 using MlopsNotebooks.Tracking;
-using MlopsNotebooks.Views;
+using MlopsNotebooks.Display;
 
 namespace MlopsNotebooks.Tests.Extension;
 
@@ -41,7 +41,7 @@ public sealed class KernelExtensionTests
         var references = AppDomain.CurrentDomain.GetAssemblies()
             .Where(a => !a.IsDynamic && a.Location.Length > 0 && (a.GetName().Name!.StartsWith("System", StringComparison.Ordinal)
                 || a.GetName().Name is "netstandard" or "mscorlib" or "MlopsNotebooks" or "Microsoft.ML.Core" or "Microsoft.ML.Data" or "Microsoft.ML.DataView"))
-            .Append(typeof(Mlops).Assembly).Distinct()
+            .Append(typeof(Mlops).Assembly).Append(typeof(MlopsMagics).Assembly).Distinct()
             .Select(a => MetadataReference.CreateFromFile(a.Location));
         var compilation = CSharpCompilation.CreateScriptCompilation("extension", trees[0], references,
             new CSharpCompilationOptions(Microsoft.CodeAnalysis.OutputKind.DynamicallyLinkedLibrary, usings: ["System", "System.Text", "System.Collections",
@@ -87,16 +87,17 @@ public sealed class KernelExtensionTests
     }
 
     [Fact]
-    public void The_package_holds_the_library_and_the_extension_and_depends_on_no_kernel_package_but_formatting()
+    public void The_package_holds_the_library_and_the_extension_and_depends_on_the_core_and_no_kernel_package_but_formatting()
     {
         using var output = new TempDirectory();
         var project = Path.Combine(Programs.RepositoryRoot, "kernel-extension", "MlopsNotebooks", "MlopsNotebooks.csproj");
         var (code, stdout, stderr) = Programs.RunTool("dotnet", ["pack", project, "-c", "Release", "--no-build", "-o", output.Path, "-nologo"], timeoutSeconds: 180);
         Assert.True(code == 0, stdout + stderr);
-        var package = Assert.Single(Directory.GetFiles(output.Path, "*.nupkg"));
+        var package = Assert.Single(Directory.GetFiles(output.Path, "MlopsNotebooks.0*.nupkg"));
         using var zip = ZipFile.OpenRead(package);
         var entries = zip.Entries.Select(e => e.FullName).ToList();
         Assert.Contains("lib/net8.0/MlopsNotebooks.dll", entries);
+        Assert.DoesNotContain("lib/net8.0/MlopsNotebooks.Core.dll", entries); // the core is a package of its own
         var dib = zip.GetEntry("interactive-extensions/dotnet/extension.dib")!;
         using (var reader = new StreamReader(dib.Open()))
         {
@@ -105,6 +106,7 @@ public sealed class KernelExtensionTests
         var nuspec = XDocument.Load(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open());
         var dependencies = nuspec.Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => e.Attribute("id")!.Value).ToList();
         Assert.Contains("Microsoft.DotNet.Interactive.Formatting", dependencies);
+        Assert.Contains("MlopsNotebooks.Core", dependencies);
         Assert.All(dependencies.Where(d => d.StartsWith("Microsoft.DotNet.Interactive", StringComparison.Ordinal)),
             d => Assert.Equal("Microsoft.DotNet.Interactive.Formatting", d));
     }

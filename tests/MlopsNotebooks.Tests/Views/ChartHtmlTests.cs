@@ -2,9 +2,10 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using AngleSharp.Html.Parser;
 using Microsoft.DotNet.Interactive.Formatting;
-using MlopsNotebooks.Actions.Reporting;
+using MlopsNotebooks.GitHub.Reporting;
 using MlopsNotebooks.Tests.Support;
 using MlopsNotebooks.Tracking;
+using MlopsNotebooks.Display;
 using MlopsNotebooks.Views;
 
 namespace MlopsNotebooks.Tests.Views;

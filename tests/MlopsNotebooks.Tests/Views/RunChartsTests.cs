@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.DotNet.Interactive.Formatting;
 using MlopsNotebooks.Tests.Support;
 using MlopsNotebooks.Tracking;
-using MlopsNotebooks.Views;
+using MlopsNotebooks.Display;
 
 namespace MlopsNotebooks.Tests.Views;
 

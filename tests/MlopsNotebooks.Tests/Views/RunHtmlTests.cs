@@ -3,6 +3,7 @@ using Microsoft.DotNet.Interactive.Formatting;
 using MlopsNotebooks.Tests.Support;
 using MlopsNotebooks.Tracking;
 using MlopsNotebooks.Versioning;
+using MlopsNotebooks.Display;
 using MlopsNotebooks.Views;
 
 namespace MlopsNotebooks.Tests.Views;

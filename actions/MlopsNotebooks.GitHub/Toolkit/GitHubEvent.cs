@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace MlopsNotebooks.Actions.Toolkit;
+namespace MlopsNotebooks.GitHub.Toolkit;
 
 /// <summary>The payload of the event that started the workflow (GITHUB_EVENT_PATH), as GitHub sends it.</summary>
 public static class GitHubEvent

@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 using Plotly.NET;
 using MlopsNotebooks.Tracking;
 
-namespace MlopsNotebooks.Views;
+namespace MlopsNotebooks.Display;
 
 /// <summary>
 /// Plotly.NET charts of runs: a metric's history across steps and runs, params against a metric in parallel

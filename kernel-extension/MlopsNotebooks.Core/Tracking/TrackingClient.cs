@@ -292,12 +292,12 @@ public sealed class TrackingClient : IDisposable
         return RunComparison.Of(runIdsOrPrefixes.Select(GetRun).ToList());
     }
 
-    /// <summary>A chart of one metric's history across steps, one line per run.</summary>
-    public Plotly.NET.GenericChart MetricHistoryChart(string key, IReadOnlyList<string> runIdsOrPrefixes)
+    /// <summary>One metric's history across steps, for each of the runs named.</summary>
+    public IReadOnlyList<(Run Run, IReadOnlyList<Metric> History)> MetricHistories(string key, IReadOnlyList<string> runIdsOrPrefixes)
     {
         _writer.Flush();
         var runs = runIdsOrPrefixes.Select(GetRun).ToList();
-        return Views.RunCharts.MetricHistory(key, runs.Select(r => (r, Store.GetMetricHistory(r.RunId, key))).ToList());
+        return runs.Select(r => (r, Store.GetMetricHistory(r.RunId, key))).ToList();
     }
 
     /// <summary>Writes every buffered metric point now.</summary>

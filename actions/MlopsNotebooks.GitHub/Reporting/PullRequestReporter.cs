@@ -1,8 +1,8 @@
 using System.Net;
-using MlopsNotebooks.Actions.Toolkit;
+using MlopsNotebooks.GitHub.Toolkit;
 using Octokit;
 
-namespace MlopsNotebooks.Actions.Reporting;
+namespace MlopsNotebooks.GitHub.Reporting;
 
 /// <summary>What the report step knows of where it runs: from the event payload and the runner's variables.
 /// <see cref="Fork"/> names the fork the pull request comes from, if it does.</summary>

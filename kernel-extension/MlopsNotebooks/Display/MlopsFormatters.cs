@@ -3,7 +3,9 @@ using MlopsNotebooks.Registry;
 using MlopsNotebooks.Tracking;
 using MlopsNotebooks.Versioning;
 
-namespace MlopsNotebooks.Views;
+using MlopsNotebooks.Views;
+
+namespace MlopsNotebooks.Display;
 
 /// <summary>
 /// Formatters that belong to the kit's types, registered with Microsoft.DotNet.Interactive.Formatting: a run, a run

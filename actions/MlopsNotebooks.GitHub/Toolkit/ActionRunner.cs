@@ -2,7 +2,7 @@ using System.Collections;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace MlopsNotebooks.Actions.Toolkit;
+namespace MlopsNotebooks.GitHub.Toolkit;
 
 /// <summary>Where an annotation points: a file, and optionally a line and column in it (1-based).</summary>
 public sealed record AnnotationPlace(string File, int? Line = null, int? Column = null);

@@ -1,11 +1,11 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.FileSystemGlobbing;
-using MlopsNotebooks.Actions.Toolkit;
+using MlopsNotebooks.GitHub.Toolkit;
 using MlopsNotebooks.Runner;
 using MlopsNotebooks.Tracking;
 using MlopsNotebooks.Views;
 
-namespace MlopsNotebooks.Actions.Validation;
+namespace MlopsNotebooks.GitHub.Validation;
 
 /// <summary>What <c>mlops validate</c> (the validate action) is asked to do. Paths are relative to <see cref="Root"/>.</summary>
 public sealed record ValidateRequest

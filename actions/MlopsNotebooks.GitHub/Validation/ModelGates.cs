@@ -4,7 +4,7 @@ using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
-namespace MlopsNotebooks.Actions.Validation;
+namespace MlopsNotebooks.GitHub.Validation;
 
 /// <summary>One threshold: <c>auc &gt;= 0.85</c>, with the line of the gates file it is written on.</summary>
 public sealed record Threshold(string Metric, string Operator, double Value, int Line)

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
-using MlopsNotebooks.Actions.Toolkit;
+using MlopsNotebooks.GitHub.Toolkit;
 
-namespace MlopsNotebooks.Actions.Reporting;
+namespace MlopsNotebooks.GitHub.Reporting;
 
 /// <summary>Where links in the report point: the server, the repository and the commit the report is about.</summary>
 public sealed record ReportLinks(string ServerUrl, string Repository, string Sha, string? RunUrl = null)

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace MlopsNotebooks.Actions.Toolkit;
+namespace MlopsNotebooks.GitHub.Toolkit;
 
 /// <summary>
 /// Text from notebooks, data, runs and report artifacts put into GitHub Markdown (comments, check runs, job summaries).

@@ -1,4 +1,4 @@
-namespace MlopsNotebooks.Actions.Validation;
+namespace MlopsNotebooks.GitHub.Validation;
 
 /// <summary>Where a cell's line is in the notebook file as committed, so that an annotation lands on it in the diff.</summary>
 public static class NotebookLines

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 
-namespace MlopsNotebooks.Actions.Toolkit;
+namespace MlopsNotebooks.GitHub.Toolkit;
 
 /// <summary>
 /// Text this process prints on standard output or error: every secret it was given is hidden (each line of a

@@ -4,7 +4,7 @@ using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
-namespace MlopsNotebooks.Actions.Validation;
+namespace MlopsNotebooks.GitHub.Validation;
 
 /// <summary>The expectations for one column of a CSV file.</summary>
 public sealed class ColumnSchema

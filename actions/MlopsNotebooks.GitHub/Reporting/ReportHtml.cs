@@ -2,9 +2,10 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using MlopsNotebooks.Tracking;
+using MlopsNotebooks.Display;
 using MlopsNotebooks.Views;
 
-namespace MlopsNotebooks.Actions.Reporting;
+namespace MlopsNotebooks.GitHub.Reporting;
 
 /// <summary>
 /// The full report as one HTML page, kept as a workflow artifact: the runs table, Plotly charts of each stepped metric

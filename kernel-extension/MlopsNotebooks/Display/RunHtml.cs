@@ -5,7 +5,9 @@ using MlopsNotebooks.Registry;
 using MlopsNotebooks.Tracking;
 using MlopsNotebooks.Versioning;
 
-namespace MlopsNotebooks.Views;
+using MlopsNotebooks.Views;
+
+namespace MlopsNotebooks.Display;
 
 /// <summary>
 /// HTML views for notebooks: well-formed fragments (they parse as XML), every value encoded, one table per idea. The

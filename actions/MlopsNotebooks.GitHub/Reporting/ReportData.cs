@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
-namespace MlopsNotebooks.Actions.Reporting;
+namespace MlopsNotebooks.GitHub.Reporting;
 
 /// <summary>
 /// The report data <c>mlops validate</c> writes (<c>report.json</c>), read into typed records. On a fork's pull request

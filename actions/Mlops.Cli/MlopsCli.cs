@@ -60,14 +60,14 @@ public static class MlopsCli
             {
                 error.WriteLine(LogText.Safe(e.Hint));
             }
-            return UserError;
+            return ErrorKinds.ExitCode(e.Kind);
         }
         catch (Exception e) when (EnvironmentException.From(e) is { } failure)
         {
             // The machine's fault (disk full, read-only, no permission), not a bug: a message and a hint, exit 1.
             error.WriteLine(LogText.Safe($"error: {failure.Message}"));
             error.WriteLine(LogText.Safe(failure.Hint ?? ""));
-            return UserError;
+            return ErrorKinds.ExitCode(failure.Kind);
         }
         catch (Exception e)
         {

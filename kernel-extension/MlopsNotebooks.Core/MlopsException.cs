@@ -1,14 +1,68 @@
 namespace MlopsNotebooks;
 
 /// <summary>
-/// A failure the user can cause and fix. The message says what was wrong; <see cref="Hint"/> says what to do.
-/// Hosts (CLI, notebook runner, kernel) show these as a message and a non-zero exit code or a failed cell, never a
-/// stack trace.
+/// What kind of failure an <see cref="MlopsException"/> is. Hosts map the kind, never the message, to what they show:
+/// <see cref="ErrorKinds"/> is that one mapping (exit code for the CLI and actions, HTTP status for a server; a notebook
+/// cell fails with the message either way).
+/// </summary>
+public enum ErrorKind
+{
+    /// <summary>The input is wrong: a bad name, path, filter, file or option. Fix the input.</summary>
+    Invalid,
+
+    /// <summary>Something named does not exist: a run, experiment, model version, data object.</summary>
+    NotFound,
+
+    /// <summary>The request clashes with the state: a name taken, a param logged with another value, a run ended.</summary>
+    Conflict,
+
+    /// <summary>The machine or a service failed: a full or read-only disk, a lock held, a remote that cannot be reached.</summary>
+    Unavailable,
+}
+
+/// <summary>The one mapping from an error's kind to what a host shows.</summary>
+public static class ErrorKinds
+{
+    /// <summary>The exit code of the CLI and the actions: 1 for every failure the user can fix (2 is the parser's, for usage).</summary>
+    public static int ExitCode(ErrorKind kind) => kind switch
+    {
+        ErrorKind.Invalid or ErrorKind.NotFound or ErrorKind.Conflict or ErrorKind.Unavailable => 1,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+
+    /// <summary>The HTTP status a server answers with.</summary>
+    public static int HttpStatus(ErrorKind kind) => kind switch
+    {
+        ErrorKind.Invalid => 400,
+        ErrorKind.NotFound => 404,
+        ErrorKind.Conflict => 409,
+        ErrorKind.Unavailable => 503,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+}
+
+/// <summary>
+/// A failure the user can cause and fix. The message says what was wrong; <see cref="Hint"/> says what to do;
+/// <see cref="Kind"/> says which sort of failure it is. Hosts (CLI, notebook runner, kernel, server) show these as a
+/// message and an exit code, a failed cell or an HTTP status (<see cref="ErrorKinds"/>), never a stack trace.
+/// A bare MlopsException is <see cref="ErrorKind.Invalid"/>; the other kinds have a class each.
 /// </summary>
 public class MlopsException : Exception
 {
     public MlopsException(string message, string? hint = null, Exception? inner = null)
-        : base(message, inner) => Hint = hint;
+        : this(ErrorKind.Invalid, message, hint, inner)
+    {
+    }
+
+    protected MlopsException(ErrorKind kind, string message, string? hint, Exception? inner)
+        : base(message, inner)
+    {
+        Kind = kind;
+        Hint = hint;
+    }
+
+    /// <summary>Which sort of failure this is.</summary>
+    public ErrorKind Kind { get; }
 
     /// <summary>What the user can do about it, or null when the message says it all.</summary>
     public string? Hint { get; }
@@ -17,12 +71,24 @@ public class MlopsException : Exception
     public string Describe() => Hint is null ? Message : $"{Message}\n{Hint}";
 }
 
+/// <summary>Something named that does not exist.</summary>
+public class NotFoundException(string message, string? hint = null, Exception? inner = null)
+    : MlopsException(ErrorKind.NotFound, message, hint, inner);
+
+/// <summary>A request that clashes with what is there.</summary>
+public class ConflictException(string message, string? hint = null, Exception? inner = null)
+    : MlopsException(ErrorKind.Conflict, message, hint, inner);
+
+/// <summary>A failure of the machine or of a service, not of the input.</summary>
+public class UnavailableException(string message, string? hint = null, Exception? inner = null)
+    : MlopsException(ErrorKind.Unavailable, message, hint, inner);
+
 /// <summary>A key, name or value that breaks the naming rules.</summary>
 public sealed class InvalidNameException(string message, string? hint = null) : MlopsException(message, hint);
 
 /// <summary>A parameter logged again with another value; parameters are immutable once logged.</summary>
 public sealed class ParamConflictException(string runId, string key, string oldValue, string newValue)
-    : MlopsException(
+    : ConflictException(
         $"Parameter '{key}' of run {runId} is already '{oldValue}'; it cannot be changed to '{newValue}'.",
         "Parameters are immutable once logged: start a new run for the new value, or log it as a tag or metric.")
 {
@@ -30,15 +96,15 @@ public sealed class ParamConflictException(string runId, string key, string oldV
 }
 
 /// <summary>A run that does not exist, or a prefix that matches no run or several.</summary>
-public sealed class RunNotFoundException(string message, string? hint = null) : MlopsException(message, hint);
+public sealed class RunNotFoundException(string message, string? hint = null) : NotFoundException(message, hint);
 
 /// <summary>An experiment that does not exist.</summary>
 public sealed class ExperimentNotFoundException(string name)
-    : MlopsException($"No experiment named '{name}'.", "List the experiments with `mlops experiments list`.");
+    : NotFoundException($"No experiment named '{name}'.", "List the experiments with `mlops experiments list`.");
 
 /// <summary>Logging to a run that has ended (or was deleted).</summary>
 public sealed class RunNotActiveException(string runId, string state)
-    : MlopsException($"Run {runId} is {state}; nothing more can be logged to it.",
+    : ConflictException($"Run {runId} is {state}; nothing more can be logged to it.",
         "Start a new run to log more (Mlops.StartRun, or the run magic in a notebook).");
 
 /// <summary>A search filter or order-by clause that does not parse.</summary>
@@ -64,14 +130,14 @@ public sealed class TrackingStoreException(string message, string? hint = null, 
 
 /// <summary>An experiment name that is taken.</summary>
 public sealed class ExperimentExistsException(string name)
-    : MlopsException($"An experiment named '{name}' already exists.", "Use it, or pick another name.");
+    : ConflictException($"An experiment named '{name}' already exists.", "Use it, or pick another name.");
 
 /// <summary>
 /// A failure of the machine rather than of the input or of the kit: a full disk, a read-only file system, missing
 /// permission, a file that is not a database. The message names the file; fixing that and running again works.
 /// </summary>
 public sealed class EnvironmentException(string message, string? hint = null, Exception? inner = null)
-    : MlopsException(message, hint, inner)
+    : UnavailableException(message, hint, inner)
 {
     /// <summary>
     /// The one map from what the runtime and SQLite throw about the machine to a message and hint: <paramref name="e"/>

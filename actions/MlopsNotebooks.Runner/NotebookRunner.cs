@@ -121,7 +121,10 @@ public sealed class NotebookRunner
                 Metadata = new JsonObject { ["tags"] = new JsonArray(NotebookParameters.InjectedTag) },
             });
         }
-        RecordProvenance(notebook, path, request.Parameters, request.RunTags);
+        // The runs the notebook starts go to a session of its own that knows the notebook: current for the cells'
+        // code (and the tasks it starts), so notebooks run one after another in one process keep their own.
+        using var session = new MlopsSession(RecordProvenance(notebook, path, request.Parameters, request.RunTags));
+        using var current = MlopsSession.Use(session);
 
         // Cells run in the notebook's folder, as in the kernel, so relative paths mean the same in both.
         var previousDirectory = Directory.GetCurrentDirectory();
@@ -129,7 +132,7 @@ public sealed class NotebookRunner
         var processes = CellProcesses.Watch();
         try
         {
-            return await RunCellsAsync(request, notebook, path, output, clock, injectedAt, processes);
+            return await RunCellsAsync(request, notebook, path, output, clock, injectedAt, processes, session);
         }
         finally
         {
@@ -139,7 +142,7 @@ public sealed class NotebookRunner
     }
 
     private static async Task<RunResult> RunCellsAsync(RunRequest request, Notebook notebook, string path, string output, Stopwatch clock, int injectedAt,
-        CellProcesses processes)
+        CellProcesses processes, MlopsSession tracking)
     {
         var resolver = new NuGetReferenceResolver(Path.GetDirectoryName(path)!);
         var session = new CSharpSession(resolver);
@@ -188,7 +191,7 @@ public sealed class NotebookRunner
         }
         if (firstFailure is not null)
         {
-            EndActiveRuns(RunStatus.Failed);
+            tracking.EndAll(RunStatus.Failed);
         }
         try
         {
@@ -405,18 +408,14 @@ public sealed class NotebookRunner
     }
 
     /// <summary>
-    /// Links the runs the notebook starts to it: its path in the repository and content hash (tags of every run, via
-    /// the environment that <see cref="RunContext"/> reads) and the parameters (also in the output's metadata).
+    /// Links the runs the notebook starts to it: its path in the repository, content hash and parameters (tags of every
+    /// run, through the provenance returned for its session), also written into the output's metadata.
     /// </summary>
-    private static void RecordProvenance(Notebook notebook, string path, IReadOnlyDictionary<string, string> parameters,
+    private static Provenance RecordProvenance(Notebook notebook, string path, IReadOnlyDictionary<string, string> parameters,
         IReadOnlyDictionary<string, string> runTags)
     {
-        Environment.SetEnvironmentVariable(RunContext.RunTagsVariable, RunContext.FormatRunTags(runTags));
         var hash = ContentHash.OfFile(path).ToString();
         var json = new JsonObject(parameters.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create<string, JsonNode?>(p.Key, p.Value)));
-        Environment.SetEnvironmentVariable(RunContext.SourceVariable, path);
-        Environment.SetEnvironmentVariable(RunContext.NotebookHashVariable, hash);
-        Environment.SetEnvironmentVariable(RunContext.NotebookParametersVariable, json.ToJsonString());
         notebook.Metadata["papermill"] = new JsonObject
         {
             ["input_path"] = path,
@@ -424,14 +423,7 @@ public sealed class NotebookRunner
             ["environment_variables"] = new JsonObject(),
         };
         notebook.Metadata["mlops"] = new JsonObject { ["notebook_hash"] = hash, ["parameters"] = json.DeepClone() };
-    }
-
-    private static void EndActiveRuns(RunStatus status)
-    {
-        while (Mlops.ActiveRun is { } run)
-        {
-            run.End(status);
-        }
+        return new Provenance(path, hash, json.ToJsonString(), runTags);
     }
 
     private static string DefaultOutput(string path)

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using MlopsNotebooks.Search;
 using MlopsNotebooks.Storage;
 
@@ -17,164 +16,52 @@ namespace MlopsNotebooks.Tracking;
 /// </code>
 /// A run still active when the process exits is ended as Finished, as Failed after an unhandled exception, and as
 /// Killed on SIGTERM.
+/// <para>
+/// Every call goes to <see cref="MlopsSession.Current"/>: the session a host made current for the code it runs (the
+/// runner makes one per notebook, with the notebook's provenance), else the process's own. Two sessions in one process,
+/// such as trials side by side or notebooks run one after another, keep their own runs, experiment and provenance.
+/// </para>
 /// </summary>
 public static class Mlops
 {
-    private static readonly object Gate = new();
-    private static readonly Stack<ActiveRun> Runs = new();
-    private static TrackingClient? _client;
-    private static string? _trackingUri;
-    private static string _experiment = Experiment.DefaultName;
-    private static bool _hooked;
-    private static PosixSignalRegistration? _sigterm;
+    private static MlopsSession Session => MlopsSession.Current;
 
     /// <summary>The client behind the fluent calls, opened on first use from the tracking URI.</summary>
-    public static TrackingClient Client
-    {
-        get
-        {
-            lock (Gate)
-            {
-                return _client ??= new TrackingClient(_trackingUri);
-            }
-        }
-    }
+    public static TrackingClient Client => Session.Client;
 
     /// <summary>Points later calls at another store (closing the current one). Not allowed while a run is active.</summary>
-    public static void SetTrackingUri(string? uri)
-    {
-        lock (Gate)
-        {
-            if (Runs.Count > 0)
-            {
-                throw new MlopsException("A run is active; the tracking store cannot change under it.", "End the run first with Mlops.EndRun().");
-            }
-            _client?.Dispose();
-            _client = null;
-            _trackingUri = uri;
-        }
-    }
+    public static void SetTrackingUri(string? uri) => Session.SetTrackingUri(uri);
 
     /// <summary>Sets the experiment that new runs go to, creating it if needed.</summary>
-    public static Experiment SetExperiment(string name)
-    {
-        var experiment = Client.GetOrCreateExperiment(name);
-        lock (Gate)
-        {
-            _experiment = experiment.Name;
-        }
-        return experiment;
-    }
+    public static Experiment SetExperiment(string name) => Session.SetExperiment(name);
 
-    public static string ExperimentName
-    {
-        get
-        {
-            lock (Gate)
-            {
-                return _experiment;
-            }
-        }
-    }
+    public static string ExperimentName => Session.ExperimentName;
 
     /// <summary>The innermost active run, or null.</summary>
-    public static ActiveRun? ActiveRun
-    {
-        get
-        {
-            lock (Gate)
-            {
-                return Runs.Count > 0 ? Runs.Peek() : null;
-            }
-        }
-    }
+    public static ActiveRun? ActiveRun => Session.ActiveRun;
 
     /// <summary>
     /// Starts a run and makes it the active one. With a run already active, pass <paramref name="nested"/> to start a
     /// child of it; otherwise end that run first.
     /// </summary>
     public static ActiveRun StartRun(string? name = null, bool nested = false, IReadOnlyDictionary<string, string>? tags = null,
-        string? experiment = null, string? source = null)
-    {
-        ProcessShutdown.WaitIfTerminating();
-        lock (Gate)
-        {
-            string? parent = null;
-            if (Runs.Count > 0)
-            {
-                if (!nested)
-                {
-                    var current = Runs.Peek();
-                    throw new MlopsException($"Run {current.RunId} ({current.Name}) is already active.",
-                        "End it with Mlops.EndRun(), or pass nested: true to start a child run under it.");
-                }
-                parent = Runs.Peek().RunId;
-            }
-            var run = Client.CreateRun(experiment ?? _experiment, name, parent, tags, source);
-            var active = new ActiveRun(run.RunId, run.Name, run.ExperimentId, parent);
-            Runs.Push(active);
-            HookProcessEnd();
-            return active;
-        }
-    }
+        string? experiment = null, string? source = null) => Session.StartRun(name, nested, tags, experiment, source);
 
     /// <summary>Ends the innermost active run.</summary>
-    public static void EndRun(RunStatus status = RunStatus.Finished)
-    {
-        ActiveRun run;
-        lock (Gate)
-        {
-            if (Runs.Count == 0)
-            {
-                ProcessShutdown.WaitIfTerminating();
-                throw NoActiveRun();
-            }
-            run = Runs.Pop();
-        }
-        Client.SetTerminated(run.RunId, status);
-    }
+    public static void EndRun(RunStatus status = RunStatus.Finished) => Session.EndRun(status);
 
-    internal static void End(ActiveRun run, RunStatus status)
-    {
-        lock (Gate)
-        {
-            if (!Runs.Contains(run))
-            {
-                return; // already ended
-            }
-            // Ending an outer run ends the runs nested in it first.
-            while (Runs.Count > 0)
-            {
-                var top = Runs.Pop();
-                Client.SetTerminated(top.RunId, top == run ? status : RunStatus.Finished);
-                if (top == run)
-                {
-                    return;
-                }
-            }
-        }
-    }
+    public static void LogParam(string key, object? value) => Session.LogParam(key, value);
 
-    public static void LogParam(string key, object? value) => Client.LogParam(Current.RunId, key, TrackingClient.FormatValue(value));
+    public static void LogParams(IReadOnlyDictionary<string, object?> parameters) => Session.LogParams(parameters);
 
-    public static void LogParams(IReadOnlyDictionary<string, object?> parameters) =>
-        Client.LogBatch(Current.RunId, parameters: parameters.Select(p => new Param(p.Key, TrackingClient.FormatValue(p.Value))).ToList());
+    public static void LogMetric(string key, double value, long step = 0) => Session.LogMetric(key, value, step);
 
-    public static void LogMetric(string key, double value, long step = 0) => Client.LogMetric(Current.RunId, key, value, step);
+    public static void LogMetrics(IReadOnlyDictionary<string, double> metrics, long step = 0) => Session.LogMetrics(metrics, step);
 
-    public static void LogMetrics(IReadOnlyDictionary<string, double> metrics, long step = 0)
-    {
-        var runId = Current.RunId;
-        foreach (var (key, value) in metrics)
-        {
-            Client.LogMetric(runId, key, value, step);
-        }
-    }
-
-    public static void SetTag(string key, object? value) => Client.SetTag(Current.RunId, key, TrackingClient.FormatValue(value));
+    public static void SetTag(string key, object? value) => Session.SetTag(key, value);
 
     public static IReadOnlyList<ArtifactInfo> LogArtifact(string localPath, string? artifactPath = null) =>
-        Client.LogArtifact(Current.RunId, localPath, artifactPath);
+        Session.LogArtifact(localPath, artifactPath);
 
     public static Run GetRun(string runIdOrPrefix) => Client.GetRun(runIdOrPrefix);
 
@@ -192,99 +79,41 @@ public static class Mlops
         int maxResults = RunQuery.DefaultMaxResults, params string[] experiments) =>
         Client.SearchRuns(experiments.Length > 0 ? experiments : [ExperimentName], filter, orderBy, maxResults);
 
-    private static ActiveRun Current
-    {
-        get
-        {
-            if (ActiveRun is { } run)
-            {
-                return run;
-            }
-            // On SIGTERM the runs are ended under a logging loop: it waits for the exit rather than find none.
-            ProcessShutdown.WaitIfTerminating();
-            throw NoActiveRun();
-        }
-    }
-
-    private static MlopsException NoActiveRun() =>
-        new("There is no active run.", "Start one with Mlops.StartRun(\"name\") (or the run magic in a notebook), then log to it.");
-
-    private static void HookProcessEnd()
-    {
-        if (_hooked)
-        {
-            return;
-        }
-        _hooked = true;
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => EndAll(RunStatus.Finished);
-        AppDomain.CurrentDomain.UnhandledException += (_, _) => EndAll(RunStatus.Failed);
-        if (!OperatingSystem.IsWindows())
-        {
-            _sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ =>
-            {
-                ProcessShutdown.Begin();
-                EndAll(RunStatus.Killed);
-            });
-        }
-    }
-
-    private static void EndAll(RunStatus status)
-    {
-        while (true)
-        {
-            ActiveRun run;
-            lock (Gate)
-            {
-                if (Runs.Count == 0)
-                {
-                    return;
-                }
-                run = Runs.Pop();
-            }
-            try
-            {
-                Client.SetTerminated(run.RunId, status);
-            }
-            catch (Exception e)
-            {
-                Console.Error.WriteLine($"mlops: could not end run {run.RunId}: {e.Message}");
-            }
-        }
-    }
-
-    /// <summary>Forgets the ambient state (for hosts that restart, and tests).</summary>
-    internal static void Reset()
-    {
-        lock (Gate)
-        {
-            Runs.Clear();
-            _client?.Dispose();
-            _client = null;
-            _trackingUri = null;
-            _experiment = Experiment.DefaultName;
-        }
-    }
+    /// <summary>Forgets the process session's state (for hosts that restart, and tests).</summary>
+    internal static void Reset() => MlopsSession.Current.Reset();
 }
 
 /// <summary>The run the fluent API logs to. Disposing it ends it as Finished (use <see cref="End"/> for another status).</summary>
-public sealed class ActiveRun(string runId, string? name, string experimentId, string? parentRunId) : IDisposable
+public sealed class ActiveRun : IDisposable
 {
-    public string RunId { get; } = runId;
-    public string? Name { get; } = name;
-    public string ExperimentId { get; } = experimentId;
-    public string? ParentRunId { get; } = parentRunId;
+    private readonly MlopsSession _session;
+
+    internal ActiveRun(MlopsSession session, string runId, string? name, string experimentId, string? parentRunId)
+    {
+        _session = session;
+        RunId = runId;
+        Name = name;
+        ExperimentId = experimentId;
+        ParentRunId = parentRunId;
+    }
+
+
+    public string RunId { get; }
+    public string? Name { get; }
+    public string ExperimentId { get; }
+    public string? ParentRunId { get; }
 
     /// <summary>The run as stored now, with everything logged to it so far.</summary>
     public Run Info
     {
         get
         {
-            Mlops.Client.Flush();
-            return Mlops.Client.GetRun(RunId);
+            _session.Client.Flush();
+            return _session.Client.GetRun(RunId);
         }
     }
 
-    public void End(RunStatus status = RunStatus.Finished) => Mlops.End(this, status);
+    public void End(RunStatus status = RunStatus.Finished) => _session.End(this, status);
 
     public void Dispose() => End();
 }

@@ -31,19 +31,13 @@ public static class RunContext
     /// <summary>The validation (<c>mlops validate</c>) that ran the notebook: how it finds its runs in a shared store.</summary>
     public const string ValidationId = "mlops.validation_id";
 
-    /// <summary>Set by hosts (the notebook runner, the kernel extension) to the notebook being run.</summary>
-    public const string SourceVariable = "MLOPS_SOURCE";
-
-    /// <summary>Set by the notebook runner: the notebook file's content hash and the parameters it was given (JSON).</summary>
-    public const string NotebookHashVariable = "MLOPS_NOTEBOOK_HASH";
-    public const string NotebookParametersVariable = "MLOPS_NOTEBOOK_PARAMETERS";
-
-    /// <summary>Set by the notebook runner: tags (a JSON object) that every run the notebook starts gets.</summary>
-    public const string RunTagsVariable = "MLOPS_RUN_TAGS";
-
-    /// <summary>The tags for a run started now. <paramref name="source"/> overrides the detected notebook or program.</summary>
-    public static IReadOnlyList<RunTag> Capture(string? source = null, string? workingDirectory = null)
+    /// <summary>
+    /// The tags for a run started now by code with this <paramref name="provenance"/> (given by the host that runs it;
+    /// without a source, the program that started the process).
+    /// </summary>
+    public static IReadOnlyList<RunTag> Capture(Provenance? provenance = null, string? workingDirectory = null)
     {
+        provenance ??= Provenance.None;
         workingDirectory ??= Directory.GetCurrentDirectory();
         var root = TrackingStores.FindWorkTreeRoot(workingDirectory);
         var tags = new List<RunTag>();
@@ -55,14 +49,16 @@ public static class RunContext
             }
         }
 
-        source ??= Environment.GetEnvironmentVariable(SourceVariable);
+        var source = provenance.Source;
         var (sourcePath, sourceType) = source is not null ? (source, SourceKind(source)) : (FindProgram(), "PROGRAM");
         Add(SourceName, sourcePath is null ? null : RepoRelative(root, Path.GetFullPath(sourcePath, workingDirectory)));
         Add(SourceType, sourceType);
-        Add(NotebookHash, Environment.GetEnvironmentVariable(NotebookHashVariable));
-        Add(NotebookParameters, Environment.GetEnvironmentVariable(NotebookParametersVariable));
-        foreach (var (key, value) in ParseRunTags(Environment.GetEnvironmentVariable(RunTagsVariable)))
+        Add(NotebookHash, provenance.NotebookHash);
+        Add(NotebookParameters, provenance.NotebookParameters);
+        foreach (var (key, value) in provenance.Tags ?? new Dictionary<string, string>())
         {
+            Names.ValidateKey("tag", key);
+            Names.ValidateValue("tag", key, value, Names.MaxTagValueLength);
             Add(key, value);
         }
         if (Directory.Exists(Path.Combine(root, ".git")) || File.Exists(Path.Combine(root, ".git")))
@@ -84,42 +80,6 @@ public static class RunContext
         Add(ProcessId, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Add(ProcessStart, StartMillis(self).ToString(System.Globalization.CultureInfo.InvariantCulture));
         return tags;
-    }
-
-    /// <summary>The value of <see cref="RunTagsVariable"/> for these tags, or null for none.</summary>
-    public static string? FormatRunTags(IReadOnlyDictionary<string, string> tags) => tags.Count == 0 ? null
-        : new System.Text.Json.Nodes.JsonObject(tags.OrderBy(t => t.Key, StringComparer.Ordinal)
-            .Select(t => KeyValuePair.Create<string, System.Text.Json.Nodes.JsonNode?>(t.Key, t.Value))).ToJsonString();
-
-    private static IEnumerable<KeyValuePair<string, string>> ParseRunTags(string? json)
-    {
-        if (string.IsNullOrEmpty(json))
-        {
-            return [];
-        }
-        var problem = new MlopsException($"{RunTagsVariable} is not a JSON object of string tags: {json}",
-            $"It is set by the notebook runner; unset {RunTagsVariable}.");
-        System.Text.Json.Nodes.JsonObject tags;
-        try
-        {
-            tags = System.Text.Json.Nodes.JsonNode.Parse(json) as System.Text.Json.Nodes.JsonObject ?? throw problem;
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            throw problem;
-        }
-        var result = new List<KeyValuePair<string, string>>();
-        foreach (var (key, value) in tags)
-        {
-            if (value is not System.Text.Json.Nodes.JsonValue v || !v.TryGetValue<string>(out var text))
-            {
-                throw problem;
-            }
-            Names.ValidateKey("tag", key);
-            Names.ValidateValue("tag", key, text, Names.MaxTagValueLength);
-            result.Add(KeyValuePair.Create(key, text));
-        }
-        return result;
     }
 
     internal static long StartMillis(Process process) =>

@@ -68,15 +68,15 @@ public sealed class TrackingClient : IDisposable
 
     // Runs
 
-    /// <summary>Starts a run in an experiment (created if needed), recording where it came from.</summary>
+    /// <summary>Starts a run in an experiment (created if needed), recording where it came from (<paramref name="provenance"/>).</summary>
     public Run CreateRun(string experimentName = Experiment.DefaultName, string? runName = null, string? parentRunId = null,
-        IReadOnlyDictionary<string, string>? tags = null, string? source = null)
+        IReadOnlyDictionary<string, string>? tags = null, Provenance? provenance = null)
     {
         if (runName is not null)
         {
             Names.ValidateName("run", runName);
         }
-        var allTags = RunContext.Capture(source).ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
+        var allTags = RunContext.Capture(provenance).ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
         foreach (var (key, value) in tags ?? new Dictionary<string, string>())
         {
             ValidateTag(key, value);

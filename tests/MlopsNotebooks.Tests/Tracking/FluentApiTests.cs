@@ -60,7 +60,7 @@ public sealed class FluentApiTests : IDisposable
     public void Starting_a_second_run_without_nested_says_how_to_proceed()
     {
         using var first = Mlops.StartRun("first");
-        var error = Assert.Throws<MlopsException>(() => Mlops.StartRun("second"));
+        var error = Assert.Throws<ConflictException>(() => Mlops.StartRun("second"));
         Assert.Contains("already active", error.Message);
         Assert.Contains("nested: true", error.Hint);
         Assert.Same(first, Mlops.ActiveRun);
@@ -92,7 +92,7 @@ public sealed class FluentApiTests : IDisposable
     public void The_tracking_store_cannot_change_under_an_active_run()
     {
         using var run = Mlops.StartRun();
-        Assert.Throws<MlopsException>(() => Mlops.SetTrackingUri(_dir.File("other.db")));
+        Assert.Throws<ConflictException>(() => Mlops.SetTrackingUri(_dir.File("other.db")));
     }
 
     [Fact]

@@ -129,7 +129,7 @@ public sealed class TrackingClientTests : IDisposable
         Git(repo.Path, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "first");
         var head = Git(repo.Path, "rev-parse", "HEAD");
 
-        var tags = RunContext.Capture(Path.Combine(repo.Path, "train.ipynb"), repo.Path).ToDictionary(t => t.Key, t => t.Value);
+        var tags = RunContext.Capture(new Provenance(Path.Combine(repo.Path, "train.ipynb")), repo.Path).ToDictionary(t => t.Key, t => t.Value);
         Assert.Equal("train.ipynb", tags[RunContext.SourceName]);
         Assert.Equal("NOTEBOOK", tags[RunContext.SourceType]);
         Assert.Equal(head, tags[RunContext.GitCommit]);
@@ -139,7 +139,7 @@ public sealed class TrackingClientTests : IDisposable
         Assert.False(string.IsNullOrEmpty(tags[RunContext.Os]));
 
         File.WriteAllText(Path.Combine(repo.Path, "train.ipynb"), "{\"changed\": true}");
-        var dirty = RunContext.Capture(Path.Combine(repo.Path, "train.ipynb"), repo.Path).ToDictionary(t => t.Key, t => t.Value);
+        var dirty = RunContext.Capture(new Provenance(Path.Combine(repo.Path, "train.ipynb")), repo.Path).ToDictionary(t => t.Key, t => t.Value);
         Assert.Equal("true", dirty[RunContext.GitDirty]);
     }
 

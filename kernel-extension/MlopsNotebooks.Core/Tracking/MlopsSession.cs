@@ -1,0 +1,315 @@
+using System.Runtime.InteropServices;
+using MlopsNotebooks.Storage;
+
+namespace MlopsNotebooks.Tracking;
+
+/// <summary>
+/// What a run records about the code that started it, given by the host that runs that code: the notebook or program
+/// (its path), the notebook file's content hash, the parameters it was given (JSON) and tags every run gets (such as
+/// <c>mlops.validation_id</c>). Passed to the session, never read from process-wide state, so two sessions in one process
+/// keep their own.
+/// </summary>
+public sealed record Provenance(
+    string? Source = null,
+    string? NotebookHash = null,
+    string? NotebookParameters = null,
+    IReadOnlyDictionary<string, string>? Tags = null)
+{
+    /// <summary>Nothing known: a program's runs name the program that started them (see <see cref="RunContext"/>).</summary>
+    public static Provenance None { get; } = new();
+}
+
+/// <summary>
+/// The state behind the fluent API (<see cref="Mlops"/>): a tracking client, the experiment new runs go to, the stack of
+/// active runs and the <see cref="Provenance"/> of the code that logs. A host that runs code on someone's behalf (the
+/// notebook runner, a sweep running trials side by side) makes a session of its own current with <see cref="Use"/>;
+/// the current session flows with the code's async calls and tasks. Otherwise the process has one.
+/// </summary>
+public sealed class MlopsSession : IDisposable
+{
+    private static readonly AsyncLocal<MlopsSession?> Ambient = new();
+    private static readonly MlopsSession ProcessSession = new();
+
+    // Sessions with active runs, ended together when the process exits or gets SIGTERM.
+    private static readonly HashSet<MlopsSession> WithActiveRuns = [];
+    private static bool _hooked;
+    private static PosixSignalRegistration? _sigterm;
+
+    private readonly object _gate = new();
+    private readonly Stack<ActiveRun> _runs = new();
+    private TrackingClient? _client;
+    private string? _trackingUri;
+    private string _experiment = Experiment.DefaultName;
+
+    /// <summary>A session for code with this provenance, on the tracking store at <paramref name="trackingUri"/> (else the default).</summary>
+    public MlopsSession(Provenance? provenance = null, string? trackingUri = null)
+    {
+        Provenance = provenance ?? Provenance.None;
+        _trackingUri = trackingUri;
+    }
+
+    /// <summary>The session the fluent API uses here: the one made current by <see cref="Use"/>, else the process's.</summary>
+    public static MlopsSession Current => Ambient.Value ?? ProcessSession;
+
+    /// <summary>Makes <paramref name="session"/> current for this code and what it calls, until the result is disposed.</summary>
+    public static IDisposable Use(MlopsSession session)
+    {
+        var previous = Ambient.Value;
+        Ambient.Value = session;
+        return new Restore(previous);
+    }
+
+    public Provenance Provenance { get; }
+
+    /// <summary>The session's client, opened on first use from the tracking URI.</summary>
+    public TrackingClient Client
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _client ??= new TrackingClient(_trackingUri);
+            }
+        }
+    }
+
+    public void SetTrackingUri(string? uri)
+    {
+        lock (_gate)
+        {
+            if (_runs.Count > 0)
+            {
+                throw new ConflictException("A run is active; the tracking store cannot change under it.", "End the run first with Mlops.EndRun().");
+            }
+            _client?.Dispose();
+            _client = null;
+            _trackingUri = uri;
+        }
+    }
+
+    public Experiment SetExperiment(string name)
+    {
+        var experiment = Client.GetOrCreateExperiment(name);
+        lock (_gate)
+        {
+            _experiment = experiment.Name;
+        }
+        return experiment;
+    }
+
+    public string ExperimentName
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _experiment;
+            }
+        }
+    }
+
+    public ActiveRun? ActiveRun
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _runs.Count > 0 ? _runs.Peek() : null;
+            }
+        }
+    }
+
+    public ActiveRun StartRun(string? name = null, bool nested = false, IReadOnlyDictionary<string, string>? tags = null,
+        string? experiment = null, string? source = null)
+    {
+        ProcessShutdown.WaitIfTerminating();
+        lock (_gate)
+        {
+            string? parent = null;
+            if (_runs.Count > 0)
+            {
+                if (!nested)
+                {
+                    var current = _runs.Peek();
+                    throw new ConflictException($"Run {current.RunId} ({current.Name}) is already active.",
+                        "End it with Mlops.EndRun(), or pass nested: true to start a child run under it.");
+                }
+                parent = _runs.Peek().RunId;
+            }
+            var provenance = source is null ? Provenance : Provenance with { Source = source };
+            var run = Client.CreateRun(experiment ?? _experiment, name, parent, tags, provenance);
+            var active = new ActiveRun(this, run.RunId, run.Name, run.ExperimentId, parent);
+            _runs.Push(active);
+            Track(this);
+            return active;
+        }
+    }
+
+    public void EndRun(RunStatus status = RunStatus.Finished)
+    {
+        ActiveRun run;
+        lock (_gate)
+        {
+            if (_runs.Count == 0)
+            {
+                ProcessShutdown.WaitIfTerminating();
+                throw NoActiveRun();
+            }
+            run = _runs.Pop();
+        }
+        Client.SetTerminated(run.RunId, status);
+    }
+
+    internal void End(ActiveRun run, RunStatus status)
+    {
+        lock (_gate)
+        {
+            if (!_runs.Contains(run))
+            {
+                return; // already ended
+            }
+            // Ending an outer run ends the runs nested in it first.
+            while (_runs.Count > 0)
+            {
+                var top = _runs.Pop();
+                Client.SetTerminated(top.RunId, top == run ? status : RunStatus.Finished);
+                if (top == run)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    public void LogParam(string key, object? value) => Client.LogParam(Active.RunId, key, TrackingClient.FormatValue(value));
+
+    public void LogParams(IReadOnlyDictionary<string, object?> parameters) =>
+        Client.LogBatch(Active.RunId, parameters: parameters.Select(p => new Param(p.Key, TrackingClient.FormatValue(p.Value))).ToList());
+
+    public void LogMetric(string key, double value, long step = 0) => Client.LogMetric(Active.RunId, key, value, step);
+
+    public void LogMetrics(IReadOnlyDictionary<string, double> metrics, long step = 0)
+    {
+        var runId = Active.RunId;
+        foreach (var (key, value) in metrics)
+        {
+            Client.LogMetric(runId, key, value, step);
+        }
+    }
+
+    public void SetTag(string key, object? value) => Client.SetTag(Active.RunId, key, TrackingClient.FormatValue(value));
+
+    public IReadOnlyList<ArtifactInfo> LogArtifact(string localPath, string? artifactPath = null) =>
+        Client.LogArtifact(Active.RunId, localPath, artifactPath);
+
+    /// <summary>Ends every run still active (innermost first) with <paramref name="status"/>.</summary>
+    public void EndAll(RunStatus status)
+    {
+        while (true)
+        {
+            ActiveRun run;
+            lock (_gate)
+            {
+                if (_runs.Count == 0)
+                {
+                    return;
+                }
+                run = _runs.Pop();
+            }
+            try
+            {
+                Client.SetTerminated(run.RunId, status);
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine($"mlops: could not end run {run.RunId}: {e.Message}");
+            }
+        }
+    }
+
+    /// <summary>Ends the runs still active as Finished (as the process's exit would) and closes the client.</summary>
+    public void Dispose()
+    {
+        EndAll(RunStatus.Finished);
+        lock (_gate)
+        {
+            _client?.Dispose();
+            _client = null;
+        }
+        lock (WithActiveRuns)
+        {
+            WithActiveRuns.Remove(this);
+        }
+    }
+
+    /// <summary>Forgets the state (for hosts that restart, and tests).</summary>
+    internal void Reset()
+    {
+        lock (_gate)
+        {
+            _runs.Clear();
+            _client?.Dispose();
+            _client = null;
+            _trackingUri = null;
+            _experiment = Experiment.DefaultName;
+        }
+    }
+
+    private ActiveRun Active
+    {
+        get
+        {
+            if (ActiveRun is { } run)
+            {
+                return run;
+            }
+            // On SIGTERM the runs are ended under a logging loop: it waits for the exit rather than find none.
+            ProcessShutdown.WaitIfTerminating();
+            throw NoActiveRun();
+        }
+    }
+
+    private static MlopsException NoActiveRun() =>
+        new("There is no active run.", "Start one with Mlops.StartRun(\"name\") (or the run magic in a notebook), then log to it.");
+
+    private static void Track(MlopsSession session)
+    {
+        lock (WithActiveRuns)
+        {
+            WithActiveRuns.Add(session);
+            if (_hooked)
+            {
+                return;
+            }
+            _hooked = true;
+        }
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => EndEverySession(RunStatus.Finished);
+        AppDomain.CurrentDomain.UnhandledException += (_, _) => EndEverySession(RunStatus.Failed);
+        if (!OperatingSystem.IsWindows())
+        {
+            _sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ =>
+            {
+                ProcessShutdown.Begin();
+                EndEverySession(RunStatus.Killed);
+            });
+        }
+    }
+
+    private static void EndEverySession(RunStatus status)
+    {
+        MlopsSession[] sessions;
+        lock (WithActiveRuns)
+        {
+            sessions = [.. WithActiveRuns];
+        }
+        foreach (var session in sessions)
+        {
+            session.EndAll(status);
+        }
+    }
+
+    private sealed class Restore(MlopsSession? previous) : IDisposable
+    {
+        public void Dispose() => Ambient.Value = previous;
+    }
+}

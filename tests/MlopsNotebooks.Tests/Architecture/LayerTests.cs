@@ -1,0 +1,91 @@
+using System.Reflection;
+using NetArchTest.Rules;
+
+namespace MlopsNotebooks.Tests.Architecture;
+
+/// <summary>
+/// The house's rules (README, "Architecture"): the core references no host package, and no layer references one above
+/// it. Layers, bottom up: the core; the notebook package; the runner; the GitHub side; the `mlops` tool.
+/// </summary>
+public sealed class LayerTests
+{
+    private static readonly Assembly Core = typeof(MlopsNotebooks.Tracking.TrackingClient).Assembly;
+    private static readonly Assembly NotebookPackage = typeof(MlopsNotebooks.Magics.MlopsMagics).Assembly;
+    private static readonly Assembly Runner = typeof(MlopsNotebooks.Runner.NotebookRunner).Assembly;
+    private static readonly Assembly GitHub = typeof(MlopsNotebooks.GitHub.Toolkit.ActionRunner).Assembly;
+    private static readonly Assembly Tool = Assembly.Load("mlops");
+
+    // Namespaces of our hosts, each layer's own.
+    private const string Magics = "MlopsNotebooks.Magics";
+    private const string Display = "MlopsNotebooks.Display";
+    private const string RunnerNamespace = "MlopsNotebooks.Runner";
+    private const string GitHubNamespace = "MlopsNotebooks.GitHub";
+    private const string Cli = "MlopsNotebooks.Cli";
+
+    // Host packages: the notebook kernel, charts, GitHub, containers, the web, Roslyn, the command line; and the heavy SDKs
+    // that stay out of what notebooks load (a PostgreSQL store or a blob remote is an assembly of its own).
+    private static readonly string[] HostPackages =
+    [
+        "Microsoft.DotNet.Interactive", "Microsoft.AspNetCore", "Plotly", "FSharp", "Octokit", "Docker", "k8s",
+        "Microsoft.CodeAnalysis", "System.CommandLine", "Prometheus", "Yarp", "NetMQ", "Npgsql", "Azure", "Amazon",
+    ];
+
+    // What the core may reference, by assembly name: the runtime, SQLite, ML.NET and YAML. A new dependency of the core
+    // is a decision; it is made here.
+    private static readonly string[] CoreMayReference =
+    [
+        "System.", "Microsoft.Win32.", "netstandard", "mscorlib", "Microsoft.Data.Sqlite", "Microsoft.ML", "YamlDotNet",
+    ];
+
+    private static void AssertNoDependency(Assembly layer, params string[] namespaces)
+    {
+        var result = Types.InAssembly(layer).ShouldNot().HaveDependencyOnAny(namespaces).GetResult();
+        Assert.True(result.IsSuccessful,
+            $"{layer.GetName().Name} depends on {string.Join(", ", namespaces)} in: {string.Join(", ", result.FailingTypeNames ?? [])}");
+    }
+
+    [Fact]
+    public void The_core_references_no_host_package_and_no_host_of_ours()
+    {
+        AssertNoDependency(Core, [.. HostPackages, Magics, Display, RunnerNamespace, GitHubNamespace, Cli]);
+    }
+
+    [Fact]
+    public void The_core_references_only_the_assemblies_it_is_allowed()
+    {
+        var referenced = Core.GetReferencedAssemblies().Select(a => a.Name!).ToList();
+        Assert.Contains("Microsoft.Data.Sqlite", referenced);
+        Assert.All(referenced, name => Assert.True(CoreMayReference.Any(allowed => name == allowed || name.StartsWith(allowed, StringComparison.Ordinal)),
+            $"the core references {name}"));
+    }
+
+    [Fact]
+    public void The_notebook_package_references_no_layer_above_it_nor_a_package_of_the_repository_side()
+    {
+        AssertNoDependency(NotebookPackage, RunnerNamespace, GitHubNamespace, Cli, "Octokit", "Docker", "k8s", "Microsoft.AspNetCore",
+            "Microsoft.CodeAnalysis", "System.CommandLine", "Npgsql", "Azure", "Amazon");
+    }
+
+    [Fact]
+    public void The_runner_references_neither_the_GitHub_side_nor_the_tool()
+    {
+        AssertNoDependency(Runner, GitHubNamespace, Cli, "Octokit", "System.CommandLine");
+    }
+
+    [Fact]
+    public void The_GitHub_side_references_not_the_tool()
+    {
+        AssertNoDependency(GitHub, Cli, "System.CommandLine");
+    }
+
+    [Fact]
+    public void The_rules_find_a_dependency_where_there_is_one()
+    {
+        // The same rule over a layer that does use a host package fails, and names the type: the checks can fail.
+        var charts = Types.InAssembly(NotebookPackage).ShouldNot().HaveDependencyOnAny("Plotly").GetResult();
+        Assert.False(charts.IsSuccessful);
+        Assert.Contains("MlopsNotebooks.Display.RunCharts", charts.FailingTypeNames);
+        var tool = Types.InAssembly(Tool).ShouldNot().HaveDependencyOnAny(GitHubNamespace).GetResult();
+        Assert.False(tool.IsSuccessful);
+    }
+}

@@ -12,6 +12,7 @@ using MlopsNotebooks.Tests.Packaging;
 using MlopsNotebooks.Tests.Support;
 using MlopsNotebooks.Tracking;
 using MlopsNotebooks.Display;
+using MlopsNotebooks.Hosting;
 
 namespace MlopsNotebooks.Tests.Extension;
 

@@ -1,7 +1,7 @@
 using System.Reflection;
 using System.Runtime.Loader;
 
-namespace MlopsNotebooks.Display;
+namespace MlopsNotebooks.Hosting;
 
 /// <summary>
 /// Plotly.NET 6 (the version served) asks for FSharp.Core 10.1, while the .NET Interactive kernel already runs its own

@@ -27,6 +27,12 @@ public static class RunJson
         ["creation_time"] = e.CreationTime.ToUnixTimeMilliseconds(),
     };
 
+    public static JsonArray Experiments(IEnumerable<Experiment> experiments) => new(experiments.Select(e => (JsonNode)Experiment(e)).ToArray());
+
+    public static JsonArray Runs(IEnumerable<Run> runs) => new(runs.Select(r => (JsonNode)Run(r)).ToArray());
+
+    public static JsonArray Points(IEnumerable<Metric> points) => new(points.Select(p => (JsonNode)Point(p)).ToArray());
+
     public static JsonObject Run(Run run) => new()
     {
         ["run_id"] = run.RunId,

@@ -15,7 +15,7 @@ public static class DataJson
         ["type"] = v.IsDirectory ? "directory" : "file",
     };
 
-    public static JsonArray Versions(IEnumerable<DataVersion> versions) => new(versions.Select(v => (JsonNode)Version(v)).ToArray());
+    public static JsonArray Versions(IEnumerable<DataVersion> versions) => RunJson.Array(versions, Version);
 
     public static JsonObject Status(DataStatus s) => new()
     {
@@ -26,7 +26,7 @@ public static class DataJson
         ["changed_files"] = Strings(s.ChangedFiles),
     };
 
-    public static JsonArray Statuses(IEnumerable<DataStatus> statuses) => new(statuses.Select(s => (JsonNode)Status(s)).ToArray());
+    public static JsonArray Statuses(IEnumerable<DataStatus> statuses) => RunJson.Array(statuses, Status);
 
     public static JsonObject Change(DataChange c) => new()
     {
@@ -37,7 +37,7 @@ public static class DataJson
         ["changed_files"] = Strings(c.ChangedFiles),
     };
 
-    public static JsonArray Changes(IEnumerable<DataChange> changes) => new(changes.Select(c => (JsonNode)Change(c)).ToArray());
+    public static JsonArray Changes(IEnumerable<DataChange> changes) => RunJson.Array(changes, Change);
 
     public static JsonObject Transfer(TransferResult result) => new()
     {
@@ -57,5 +57,5 @@ public static class DataJson
         ["temporary_files"] = result.Temporary,
     };
 
-    private static JsonArray Strings(IEnumerable<string> values) => new(values.Select(v => (JsonNode?)v).ToArray());
+    private static JsonArray Strings(IEnumerable<string> values) => RunJson.Array(values, v => v);
 }

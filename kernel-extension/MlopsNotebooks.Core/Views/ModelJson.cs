@@ -13,21 +13,21 @@ public static class ModelJson
         ["aliases"] = new JsonObject(m.Aliases.Select(a => KeyValuePair.Create<string, JsonNode?>(a.Key, a.Value))),
     };
 
-    public static JsonArray Models(IEnumerable<RegisteredModel> models) => new(models.Select(m => (JsonNode)Model(m)).ToArray());
+    public static JsonArray Models(IEnumerable<RegisteredModel> models) => RunJson.Array(models, Model);
 
     public static JsonObject Version(ModelVersion v) => new()
     {
         ["name"] = v.Name,
         ["version"] = v.Version,
         ["run_id"] = v.RunId,
-        ["aliases"] = new JsonArray(v.Aliases.Select(a => (JsonNode?)a).ToArray()),
+        ["aliases"] = RunJson.Array(v.Aliases, a => a),
         ["model_hash"] = v.ModelHash,
         ["manifest_hash"] = v.ManifestHash,
         ["sample_hash"] = v.SampleHash,
         ["creation_time"] = v.CreationTime.ToUnixTimeMilliseconds(),
     };
 
-    public static JsonArray Versions(IEnumerable<ModelVersion> versions) => new(versions.Select(v => (JsonNode)Version(v)).ToArray());
+    public static JsonArray Versions(IEnumerable<ModelVersion> versions) => RunJson.Array(versions, Version);
 
     /// <summary>One version with its manifest (schemas, metrics, lineage) under "manifest".</summary>
     public static JsonObject Version(ModelVersion v, JsonObject manifest)

@@ -1,3 +1,6 @@
+using System.Globalization;
+using MlopsNotebooks.Tracking;
+
 namespace MlopsNotebooks.Cli;
 
 /// <summary>Values the commands read the same way, from options or action inputs.</summary>
@@ -12,18 +15,20 @@ internal static class Arguments
     };
 
     /// <summary>name=value pairs for a notebook's parameters cell; the last of a name wins.</summary>
-    public static Dictionary<string, string> NameValues(IEnumerable<string> pairs, string what)
+    public static Dictionary<string, string> NameValues(IEnumerable<string> pairs, string what) =>
+        KeyValueText.ParseAll(pairs, what, $"Write e.g. {what} epochs=20.", form: "name=value");
+
+    /// <summary>A duration as people write one: 0, 90s, 30m, 2h, 7d.</summary>
+    public static TimeSpan Duration(string text, string what)
     {
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var pair in pairs)
+        var value = text.Trim();
+        var unit = value.Length > 0 && char.IsAsciiLetter(value[^1]) ? value[^1] : 's';
+        var number = char.IsAsciiLetter(unit) && value.Length > 0 && char.IsAsciiLetter(value[^1]) ? value[..^1] : value;
+        if (!int.TryParse(number, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            || unit is not ('s' or 'm' or 'h' or 'd') || n > 100_000)
         {
-            var equals = pair.IndexOf('=');
-            if (equals <= 0)
-            {
-                throw new MlopsException($"{what} '{pair}' is not name=value.", $"Write e.g. {what} epochs=20.");
-            }
-            values[pair[..equals]] = pair[(equals + 1)..];
+            throw new MlopsException($"{what} '{text}' is not a duration.", "Write a whole number with s, m, h or d: 0, 30m, 2h, 7d.");
         }
-        return values;
+        return unit switch { 'm' => TimeSpan.FromMinutes(n), 'h' => TimeSpan.FromHours(n), 'd' => TimeSpan.FromDays(n), _ => TimeSpan.FromSeconds(n) };
     }
 }

@@ -1,4 +1,9 @@
 using System.CommandLine;
+using MlopsNotebooks.Cli.Data;
+using MlopsNotebooks.Cli.Experiments;
+using MlopsNotebooks.Cli.Models;
+using MlopsNotebooks.Cli.Notebook;
+using MlopsNotebooks.Cli.Runs;
 using MlopsNotebooks.GitHub.Toolkit;
 using MlopsNotebooks.Tracking;
 
@@ -23,14 +28,10 @@ public static class MlopsCli
         root.Add(RunsCommands.Create());
         root.Add(ModelsCommands.Create());
         root.Add(NotebookCommands.Create());
-        foreach (var command in DataCommands.Create())
-        {
-            if (command.Name == "data")
-            {
-                command.Add(ValidateCommands.SchemaInit());
-            }
-            root.Add(command);
-        }
+        var data = DataCommands.Create();
+        data.Add(ValidateCommands.SchemaInit());
+        root.Add(data);
+        root.Add(RemoteCommands.Create());
         root.Add(ValidateCommands.Validate());
         root.Add(new Command("action", "The GitHub Actions' steps: configured by INPUT_* variables as the runner sets them.")
         {
@@ -90,12 +91,48 @@ internal static class GlobalOptions
 
     public static readonly Option<bool> Json = new("--json") { Description = "Write JSON for machines instead of a table." };
 
-    public static TrackingClient OpenClient(ParseResult parse) => new(parse.GetValue(TrackingUri));
+    public static TrackingClient OpenClient(ParseResult parse) => new CliContext(parse).OpenClient();
 
     /// <summary>For commands that only read: creates nothing, writes nothing, and says so when there is no store.</summary>
-    public static TrackingClient OpenReader(ParseResult parse) => new(Storage.TrackingStores.OpenForReading(parse.GetValue(TrackingUri)));
+    public static TrackingClient OpenReader(ParseResult parse) => new CliContext(parse).OpenReader();
 
     /// <summary>Writes the JSON view with --json, the text view otherwise.</summary>
-    public static void Write(ParseResult parse, System.Text.Json.Nodes.JsonNode json, string text) =>
-        parse.InvocationConfiguration.Output.Write(parse.GetValue(Json) ? Views.RunJson.Write(json) + "\n" : text);
+    public static void Write(ParseResult parse, System.Text.Json.Nodes.JsonNode json, string text) => new CliContext(parse).Write(json, text);
+}
+
+/// <summary>What a handler gets besides its settings: the global options, the stores they name, and where to write.</summary>
+internal sealed class CliContext(ParseResult parse)
+{
+    public TextWriter Output => parse.InvocationConfiguration.Output;
+
+    public TextWriter Error => parse.InvocationConfiguration.Error;
+
+    public TrackingClient OpenClient() => new(parse.GetValue(GlobalOptions.TrackingUri));
+
+    /// <summary>For commands that only read: creates nothing, writes nothing, and says so when there is no store.</summary>
+    public TrackingClient OpenReader() => new(Storage.TrackingStores.OpenForReading(parse.GetValue(GlobalOptions.TrackingUri)));
+
+    /// <summary>Writes the JSON view with --json, the text view otherwise.</summary>
+    public void Write(System.Text.Json.Nodes.JsonNode json, string text) =>
+        Output.Write(parse.GetValue(GlobalOptions.Json) ? Views.RunJson.Write(json) + "\n" : text);
+}
+
+/// <summary>
+/// A command's shape: its options parse into a settings record (typed, nothing else), then one handler calls one core
+/// service and renders a view. Parsing and handling stay apart, so a handler never reads the command line.
+/// </summary>
+internal static class CommandHandlers
+{
+    public static Command Handles<TSettings>(this Command command, Func<ParseResult, TSettings> settings, Func<TSettings, CliContext, int> handler)
+    {
+        command.SetAction(parse => handler(settings(parse), new CliContext(parse)));
+        return command;
+    }
+
+    public static Command Handles<TSettings>(this Command command, Func<ParseResult, TSettings> settings,
+        Func<TSettings, CliContext, CancellationToken, Task<int>> handler)
+    {
+        command.SetAction((parse, cancellationToken) => handler(settings(parse), new CliContext(parse), cancellationToken));
+        return command;
+    }
 }

@@ -26,7 +26,7 @@ public sealed class DataCatalog
     {
         if (Mlops.ActiveRunId is null)
         {
-            throw new MlopsException("There is no active run to record the data in.", "Start one with Mlops.StartRun(...) first.");
+            throw new ConflictException("There is no active run to record the data in.", "Start one with Mlops.StartRun(...) first.");
         }
         using var repo = Open(path);
         var version = repo.Version(path);

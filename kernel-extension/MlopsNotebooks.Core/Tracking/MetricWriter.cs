@@ -107,11 +107,20 @@ internal sealed class MetricWriter : IDisposable
         if (error is not null)
         {
             throw error is MlopsException user
-                ? new MlopsException($"Some metric points could not be written: {user.Message}", user.Hint, user)
-                : new MlopsException($"Some metric points could not be written: {error.Message}",
+                ? SameKind(user, $"Some metric points could not be written: {user.Message}")
+                : new UnavailableException($"Some metric points could not be written: {error.Message}",
                     "They are kept and retried; check that the tracking store is reachable.", error);
         }
     }
+
+    // The writer only relays the store's failure: a read-only store stays unavailable, an ended run a conflict.
+    private static MlopsException SameKind(MlopsException e, string message) => e.Kind switch
+    {
+        ErrorKind.NotFound => new NotFoundException(message, e.Hint, e),
+        ErrorKind.Conflict => new ConflictException(message, e.Hint, e),
+        ErrorKind.Unavailable => new UnavailableException(message, e.Hint, e),
+        _ => new MlopsException(message, e.Hint, e),
+    };
 
     private void Loop()
     {

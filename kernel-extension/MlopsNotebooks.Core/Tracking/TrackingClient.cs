@@ -181,7 +181,7 @@ public sealed class TrackingClient : IDisposable
         }
         else
         {
-            throw new MlopsException($"There is no file or folder at {localPath}.", "Check the path; relative paths start at the current directory.");
+            throw new NotFoundException($"There is no file or folder at {localPath}.", "Check the path; relative paths start at the current directory.");
         }
         foreach (var (_, name) in files)
         {
@@ -210,7 +210,7 @@ public sealed class TrackingClient : IDisposable
     {
         var run = GetRun(runIdOrPrefix);
         var name = ArtifactPaths.Normalize(artifactPath);
-        var artifact = run.Artifacts.FirstOrDefault(a => a.Path == name) ?? throw new MlopsException(
+        var artifact = run.Artifacts.FirstOrDefault(a => a.Path == name) ?? throw new NotFoundException(
             $"Run {run.RunId} has no artifact '{name}'.",
             run.Artifacts.Count == 0 ? "It logged no artifacts." : $"Its artifacts: {string.Join(", ", run.Artifacts.Select(a => a.Path))}.");
         return Artifacts.OpenRead(artifact);

@@ -27,6 +27,12 @@ public static class RunJson
         ["creation_time"] = e.CreationTime.ToUnixTimeMilliseconds(),
     };
 
+    public static JsonArray Experiments(IEnumerable<Experiment> experiments) => Array(experiments, Experiment);
+
+    public static JsonArray Runs(IEnumerable<Run> runs) => Array(runs, Run);
+
+    public static JsonArray Points(IEnumerable<Metric> points) => Array(points, Point);
+
     public static JsonObject Run(Run run) => new()
     {
         ["run_id"] = run.RunId,
@@ -71,6 +77,9 @@ public static class RunJson
         ["metrics"] = new JsonObject(c.MetricKeys.Select(k => KeyValuePair.Create<string, JsonNode?>(k,
             new JsonArray(c.Runs.Select(r => r.Metrics.ContainsKey(k) ? (JsonNode?)JsonValue.Create(c.Metric(r, k)) : null).ToArray())))),
     };
+
+    /// <summary>A list as a JSON array, each item through its view.</summary>
+    internal static JsonArray Array<T>(IEnumerable<T> items, Func<T, JsonNode?> view) => new(items.Select(view).ToArray());
 
     private static JsonObject Map(IReadOnlyDictionary<string, string> map) =>
         new(map.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create<string, JsonNode?>(p.Key, p.Value)));

@@ -19,7 +19,7 @@ public sealed class MagicHost(Func<IEnumerable<(string Name, object? Value)>> de
                 return value;
             }
         }
-        throw new MlopsException($"There is no variable '{name}' in the notebook.",
+        throw new NotFoundException($"There is no variable '{name}' in the notebook.",
             variables.Count == 0 ? "No cell has declared a variable yet." : $"Variables: {string.Join(", ", variables.Select(v => v.Name).Take(20))}.");
     }
 

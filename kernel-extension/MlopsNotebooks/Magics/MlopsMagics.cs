@@ -34,7 +34,7 @@ public static class MlopsMagics
             [new("status", "finished (default), failed or killed.")],
             m =>
             {
-                var run = Mlops.ActiveRun ?? throw new MlopsException("There is no active run to end.", "Start one with #!mlops start-run.");
+                var run = Mlops.ActiveRun ?? throw new ConflictException("There is no active run to end.", "Start one with #!mlops start-run.");
                 var status = m.Get("status") switch
                 {
                     null or "finished" => RunStatus.Finished,
@@ -113,7 +113,7 @@ public static class MlopsMagics
                 var runs = ids.Count > 0 ? ids.Select(Mlops.Client.GetRun).ToList() : [.. Mlops.SearchRuns(maxResults: 10)];
                 if (runs.Count == 0)
                 {
-                    throw new MlopsException($"There are no runs in experiment {Mlops.ExperimentName} to chart.", "Run some first, or name them with --runs.");
+                    throw new NotFoundException($"There are no runs in experiment {Mlops.ExperimentName} to chart.", "Run some first, or name them with --runs.");
                 }
                 return m.Get("kind") switch
                 {
@@ -143,31 +143,17 @@ public static class MlopsMagics
 
     private static void LogParams(MagicInvocation m)
     {
-        var parameters = new Dictionary<string, object?>(StringComparer.Ordinal);
-        foreach (var text in List(m, "params"))
-        {
-            var (key, value) = Split(text, () => new MlopsException($"--params: '{text}' is not key=value.",
-                "Write --params trees=100,leaves=16 (a value with a comma goes in its own #!mlops log-param)."));
-            parameters[key] = value;
-        }
+        var parameters = KeyValueText.ParseAll(List(m, "params"), "--params:",
+            "Write --params trees=100,leaves=16 (a value with a comma goes in its own #!mlops log-param).");
         if (parameters.Count > 0)
         {
-            Mlops.LogParams(parameters);
+            Mlops.LogParams(parameters.ToDictionary(p => p.Key, p => (object?)p.Value, StringComparer.Ordinal));
         }
     }
 
     // key=value in one argument: the kernel's directive grammar allows one implicit (positional) parameter.
-    private static (string Key, string Value) Pair(MagicInvocation m, string name)
-    {
-        var text = m.Required(name);
-        return Split(text, () => new MlopsException($"#!mlops {m.Command.Name}: '{text}' is not key=value.", $"Usage: {m.Command.Usage()}"));
-    }
-
-    private static (string Key, string Value) Split(string text, Func<MlopsException> bad)
-    {
-        var equals = text.IndexOf('=');
-        return equals > 0 ? (text[..equals], text[(equals + 1)..]) : throw bad();
-    }
+    private static (string Key, string Value) Pair(MagicInvocation m, string name) =>
+        KeyValueText.Parse(m.Required(name), $"#!mlops {m.Command.Name}:", $"Usage: {m.Command.Usage()}");
 
     private static long Step(MagicInvocation m, string text) =>
         long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= 0
@@ -176,7 +162,7 @@ public static class MlopsMagics
 
     private static object RegisterModel(MagicInvocation m)
     {
-        var run = Mlops.ActiveRun ?? throw new MlopsException("Registering a model needs an active run to log it to.",
+        var run = Mlops.ActiveRun ?? throw new ConflictException("Registering a model needs an active run to log it to.",
             "Start one with #!mlops start-run (or use #!mlops track on the training cell).");
         var name = m.Required("variable");
         if (m.Host.GetVariable(name) is not ITransformer model)

@@ -204,6 +204,17 @@ public sealed class CliTests : IDisposable
         Assert.True(error.TrimEnd().Split('\n').Length >= 2, "a hint follows the message");
     }
 
+    [Fact]
+    public void An_alias_with_no_version_is_refused_before_the_store_is_opened_so_nothing_is_created()
+    {
+        var missing = _dir.File("elsewhere/mlops.db");
+        var (output, error) = (new StringWriter(), new StringWriter());
+        var code = MlopsCli.Run(["models", "alias", "churn", "production", "--tracking-uri", missing], output, error);
+        Assert.Equal(MlopsCli.UserError, code);
+        Assert.Equal("error: Which version should the alias point at?\nmlops models alias churn production <version>\n", error.ToString());
+        Assert.False(Directory.Exists(_dir.File("elsewhere")), "a refused command created the store");
+    }
+
     [Theory]
     [InlineData("runs", "frobnicate")]
     [InlineData("runs", "compare", "abc")]

@@ -157,7 +157,7 @@ public sealed class KernelExtensionTests
         var host = new MagicHost(() => [("a", 1), ("b", 2), ("a", 3)]);
         Assert.Equal(3, host.GetVariable("a"));
         Assert.Equal(["a", "b"], host.Variables().Select(v => v.Name));
-        var error = Assert.Throws<MlopsException>(() => host.GetVariable("c"));
+        var error = Assert.Throws<NotFoundException>(() => host.GetVariable("c"));
         Assert.Contains("no variable 'c'", error.Message);
         Assert.Contains("Variables: a, b", error.Hint);
         var ended = new List<bool>();

@@ -46,6 +46,6 @@ public sealed class LineageTests : IDisposable
     public void Using_data_with_no_active_run_says_to_start_one()
     {
         var csv = _git.Write("data/a.csv", "x\n");
-        Assert.Contains("Mlops.StartRun", Assert.Throws<MlopsException>(() => Mlops.Data.Use(csv)).Hint);
+        Assert.Contains("Mlops.StartRun", Assert.Throws<ConflictException>(() => Mlops.Data.Use(csv)).Hint);
     }
 }

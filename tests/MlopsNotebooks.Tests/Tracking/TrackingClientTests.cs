@@ -83,7 +83,7 @@ public sealed class TrackingClientTests : IDisposable
         {
             other.SetRunStatus(run.RunId, RunStatus.Killed, DateTimeOffset.UtcNow);
         }
-        var error = Assert.Throws<MlopsException>(client.Flush);
+        var error = Assert.Throws<ConflictException>(client.Flush);
         Assert.Contains("could not be written", error.Message);
         Assert.Contains("killed", error.Message);
         client.Flush(); // reported once
@@ -189,7 +189,7 @@ public sealed class TrackingClientTests : IDisposable
     {
         using var client = Client();
         var run = client.CreateRun("churn");
-        var error = Assert.Throws<MlopsException>(() => client.LogArtifact(run.RunId, _dir.File("nope.bin")));
+        var error = Assert.Throws<NotFoundException>(() => client.LogArtifact(run.RunId, _dir.File("nope.bin")));
         Assert.Contains("no file or folder", error.Message);
     }
 

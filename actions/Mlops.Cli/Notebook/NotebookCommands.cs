@@ -2,7 +2,10 @@ using System.CommandLine;
 using System.Globalization;
 using MlopsNotebooks.Runner;
 
-namespace MlopsNotebooks.Cli;
+namespace MlopsNotebooks.Cli.Notebook;
+
+/// <summary><c>mlops notebook run</c>: the runner's request, and where to write the result as JSON (or null).</summary>
+internal sealed record RunNotebookSettings(RunRequest Request, string? ResultPath);
 
 /// <summary><c>mlops notebook run</c>: papermill for C# notebooks.</summary>
 internal static class NotebookCommands
@@ -25,7 +28,7 @@ internal static class NotebookCommands
         {
             path, parameters, output, cellTimeout, timeout, continueOnError, skip, result, GlobalOptions.Json,
         };
-        run.SetAction(async (parse, cancellationToken) =>
+        run.Handles(parse =>
         {
             var values = Arguments.NameValues(parse.GetValue(parameters) ?? [], "-p");
             // Both files are checked before the first cell runs; the notebook's output is checked by the runner.
@@ -34,7 +37,7 @@ internal static class NotebookCommands
             {
                 throw new MlopsException("--output and --result name the same file.", "Pass a different path to each.");
             }
-            var runResult = await new NotebookRunner().RunAsync(new RunRequest
+            return new RunNotebookSettings(new RunRequest
             {
                 NotebookPath = parse.GetValue(path)!,
                 OutputPath = parse.GetValue(output),
@@ -43,32 +46,36 @@ internal static class NotebookCommands
                 RunTimeout = Arguments.Seconds(parse.GetValue(timeout), "--timeout"),
                 ContinueOnError = parse.GetValue(continueOnError),
                 SkipUnsupported = parse.GetValue(skip),
-            });
-            var json = runResult.ToJson();
-            if (resultPath is not null)
-            {
-                try
-                {
-                    Versioning.AtomicFile.WriteAllText(resultPath, Views.RunJson.Write(json) + "\n");
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    throw new MlopsException($"The result could not be written to {resultPath}: {e.Message}", "Free some space or pass --result with another path.");
-                }
-            }
-            var f = runResult.Failure;
-            GlobalOptions.Write(parse, json, runResult.Succeeded
-                ? $"{parse.GetValue(path)}: {runResult.CellsRun} cells ran in {runResult.Duration.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s -> {runResult.Output}\n"
-                : "");
-            if (f is not null)
-            {
-                parse.InvocationConfiguration.Error.WriteLine(
-                    $"error: {parse.GetValue(path)}, cell {f.Cell}{(f.Line is { } l ? $", line {l}" : "")}: {f.Kind}: {f.Message}");
-                parse.InvocationConfiguration.Error.WriteLine($"The executed notebook, with the error in that cell: {runResult.Output}");
-            }
-            parse.InvocationConfiguration.Output.Flush();
-            return runResult.Succeeded ? MlopsCli.Ok : MlopsCli.UserError;
-        });
+            }, resultPath);
+        }, RunAsync);
         return new Command("notebook", "Run committed C# notebooks headless (.ipynb and .dib).") { run };
+    }
+
+    public static async Task<int> RunAsync(RunNotebookSettings settings, CliContext cli, CancellationToken cancellationToken)
+    {
+        var runResult = await new NotebookRunner().RunAsync(settings.Request);
+        var json = runResult.ToJson();
+        if (settings.ResultPath is { } resultPath)
+        {
+            try
+            {
+                Versioning.AtomicFile.WriteAllText(resultPath, Views.RunJson.Write(json) + "\n");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UnavailableException($"The result could not be written to {resultPath}: {e.Message}", "Free some space or pass --result with another path.");
+            }
+        }
+        var notebook = settings.Request.NotebookPath;
+        cli.Write(json, runResult.Succeeded
+            ? $"{notebook}: {runResult.CellsRun} cells ran in {runResult.Duration.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s -> {runResult.Output}\n"
+            : "");
+        if (runResult.Failure is { } f)
+        {
+            cli.Error.WriteLine($"error: {notebook}, cell {f.Cell}{(f.Line is { } l ? $", line {l}" : "")}: {f.Kind}: {f.Message}");
+            cli.Error.WriteLine($"The executed notebook, with the error in that cell: {runResult.Output}");
+        }
+        cli.Output.Flush();
+        return runResult.Succeeded ? MlopsCli.Ok : MlopsCli.UserError;
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using MlopsNotebooks.GitHub.Toolkit;
+using MlopsNotebooks.Validation;
 using Octokit;
 
 namespace MlopsNotebooks.GitHub.Reporting;
@@ -21,7 +22,7 @@ public sealed class PullRequestReporter(ActionRunner actions, IGitHubClient gith
     public static IGitHubClient Client(string apiUrl, string token) => new GitHubClient(new Connection(
         new ProductHeaderValue("mlops-notebooks"), new Uri(apiUrl.TrimEnd('/') + "/"), new Octokit.Internal.InMemoryCredentialStore(new Credentials(token))));
 
-    public async Task<ReportOutcome> PostAsync(ReportData report, ReportTarget target, string botLogin, bool checkRun)
+    public async Task<ReportOutcome> PostAsync(ValidationReport report, ReportTarget target, string botLogin, bool checkRun)
     {
         var links = new ReportLinks(target.ServerUrl, $"{target.Owner}/{target.Repository}", target.HeadSha, target.RunUrl);
         var body = ReportMarkdown.Comment(report, target.Workflow, links, out var overflowed, target.Fork);

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using MlopsNotebooks.GitHub.Reporting;
+using MlopsNotebooks.GitHub.Toolkit;
 using MlopsNotebooks.Tests.Support;
 using MlopsNotebooks.Tracking;
 using MlopsNotebooks.Validation;
@@ -124,5 +125,31 @@ public sealed class ValidationReportTests : IDisposable
         Assert.DoesNotContain(references, name => name.StartsWith("MlopsNotebooks.GitHub", StringComparison.Ordinal)
             || name.StartsWith("MlopsNotebooks.Runner", StringComparison.Ordinal) || name.StartsWith("Octokit", StringComparison.Ordinal)
             || name.StartsWith("Microsoft.CodeAnalysis", StringComparison.Ordinal) || name.StartsWith("Microsoft.DotNet.Interactive", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_missing_gates_file_schema_data_file_or_notebook_is_not_found_and_a_bad_one_is_invalid()
+    {
+        Assert.Equal(ErrorKind.NotFound, Assert.ThrowsAny<MlopsException>(() => ModelGates.Load(_repo.PathOf("nowhere.yaml"))).Kind);
+        Assert.Equal(ErrorKind.NotFound, Assert.ThrowsAny<MlopsException>(() => DataSchema.Load(_repo.PathOf("nowhere.schema.yaml"))).Kind);
+        Assert.Equal(ErrorKind.NotFound, Assert.ThrowsAny<MlopsException>(() => new DataSchema().Validate(_repo.PathOf("nowhere.csv"))).Kind);
+        Assert.Equal(ErrorKind.NotFound, Assert.ThrowsAny<MlopsException>(() => Validator.Expand(_repo.Root, ["nowhere/*.ipynb"])).Kind);
+        _repo.Write("bad.yaml", "gates:\n  - auc is high\n");
+        Assert.Equal(ErrorKind.Invalid, Assert.ThrowsAny<MlopsException>(() => ModelGates.Load(_repo.PathOf("bad.yaml"))).Kind);
+    }
+
+    [Fact]
+    public async Task A_claimed_pull_request_at_another_commit_is_a_conflict_and_github_out_of_reach_is_unavailable()
+    {
+        using var github = await GitHubApi.StartAsync();
+        var actions = new ActionRunner(new Dictionary<string, string>(), new StringWriter());
+        var reporter = new PullRequestReporter(actions, PullRequestReporter.Client(github.Address.ToString(), "ghs_test"));
+        var moved = await Assert.ThrowsAnyAsync<MlopsException>(() => reporter.VerifyPullRequestAsync("Codertocat", "Hello-World", 1347, new string('0', 40)));
+        Assert.Equal(ErrorKind.Conflict, moved.Kind);
+        Assert.Contains("Pull request #1347 is at 6dcb09b", moved.Message);
+        github.Answer("GET", "/repos/Codertocat/Hello-World/pulls/", _ => (404, "{\"message\":\"Not Found\"}"));
+        Assert.Equal(ErrorKind.NotFound, (await Assert.ThrowsAnyAsync<MlopsException>(() => reporter.VerifyPullRequestAsync("Codertocat", "Hello-World", 1347, "x"))).Kind);
+        var unreachable = new PullRequestReporter(actions, PullRequestReporter.Client("http://127.0.0.1:9", "ghs_test"));
+        Assert.Equal(ErrorKind.Unavailable, (await Assert.ThrowsAnyAsync<MlopsException>(() => unreachable.VerifyPullRequestAsync("o", "r", 1, "x"))).Kind);
     }
 }

@@ -47,7 +47,7 @@ internal static class ValidateCommands
                 BaselineRef = parse.GetValue(baselineRef),
                 CellTimeout = Arguments.Seconds(parse.GetValue(cellTimeout), "--cell-timeout"),
             };
-            return await RunAsync(parse, request, ActionRunner.FromProcess(), parse.GetValue(report), parse.GetValue(metricsOut));
+            return await InvokeAsync(parse, new ValidateSettings(request, parse.GetValue(report), parse.GetValue(metricsOut)), ActionRunner.FromProcess());
         });
         return command;
     }
@@ -75,16 +75,18 @@ internal static class ValidateCommands
                     : null,
             };
             var reportPath = actions.Input("report-path") ?? Path.Combine(root, ".mlops", "report", "report.json");
-            return await RunAsync(parse, request, actions, reportPath, actions.Input("metrics-path"));
+            return await InvokeAsync(parse, new ValidateSettings(request, reportPath, actions.Input("metrics-path")), actions);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, ValidateRequest request, ActionRunner actions, string? reportPath, string? metricsPath)
+    /// <summary>Both validate commands: validate, annotate the findings, write the report files, outputs and summary.</summary>
+    private static async Task<int> InvokeAsync(ParseResult parse, ValidateSettings settings, ActionRunner actions)
     {
+        var (reportPath, metricsPath) = (settings.ReportPath, settings.MetricsPath);
         using var client = GlobalOptions.OpenClient(parse);
         var validator = new Validator(new NotebookRunnerExecutor(), client);
-        var report = await validator.ValidateAsync(request);
+        var report = await validator.ValidateAsync(settings.Request);
         foreach (var finding in report.Findings)
         {
             var place = finding.File is null ? null : new AnnotationPlace(finding.File, finding.Line);
@@ -171,6 +173,9 @@ internal static class ValidateCommands
             : throw new MlopsException($"Data check '{text}' is not data=schema.", "Write e.g. data/churn.csv=data/churn.schema.yaml.");
     }
 }
+
+/// <summary>What both validate commands are asked: the validation, and where the report data and the next baseline go.</summary>
+internal sealed record ValidateSettings(ValidateRequest Request, string? ReportPath, string? MetricsPath);
 
 /// <summary>Validation's notebook runs, by the headless Roslyn runner.</summary>
 internal sealed class NotebookRunnerExecutor : INotebookExecutor

@@ -1,11 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using MlopsNotebooks.GitHub.Reporting;
 using MlopsNotebooks.GitHub.Toolkit;
-using MlopsNotebooks.GitHub.Validation;
+using MlopsNotebooks.Runner;
 using MlopsNotebooks.Storage;
-using MlopsNotebooks.Tracking;
+using MlopsNotebooks.Validation;
 using MlopsNotebooks.Versioning;
 using MlopsNotebooks.Views;
 
@@ -45,7 +47,7 @@ internal static class ValidateCommands
                 BaselineRef = parse.GetValue(baselineRef),
                 CellTimeout = Arguments.Seconds(parse.GetValue(cellTimeout), "--cell-timeout"),
             };
-            return await RunAsync(parse, request, ActionRunner.FromProcess(), parse.GetValue(report), parse.GetValue(metricsOut));
+            return await InvokeAsync(parse, new ValidateSettings(request, parse.GetValue(report), parse.GetValue(metricsOut)), ActionRunner.FromProcess());
         });
         return command;
     }
@@ -73,52 +75,71 @@ internal static class ValidateCommands
                     : null,
             };
             var reportPath = actions.Input("report-path") ?? Path.Combine(root, ".mlops", "report", "report.json");
-            return await RunAsync(parse, request, actions, reportPath, actions.Input("metrics-path"));
+            return await InvokeAsync(parse, new ValidateSettings(request, reportPath, actions.Input("metrics-path")), actions);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(ParseResult parse, ValidateRequest request, ActionRunner actions, string? reportPath, string? metricsPath)
+    /// <summary>Both validate commands: validate, annotate the findings, write the report files, outputs and summary.</summary>
+    private static async Task<int> InvokeAsync(ParseResult parse, ValidateSettings settings, ActionRunner actions)
     {
+        var (reportPath, metricsPath) = (settings.ReportPath, settings.MetricsPath);
         using var client = GlobalOptions.OpenClient(parse);
-        var validator = new Validator(actions, client);
-        var (report, runs) = await validator.ValidateAsync(request);
-        var passed = report["passed"]!.GetValue<bool>();
+        var validator = new Validator(new NotebookRunnerExecutor(), client);
+        var report = await validator.ValidateAsync(settings.Request);
+        foreach (var finding in report.Findings)
+        {
+            var place = finding.File is null ? null : new AnnotationPlace(finding.File, finding.Line);
+            if (finding.Severity == Severity.Error)
+            {
+                actions.Error(finding.Message, place, finding.Title);
+            }
+            else
+            {
+                actions.Warning(finding.Message, place, finding.Title);
+            }
+        }
         // The pull request this ran for, so that the workflow_run step can post on it (it checks the head commit).
         if (actions.Variable("GITHUB_EVENT_NAME") == "pull_request" && GitHubEvent.Read(actions) is { } payload)
         {
-            report["pull_request"] = payload["pull_request"]?["number"]?.DeepClone();
-            report["head_sha"] = payload["pull_request"]?["head"]?["sha"]?.DeepClone();
+            report = report with
+            {
+                PullRequest = payload["pull_request"]?["number"] is JsonValue number && number.TryGetValue<int>(out var n) ? n : null,
+                HeadSha = payload["pull_request"]?["head"]?["sha"] is JsonValue sha && sha.TryGetValue<string>(out var s) ? s : null,
+            };
         }
         if (reportPath is not null)
         {
             var folder = Path.GetDirectoryName(Path.GetFullPath(reportPath))!;
             Directory.CreateDirectory(folder);
-            AtomicFile.WriteAllText(reportPath, RunJson.Write(report) + "\n");
-            AtomicFile.WriteAllText(Path.Combine(folder, "report.html"), ReportHtml.Build(report, runs, client));
+            AtomicFile.WriteAllText(reportPath, report.ToJson() + "\n");
+            AtomicFile.WriteAllText(Path.Combine(folder, "report.html"), ReportHtml.Build(report));
         }
         if (metricsPath is not null && validator.Snapshot is { } snapshot)
         {
             AtomicFile.WriteAllText(metricsPath, RunJson.Write(snapshot.ToJson()) + "\n");
         }
-        actions.SetOutput("passed", passed ? "true" : "false");
-        actions.SetOutput("run-ids", string.Join(',', (report["runs"] as JsonArray ?? []).Select(r => (string?)r!["run_id"])));
-        actions.SetOutput("metrics", (report["candidate"] ?? new JsonObject()).ToJsonString());
+        actions.SetOutput("passed", report.Passed ? "true" : "false");
+        actions.SetOutput("run-ids", string.Join(',', report.Runs.Select(r => r.RunId)));
+        actions.SetOutput("metrics", JsonSerializer.Serialize(report.Candidate ?? new Dictionary<string, double>(), MetricsOutput));
         if (reportPath is not null)
         {
             actions.SetOutput("report-path", reportPath);
         }
         var summary = Summary(report, actions);
         actions.AppendSummary(summary);
-        GlobalOptions.Write(parse, report, summary);
-        return passed ? MlopsCli.Ok : MlopsCli.UserError;
+        GlobalOptions.Write(parse, report.ToJsonNode(), summary);
+        return report.Passed ? MlopsCli.Ok : MlopsCli.UserError;
     }
 
+    // The metrics output as JsonNode.ToJsonString wrote it: compact, a metric that is not a number as "NaN".
+    private static readonly JsonSerializerOptions MetricsOutput = new() { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
     /// <summary>The job summary: the report the pull request gets, linked to this commit.</summary>
-    private static string Summary(JsonObject report, ActionRunner actions)
+    private static string Summary(ValidationReport report, ActionRunner actions)
     {
         var links = new ReportLinks(actions.Variable("GITHUB_SERVER_URL") ?? "https://github.com", actions.Variable("GITHUB_REPOSITORY") ?? "",
-            (string?)report["head_sha"] ?? actions.Variable("GITHUB_SHA") ?? "");
+            report.HeadSha ?? actions.Variable("GITHUB_SHA") ?? "");
         return ReportMarkdown.Build(report, actions.Variable("GITHUB_WORKFLOW") ?? "mlops", links);
     }
 
@@ -135,7 +156,7 @@ internal static class ValidateCommands
             var target = parse.GetValue(schema) ?? Path.ChangeExtension(csv, null) + ".schema.yaml";
             if (File.Exists(target) && !parse.GetValue(force))
             {
-                throw new MlopsException($"{target} exists already.", "Edit it, or pass --force to write it again from the data.");
+                throw new ConflictException($"{target} exists already.", "Edit it, or pass --force to write it again from the data.");
             }
             AtomicFile.WriteAllText(target, DataSchema.Infer(csv).ToYaml());
             parse.InvocationConfiguration.Output.WriteLine($"wrote {target}");
@@ -150,5 +171,33 @@ internal static class ValidateCommands
         return equals > 0 && equals < text.Length - 1
             ? (text[..equals].Trim(), text[(equals + 1)..].Trim())
             : throw new MlopsException($"Data check '{text}' is not data=schema.", "Write e.g. data/churn.csv=data/churn.schema.yaml.");
+    }
+}
+
+/// <summary>What both validate commands are asked: the validation, and where the report data and the next baseline go.</summary>
+internal sealed record ValidateSettings(ValidateRequest Request, string? ReportPath, string? MetricsPath);
+
+/// <summary>Validation's notebook runs, by the headless Roslyn runner.</summary>
+internal sealed class NotebookRunnerExecutor : INotebookExecutor
+{
+    public async Task<ReportedNotebook> RunAsync(NotebookExecution execution)
+    {
+        var result = await new NotebookRunner().RunAsync(new RunRequest
+        {
+            NotebookPath = execution.NotebookPath,
+            Parameters = execution.Parameters,
+            CellTimeout = execution.CellTimeout,
+            RunTags = execution.RunTags,
+        });
+        return new ReportedNotebook
+        {
+            Notebook = result.Notebook,
+            Output = result.Output,
+            Status = result.Succeeded ? "succeeded" : "failed",
+            Failure = result.Failure is { } f ? new ReportedFailure { Cell = f.Cell, SourceCell = f.SourceCell, Line = f.Line, Kind = f.Kind, Message = f.Message } : null,
+            DurationMs = (long)result.Duration.TotalMilliseconds,
+            CellsRun = result.CellsRun,
+            Parameters = result.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
+        };
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using MlopsNotebooks.GitHub.Toolkit;
+using MlopsNotebooks.Validation;
 using Octokit;
 
 namespace MlopsNotebooks.GitHub.Reporting;
@@ -21,7 +22,7 @@ public sealed class PullRequestReporter(ActionRunner actions, IGitHubClient gith
     public static IGitHubClient Client(string apiUrl, string token) => new GitHubClient(new Connection(
         new ProductHeaderValue("mlops-notebooks"), new Uri(apiUrl.TrimEnd('/') + "/"), new Octokit.Internal.InMemoryCredentialStore(new Credentials(token))));
 
-    public async Task<ReportOutcome> PostAsync(ReportData report, ReportTarget target, string botLogin, bool checkRun)
+    public async Task<ReportOutcome> PostAsync(ValidationReport report, ReportTarget target, string botLogin, bool checkRun)
     {
         var links = new ReportLinks(target.ServerUrl, $"{target.Owner}/{target.Repository}", target.HeadSha, target.RunUrl);
         var body = ReportMarkdown.Comment(report, target.Workflow, links, out var overflowed, target.Fork);
@@ -57,7 +58,7 @@ public sealed class PullRequestReporter(ActionRunner actions, IGitHubClient gith
     public async Task<int> VerifyPullRequestAsync(string owner, string repository, int number, string headSha)
     {
         var pull = await Call("read the pull request", () => github.PullRequest.Get(owner, repository, number));
-        return pull.Head?.Sha == headSha ? number : throw new MlopsException(
+        return pull.Head?.Sha == headSha ? number : throw new ConflictException(
             $"Pull request #{number} is at {pull.Head?.Sha ?? "an unknown commit"}, not at {headSha}, the commit the validate workflow ran on.",
             "The report data names another pull request (or the pull request moved on); nothing was posted.");
     }
@@ -86,17 +87,17 @@ public sealed class PullRequestReporter(ActionRunner actions, IGitHubClient gith
             }
             catch (HttpRequestException e)
             {
-                throw new MlopsException($"GitHub could not be reached when trying to {what}: {actions.Redact(e.Message)}",
+                throw new UnavailableException($"GitHub could not be reached when trying to {what}: {actions.Redact(e.Message)}",
                     "Check GITHUB_API_URL and the runner's network, then run the job again.");
             }
             catch (TaskCanceledException e)
             {
-                throw new MlopsException($"GitHub did not answer in time when trying to {what}: {actions.Redact(e.Message)}", "Run the job again.");
+                throw new UnavailableException($"GitHub did not answer in time when trying to {what}: {actions.Redact(e.Message)}", "Run the job again.");
             }
             catch (System.Runtime.Serialization.SerializationException e)
             {
                 // Octokit reads GitHub's answer as JSON of the documented shape; anything else (a proxy's HTML page) lands here.
-                throw new MlopsException($"GitHub's answer when trying to {what} is not what GitHub's API returns ({e.GetType().Name}: {actions.Redact(e.Message)}).",
+                throw new UnavailableException($"GitHub's answer when trying to {what} is not what GitHub's API returns ({e.GetType().Name}: {actions.Redact(e.Message)}).",
                     "Check GITHUB_API_URL: it must be GitHub's REST API (https://api.github.com or https://<host>/api/v3).");
             }
         }
@@ -113,11 +114,11 @@ public sealed class PullRequestReporter(ActionRunner actions, IGitHubClient gith
                 "Pass github-token: ${{ secrets.GITHUB_TOKEN }} (or a token that is still valid)."),
             HttpStatusCode.Forbidden => new MlopsException($"GitHub did not allow the token to {what} ({status}): {detail}.",
                 "Give the job permissions: pull-requests: write and checks: write. On pull requests from forks the token is read-only: post from the workflow_run template instead."),
-            HttpStatusCode.NotFound => new MlopsException($"GitHub found nothing when trying to {what} ({status}): {detail}.",
+            HttpStatusCode.NotFound => new NotFoundException($"GitHub found nothing when trying to {what} ({status}): {detail}.",
                 "Check the repository and pull request number; a token without access to the repository also gets 404."),
             HttpStatusCode.UnprocessableEntity => new MlopsException($"GitHub rejected the request to {what} ({status}): {detail}{errors}.",
                 "This is a bug of the report step if the message names a field; report it."),
-            _ => new MlopsException($"GitHub answered {status} when trying to {what}: {detail}.", "GitHub may be having trouble; run the job again."),
+            _ => new UnavailableException($"GitHub answered {status} when trying to {what}: {detail}.", "GitHub may be having trouble; run the job again."),
         };
     }
 }

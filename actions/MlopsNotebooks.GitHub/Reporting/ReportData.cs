@@ -1,49 +1,17 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using MlopsNotebooks.Validation;
 
 namespace MlopsNotebooks.GitHub.Reporting;
 
 /// <summary>
-/// The report data <c>mlops validate</c> writes (<c>report.json</c>), read into typed records. On a fork's pull request
-/// it is the pull request's own output, so it is read strictly: a wrong type, a null where a value belongs, a missing
-/// required field or a field given twice is an error naming the field. Fields the report does not use are skipped.
-/// The verdict is never read from it: <see cref="Passed"/> follows from the findings it shows.
+/// Reads the report data <c>mlops validate</c> writes (<c>report.json</c>) into a <see cref="ValidationReport"/>. On a
+/// fork's pull request it is the pull request's own output, so it is read strictly: a wrong type, a null where a value
+/// belongs, a missing required field or a field given twice is an error naming the field. Fields the report does not
+/// know are skipped. The verdict is never read from it: <see cref="ValidationReport.Passed"/> follows from the findings.
 /// </summary>
-public sealed record ReportData
+public static class ReportData
 {
-    public IReadOnlyList<ReportedNotebook> Notebooks { get; init; } = [];
-
-    public IReadOnlyList<ReportedRun> Runs { get; init; } = [];
-
-    public IReadOnlyList<ReportedDataCheck> Data { get; init; } = [];
-
-    public IReadOnlyList<ReportedGate>? Gates { get; init; }
-
-    /// <summary>The best value of each metric on this branch, and on the base branch.</summary>
-    public IReadOnlyDictionary<string, double>? Candidate { get; init; }
-
-    public IReadOnlyDictionary<string, double>? Baseline { get; init; }
-
-    public string? BaselineSource { get; init; }
-
-    public IReadOnlyDictionary<string, string>? CandidateParams { get; init; }
-
-    public IReadOnlyDictionary<string, string>? BaselineParams { get; init; }
-
-    public IReadOnlyDictionary<string, string>? CandidateData { get; init; }
-
-    public IReadOnlyDictionary<string, string>? BaselineData { get; init; }
-
-    /// <summary>The pull request the validation ran for: a claim, believed only for its head commit.</summary>
-    public int? PullRequest { get; init; }
-
-    public string? HeadSha { get; init; }
-
-    /// <summary>Every notebook ran through, every data file meets its schema, every gate passed.</summary>
-    [JsonIgnore]
-    public bool Passed => Notebooks.All(n => n.Failure is null) && Data.All(d => d.Violations.Count == 0) && (Gates ?? []).All(g => g.Passed);
-
     private static readonly JsonSerializerOptions Options = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
@@ -54,24 +22,11 @@ public sealed record ReportData
     };
 
     /// <summary>Reads report data from its JSON text; <paramref name="source"/> names it in messages.</summary>
-    public static ReportData Read(string json, string source)
+    public static ValidationReport Read(string json, string source)
     {
         try
         {
-            return (JsonSerializer.Deserialize<ReportData>(json, Options) ?? throw Problem(source, "the report is null", null)).Checked(source);
-        }
-        catch (JsonException e)
-        {
-            throw Problem(source, e);
-        }
-    }
-
-    /// <summary>Report data already parsed (the validate step's own, before it is written).</summary>
-    public static ReportData From(JsonObject report, string source)
-    {
-        try
-        {
-            return (report.Deserialize<ReportData>(Options) ?? throw Problem(source, "the report is null", null)).Checked(source);
+            return Checked(JsonSerializer.Deserialize<ValidationReport>(json, Options) ?? throw Problem(source, "the report is null", null), source);
         }
         catch (JsonException e)
         {
@@ -98,8 +53,9 @@ public sealed record ReportData
         "Report data comes from the validate step's mlops-report artifact; nothing was posted.");
 
     // Nullable annotations are not enforced inside collections, so null entries are refused here, by their place.
-    private ReportData Checked(string source)
+    private static ValidationReport Checked(ValidationReport report, string source)
     {
+        var (notebooks, runs, data, gates) = (report.Notebooks, report.Runs, report.Data, report.Gates);
         void NotNull(object? value, string field)
         {
             if (value is null)
@@ -114,17 +70,17 @@ public sealed record ReportData
                 NotNull(value, $"{field}.{key}");
             }
         }
-        for (var i = 0; i < Notebooks.Count; i++)
+        for (var i = 0; i < notebooks.Count; i++)
         {
-            NotNull(Notebooks[i], $"notebooks[{i}]");
-            for (var j = 0; j < Notebooks[i].Runs.Count; j++)
+            NotNull(notebooks[i], $"notebooks[{i}]");
+            for (var j = 0; j < notebooks[i].Runs.Count; j++)
             {
-                NotNull(Notebooks[i].Runs[j], $"notebooks[{i}].runs[{j}]");
+                NotNull(notebooks[i].Runs[j], $"notebooks[{i}].runs[{j}]");
             }
         }
-        for (var i = 0; i < Runs.Count; i++)
+        for (var i = 0; i < runs.Count; i++)
         {
-            var run = Runs[i];
+            var run = runs[i];
             NotNull(run, $"runs[{i}]");
             Values(run.Params, $"runs[{i}].params");
             for (var j = 0; j < run.Inputs.Count; j++)
@@ -143,105 +99,22 @@ public sealed record ReportData
                 }
             }
         }
-        for (var i = 0; i < Data.Count; i++)
+        for (var i = 0; i < data.Count; i++)
         {
-            NotNull(Data[i], $"data[{i}]");
-            for (var j = 0; j < Data[i].Violations.Count; j++)
+            NotNull(data[i], $"data[{i}]");
+            for (var j = 0; j < data[i].Violations.Count; j++)
             {
-                NotNull(Data[i].Violations[j], $"data[{i}].violations[{j}]");
+                NotNull(data[i].Violations[j], $"data[{i}].violations[{j}]");
             }
         }
-        for (var i = 0; i < (Gates?.Count ?? 0); i++)
+        for (var i = 0; i < (gates?.Count ?? 0); i++)
         {
-            NotNull(Gates![i], $"gates[{i}]");
+            NotNull(gates![i], $"gates[{i}]");
         }
-        Values(CandidateParams, "candidate_params");
-        Values(BaselineParams, "baseline_params");
-        Values(CandidateData, "candidate_data");
-        Values(BaselineData, "baseline_data");
-        return this;
+        Values(report.CandidateParams, "candidate_params");
+        Values(report.BaselineParams, "baseline_params");
+        Values(report.CandidateData, "candidate_data");
+        Values(report.BaselineData, "baseline_data");
+        return report;
     }
-}
-
-/// <summary>A notebook the validation ran: how many cells ran, the runs it started, and where it failed, if it did.</summary>
-public sealed record ReportedNotebook
-{
-    public required string Notebook { get; init; }
-
-    public int CellsRun { get; init; }
-
-    public ReportedFailure? Failure { get; init; }
-
-    public IReadOnlyList<string> Runs { get; init; } = [];
-}
-
-/// <summary>Where a notebook failed: the cell (as run, and in the file), the line in the cell and in the file, and why.</summary>
-public sealed record ReportedFailure
-{
-    public int Cell { get; init; }
-
-    public int? SourceCell { get; init; }
-
-    public int? Line { get; init; }
-
-    public int? FileLine { get; init; }
-
-    public string Kind { get; init; } = "";
-
-    public string Message { get; init; } = "";
-}
-
-/// <summary>A run the notebooks started: its params, the data it used, and the steps of each metric logged more than once.</summary>
-public sealed record ReportedRun
-{
-    public required string RunId { get; init; }
-
-    public string? RunName { get; init; }
-
-    public IReadOnlyDictionary<string, string> Params { get; init; } = new Dictionary<string, string>();
-
-    public IReadOnlyList<ReportedInput> Inputs { get; init; } = [];
-
-    /// <summary>Per metric, its points as <c>[step, value]</c>.</summary>
-    public IReadOnlyDictionary<string, IReadOnlyList<double[]>> History { get; init; } = new Dictionary<string, IReadOnlyList<double[]>>();
-
-    [JsonIgnore]
-    public string DisplayName => RunName is { Length: > 0 } name ? name : RunId;
-}
-
-/// <summary>A data version a run used.</summary>
-public sealed record ReportedInput
-{
-    public required string Path { get; init; }
-
-    public string Hash { get; init; } = "";
-}
-
-/// <summary>A data file checked against its schema, with what it breaks.</summary>
-public sealed record ReportedDataCheck
-{
-    public required string Data { get; init; }
-
-    public required string Schema { get; init; }
-
-    public IReadOnlyList<ReportedViolation> Violations { get; init; } = [];
-}
-
-public sealed record ReportedViolation
-{
-    public string? Column { get; init; }
-
-    public int? Line { get; init; }
-
-    public string Message { get; init; } = "";
-}
-
-/// <summary>A model gate and whether it passed.</summary>
-public sealed record ReportedGate
-{
-    public required string Gate { get; init; }
-
-    public required bool Passed { get; init; }
-
-    public string Detail { get; init; } = "";
 }

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Text;
-using System.Text.Json.Nodes;
-using MlopsNotebooks.Tracking;
 using MlopsNotebooks.Display;
+using MlopsNotebooks.Tracking;
+using MlopsNotebooks.Validation;
 using MlopsNotebooks.Views;
 
 namespace MlopsNotebooks.GitHub.Reporting;
@@ -10,17 +10,17 @@ namespace MlopsNotebooks.GitHub.Reporting;
 /// <summary>
 /// The full report as one HTML page, kept as a workflow artifact: the runs table, Plotly charts of each stepped metric
 /// across the runs and a comparison of the runs, the gates and the data checks. Built where the runs are (the validate
-/// step), since the report step that posts the comment has no tracking store.
+/// step), since the report step that posts the comment has no tracking store. It reads nothing itself: the runs and
+/// every point of their stepped metrics come in the report, as validation read them.
 /// </summary>
 public static class ReportHtml
 {
     private static readonly string PlotlyJsVersion = global::Globals.PLOTLYJS_VERSION;
 
-    public static string Build(JsonObject report, IReadOnlyList<Run> runs, TrackingClient client) =>
-        Build(ReportData.From(report, "The report data"), runs, client);
-
-    public static string Build(ReportData report, IReadOnlyList<Run> runs, TrackingClient client)
+    public static string Build(ValidationReport report)
     {
+        var reported = report.Runs.Where(r => r.Source is not null).ToList();
+        var runs = reported.Select(r => r.Source!).ToList();
         // The charts are Plotly.NET fragments: plotly.js comes from its CDN when the page is opened.
         var html = new StringBuilder("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>MLOps report</title>\n")
             .Append($"<script src=\"https://cdn.plot.ly/plotly-{PlotlyJsVersion}.min.js\"></script></head><body>\n");
@@ -39,7 +39,7 @@ public static class ReportHtml
             html.Append("<h2>Runs</h2>\n").Append(RunHtml.RunList(runs)).Append('\n');
             foreach (var key in runs.SelectMany(r => r.Metrics.Keys).Distinct().Order(StringComparer.Ordinal))
             {
-                var series = runs.Select(r => (Run: r, Points: client.GetMetricHistory(r.RunId, key))).Where(s => s.Points.Count > 1).ToList();
+                var series = reported.Where(r => r.Points.ContainsKey(key)).Select(r => (Run: r.Source!, Points: r.Points[key])).ToList();
                 if (series.Count > 0)
                 {
                     html.Append($"<h3>{E(key)} by step</h3>\n").Append(RunCharts.ToHtmlFragment(RunCharts.MetricHistory(key, series))).Append('\n');

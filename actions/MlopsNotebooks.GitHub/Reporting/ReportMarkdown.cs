@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using MlopsNotebooks.GitHub.Toolkit;
+using MlopsNotebooks.Validation;
 
 namespace MlopsNotebooks.GitHub.Reporting;
 
@@ -27,7 +28,7 @@ public static class ReportMarkdown
     /// The comment, within <see cref="CommentLimit"/>: if the whole report does not fit, the charts and then the long
     /// sections are left out and the comment says the full report is in the job summary (<paramref name="overflowed"/>).
     /// </summary>
-    public static string Comment(ReportData report, string workflow, ReportLinks links, out bool overflowed, string? fork = null)
+    public static string Comment(ValidationReport report, string workflow, ReportLinks links, out bool overflowed, string? fork = null)
     {
         var full = Build(report, workflow, links, fork: fork);
         overflowed = full.Length > CommentLimit;
@@ -39,15 +40,11 @@ public static class ReportMarkdown
         return shorter.Length <= CommentLimit ? shorter : shorter[..(CommentLimit - 200)] + "\n\n*(cut: the full report is in the job summary)*\n";
     }
 
-    /// <summary>The report of the validate step's own data (its job summary).</summary>
-    public static string Build(System.Text.Json.Nodes.JsonObject report, string workflow, ReportLinks links) =>
-        Build(ReportData.From(report, "The report data"), workflow, links);
-
     /// <summary>
     /// The report; without <paramref name="charts"/> and <paramref name="detail"/> it is the short form (the check run's).
     /// <paramref name="fork"/> names the fork a pull request comes from: its results are its own workflow run's word.
     /// </summary>
-    public static string Build(ReportData report, string workflow, ReportLinks links, bool charts = true, bool detail = true, bool shortened = false, string? fork = null)
+    public static string Build(ValidationReport report, string workflow, ReportLinks links, bool charts = true, bool detail = true, bool shortened = false, string? fork = null)
     {
         var text = new StringBuilder();
         text.Append(Marker(workflow)).Append('\n');
@@ -89,7 +86,7 @@ public static class ReportMarkdown
         return text.ToString();
     }
 
-    private static void Gates(StringBuilder text, ReportData report)
+    private static void Gates(StringBuilder text, ValidationReport report)
     {
         if (report.Gates is not { Count: > 0 } gates)
         {
@@ -103,7 +100,7 @@ public static class ReportMarkdown
         text.Append('\n');
     }
 
-    private static void Metrics(StringBuilder text, ReportData report, bool charts)
+    private static void Metrics(StringBuilder text, ValidationReport report, bool charts)
     {
         if (report.Candidate is not { Count: > 0 } candidate)
         {
@@ -139,7 +136,7 @@ public static class ReportMarkdown
         }
     }
 
-    private static void Params(StringBuilder text, ReportData report)
+    private static void Params(StringBuilder text, ValidationReport report)
     {
         if (report.BaselineParams is { Count: > 0 } before && report.CandidateParams is { } now)
         {
@@ -167,7 +164,7 @@ public static class ReportMarkdown
         text.Append('\n');
     }
 
-    private static void Data(StringBuilder text, ReportData report, bool detail)
+    private static void Data(StringBuilder text, ValidationReport report, bool detail)
     {
         if (report.Data is not { Count: > 0 } data)
         {
@@ -216,7 +213,7 @@ public static class ReportMarkdown
         text.Append('\n');
     }
 
-    private static void Notebooks(StringBuilder text, ReportData report, ReportLinks links)
+    private static void Notebooks(StringBuilder text, ValidationReport report, ReportLinks links)
     {
         if (report.Notebooks is not { Count: > 0 } notebooks)
         {
@@ -248,7 +245,7 @@ public static class ReportMarkdown
     }
 
     // Each metric that has steps: one line per run (Mermaid's xychart has no legend, so the runs are listed under it).
-    private static void History(StringBuilder text, ReportData report)
+    private static void History(StringBuilder text, ValidationReport report)
     {
         var runs = report.Runs.Where(r => r.History.Count > 0).ToList();
         var keys = runs.SelectMany(r => r.History.Keys).Distinct().Order(StringComparer.Ordinal).Take(4).ToList();

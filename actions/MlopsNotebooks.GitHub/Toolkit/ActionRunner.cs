@@ -143,7 +143,7 @@ public sealed class ActionRunner
         {
             if (OnRunner)
             {
-                throw new MlopsException($"{variable} is not set, though this runs as a GitHub Actions step.", "Run the step on a GitHub-hosted or current self-hosted runner.");
+                throw new UnavailableException($"{variable} is not set, though this runs as a GitHub Actions step.", "Run the step on a GitHub-hosted or current self-hosted runner.");
             }
             return;
         }

@@ -112,7 +112,7 @@ public sealed class ActionRunnerTests : IDisposable
         runner.AppendSummary("x");
         Assert.Equal("error: nb.ipynb:7: broken ***\n", _stdout.ToString().Replace("\r\n", "\n")); // no add-mask line with the secret
         var onRunner = new ActionRunner(new Dictionary<string, string> { ["GITHUB_ACTIONS"] = "true" }, _stdout);
-        Assert.Contains("GITHUB_OUTPUT is not set", Assert.Throws<MlopsException>(() => onRunner.SetOutput("a", "b")).Message);
+        Assert.Contains("GITHUB_OUTPUT is not set", Assert.Throws<UnavailableException>(() => onRunner.SetOutput("a", "b")).Message);
     }
 
     [Fact]

@@ -7,6 +7,7 @@ using Markdig.Syntax;
 using MlopsNotebooks.GitHub.Reporting;
 using MlopsNotebooks.GitHub.Toolkit;
 using MlopsNotebooks.Tests.Support;
+using MlopsNotebooks.Validation;
 
 namespace MlopsNotebooks.Tests.Actions;
 
@@ -174,7 +175,7 @@ public sealed class ReportPropertyTests
     {
         Prop.ForAll(MalformedReports.ToArbitrary(), json =>
         {
-            ReportData data;
+            ValidationReport data;
             try
             {
                 data = ReportData.Read(json, "report.json");

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using MlopsNotebooks.GitHub.Validation;
+using MlopsNotebooks.Validation;
 using MlopsNotebooks.Tests.Support;
 
 namespace MlopsNotebooks.Tests.Actions;
@@ -273,5 +273,27 @@ public sealed class ValidateTests : IDisposable
         Assert.Equal(1, second.Code);
         Assert.StartsWith("store:main@", (string?)second.Report["baseline_source"]);
         Assert.Contains("loss no regression beyond 0.05: loss = 0.4 against 0.3 on the base branch", second.Stdout);
+    }
+
+    [Fact]
+    public void A_metric_that_is_not_a_number_is_NaN_in_the_metrics_output_and_the_report_not_an_internal_error()
+    {
+        var notebook = new JsonObject
+        {
+            ["cells"] = new JsonArray(new JsonObject
+            {
+                ["cell_type"] = "code", ["execution_count"] = null, ["id"] = "train", ["metadata"] = new JsonObject(), ["outputs"] = new JsonArray(),
+                ["source"] = "using (var run = Mlops.StartRun(\"nan\"))\n{\n    Mlops.LogMetric(\"auc\", double.NaN);\n}",
+            }),
+            ["metadata"] = new JsonObject { ["language_info"] = new JsonObject { ["name"] = "csharp" } },
+            ["nbformat"] = 4,
+            ["nbformat_minor"] = 5,
+        };
+        _repo.Write("notebooks/nan.ipynb", notebook.ToJsonString());
+        var result = RunAction(new() { ["notebooks"] = "notebooks/*.ipynb" });
+        Assert.Equal(0, result.Code);
+        Assert.Equal("{\"auc\":\"NaN\"}", result.Outputs["metrics"]);
+        Assert.Equal("NaN", (string?)result.Report["candidate"]!["auc"]);
+        Assert.Contains("| auc |  |  |  |", result.Summary);
     }
 }

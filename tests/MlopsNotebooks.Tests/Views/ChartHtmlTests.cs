@@ -5,6 +5,7 @@ using Microsoft.DotNet.Interactive.Formatting;
 using MlopsNotebooks.GitHub.Reporting;
 using MlopsNotebooks.Tests.Support;
 using MlopsNotebooks.Tracking;
+using MlopsNotebooks.Validation;
 using MlopsNotebooks.Display;
 using MlopsNotebooks.Views;
 
@@ -123,9 +124,9 @@ public sealed partial class ChartHtmlTests : IDisposable
     public void A_hostile_run_name_stays_data_in_the_html_report(string name)
     {
         var (hostile, plain) = Runs(name);
-        var report = new JsonObject { ["notebooks"] = new JsonArray(), ["runs"] = new JsonArray(), ["data"] = new JsonArray() };
+        var report = new ValidationReport { Runs = [.. new[] { hostile, plain }.Select(r => ReportedRun.Of(r, key => _client.GetMetricHistory(r.RunId, key)))] };
         // One history chart for auc, one comparison chart, and plotly.js itself.
-        Expect(ReportHtml.Build(report, [hostile, plain], _client), 3, 1, [name, "plain", name, "plain"]);
+        Expect(ReportHtml.Build(report), 3, 1, [name, "plain", name, "plain"]);
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using MlopsNotebooks.Tracking;
 
-namespace MlopsNotebooks.GitHub.Validation;
+namespace MlopsNotebooks.Validation;
 
 /// <summary>
 /// What a pull request is compared with: the base branch's metrics, the params of its best run and the data versions

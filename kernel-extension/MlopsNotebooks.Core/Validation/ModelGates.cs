@@ -1,10 +1,11 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
-namespace MlopsNotebooks.GitHub.Validation;
+namespace MlopsNotebooks.Validation;
 
 /// <summary>One threshold: <c>auc &gt;= 0.85</c>, with the line of the gates file it is written on.</summary>
 public sealed record Threshold(string Metric, string Operator, double Value, int Line)
@@ -23,8 +24,22 @@ public sealed record Threshold(string Metric, string Operator, double Value, int
     public override string ToString() => $"{Metric} {Operator} {Value.ToString("G", CultureInfo.InvariantCulture)}";
 }
 
-/// <summary>How one gate went. <see cref="Line"/> is its line in the gates file, for the annotation.</summary>
-public sealed record GateResult(string Gate, bool Passed, string Detail, int Line);
+/// <summary>How one gate went. <see cref="File"/> and <see cref="Line"/> say where it is written, for the annotation;
+/// the report file does not keep them.</summary>
+public sealed record GateResult
+{
+    public required string Gate { get; init; }
+
+    public required bool Passed { get; init; }
+
+    public string Detail { get; init; } = "";
+
+    [JsonIgnore]
+    public string? File { get; init; }
+
+    [JsonIgnore]
+    public int? Line { get; init; }
+}
 
 /// <summary>
 /// The model gates of a repository (YAML, by default <c>mlops-gates.yaml</c>):
@@ -67,7 +82,7 @@ public sealed partial class ModelGates
         var path = shown ?? location;
         if (!File.Exists(location))
         {
-            throw new MlopsException($"The gates file {path} does not exist.", "Write one, e.g.\ngates:\n  - auc >= 0.85\nregression:\n  auc: 0.01");
+            throw new NotFoundException($"The gates file {path} does not exist.", "Write one, e.g.\ngates:\n  - auc >= 0.85\nregression:\n  auc: 0.01");
         }
         var text = File.ReadAllText(location);
         GatesFile file;
@@ -140,33 +155,36 @@ public sealed partial class ModelGates
         foreach (var threshold in Thresholds)
         {
             results.Add(candidate.TryGetValue(threshold.Metric, out var actual)
-                ? new GateResult(threshold.ToString(), threshold.Holds(actual), $"{threshold.Metric} = {F(actual)}", threshold.Line)
-                : new GateResult(threshold.ToString(), false, $"no run logged {threshold.Metric}{Logged(candidate)}", threshold.Line));
+                ? Gate(threshold.ToString(), threshold.Holds(actual), $"{threshold.Metric} = {F(actual)}", threshold.Line)
+                : Gate(threshold.ToString(), false, $"no run logged {threshold.Metric}{Logged(candidate)}", threshold.Line));
         }
         foreach (var (metric, (tolerance, line)) in Regression)
         {
             var gate = $"{metric} no regression beyond {F(tolerance)}";
             if (!candidate.TryGetValue(metric, out var actual))
             {
-                results.Add(new GateResult(gate, false, $"no run logged {metric}{Logged(candidate)}", line));
+                results.Add(Gate(gate, false, $"no run logged {metric}{Logged(candidate)}", line));
             }
             else if (baseline is null)
             {
-                results.Add(new GateResult(gate, true, $"{metric} = {F(actual)}; there is no baseline to compare with", line));
+                results.Add(Gate(gate, true, $"{metric} = {F(actual)}; there is no baseline to compare with", line));
             }
             else if (!baseline.TryGetValue(metric, out var before))
             {
-                results.Add(new GateResult(gate, true, $"{metric} = {F(actual)}; the baseline has no {metric}, so there is nothing to regress from", line));
+                results.Add(Gate(gate, true, $"{metric} = {F(actual)}; the baseline has no {metric}, so there is nothing to regress from", line));
             }
             else
             {
                 var drop = LowerIsBetter(metric) ? actual - before : before - actual;
-                results.Add(new GateResult(gate, drop <= tolerance + 1e-12,
+                results.Add(Gate(gate, drop <= tolerance + 1e-12,
                     $"{metric} = {F(actual)} against {F(before)} on the base branch ({(actual - before >= 0 ? "+" : "")}{F(actual - before)})", line));
             }
         }
         return results;
     }
+
+    private GateResult Gate(string gate, bool passed, string detail, int line) =>
+        new() { Gate = gate, Passed = passed, Detail = detail, File = Path, Line = line };
 
     private static string Logged(IReadOnlyDictionary<string, double> candidate) =>
         candidate.Count == 0 ? " (the notebooks logged no metrics)" : $" (logged: {string.Join(", ", candidate.Keys.Order(StringComparer.Ordinal))})";

@@ -1,4 +1,4 @@
-namespace MlopsNotebooks.GitHub.Validation;
+namespace MlopsNotebooks.Validation;
 
 /// <summary>Where a cell's line is in the notebook file as committed, so that an annotation lands on it in the diff.</summary>
 public static class NotebookLines

@@ -4,7 +4,7 @@ using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
 
-namespace MlopsNotebooks.GitHub.Validation;
+namespace MlopsNotebooks.Validation;
 
 /// <summary>The expectations for one column of a CSV file.</summary>
 public sealed class ColumnSchema
@@ -32,7 +32,14 @@ public sealed class RowCount
 }
 
 /// <summary>One broken expectation: which column (null for the file as a whole), the first line it happens on, and what.</summary>
-public sealed record DataViolation(string? Column, int? Line, string Message);
+public sealed record DataViolation
+{
+    public string? Column { get; init; }
+
+    public int? Line { get; init; }
+
+    public string Message { get; init; } = "";
+}
 
 /// <summary>
 /// A data schema kept in the repository beside the data (YAML): column names and types, nulls, ranges, allowed
@@ -55,7 +62,7 @@ public sealed class DataSchema
         var path = shown ?? file;
         if (!File.Exists(file))
         {
-            throw new MlopsException($"The data schema {path} does not exist.", $"Write a first version from the data: mlops data schema init <data.csv> --schema {path}");
+            throw new NotFoundException($"The data schema {path} does not exist.", $"Write a first version from the data: mlops data schema init <data.csv> --schema {path}");
         }
         DataSchema schema;
         try
@@ -132,11 +139,11 @@ public sealed class DataSchema
         var violations = new List<DataViolation>();
         foreach (var missing in Columns.Where(c => !header.Contains(c.Name)))
         {
-            violations.Add(new DataViolation(missing.Name, 1, $"column {missing.Name} is missing (the header has {string.Join(", ", header)})"));
+            violations.Add(Violation(missing.Name, 1, $"column {missing.Name} is missing (the header has {string.Join(", ", header)})"));
         }
         foreach (var extra in header.Where(h => Columns.All(c => c.Name != h)))
         {
-            violations.Add(new DataViolation(extra, 1, $"column {extra} is not in the schema"));
+            violations.Add(Violation(extra, 1, $"column {extra} is not in the schema"));
         }
         foreach (var column in Columns)
         {
@@ -183,7 +190,7 @@ public sealed class DataSchema
             foreach (var (kind, (line, count, example)) in problems)
             {
                 var rowsText = count == 1 ? "1 row" : $"{count} rows";
-                violations.Add(new DataViolation(column.Name, line, kind switch
+                violations.Add(Violation(column.Name, line, kind switch
                 {
                     "null" => $"column {column.Name} is empty in {rowsText} (it is not nullable)",
                     "type" => $"column {column.Name} is not {column.Type} in {rowsText}, e.g. '{example}'",
@@ -194,10 +201,12 @@ public sealed class DataSchema
         }
         if (rows.Count < Rows.Min || rows.Count > Rows.Max)
         {
-            violations.Add(new DataViolation(null, null, $"{rows.Count} rows, expected {(Rows.Min is { } min ? $"at least {min}" : "")}{(Rows.Min is not null && Rows.Max is not null ? " and " : "")}{(Rows.Max is { } max ? $"at most {max}" : "")}"));
+            violations.Add(Violation(null, null, $"{rows.Count} rows, expected {(Rows.Min is { } min ? $"at least {min}" : "")}{(Rows.Min is not null && Rows.Max is not null ? " and " : "")}{(Rows.Max is { } max ? $"at most {max}" : "")}"));
         }
         return violations;
     }
+
+    private static DataViolation Violation(string? column, int? line, string message) => new() { Column = column, Line = line, Message = message };
 
     private static string Format(double? value) => value?.ToString("G", CultureInfo.InvariantCulture) ?? "any";
 
@@ -205,7 +214,7 @@ public sealed class DataSchema
     {
         if (!File.Exists(path))
         {
-            throw new MlopsException($"The data file {path} does not exist.", "Check the path (relative to the repository root), or pull it: mlops pull.");
+            throw new NotFoundException($"The data file {path} does not exist.", "Check the path (relative to the repository root), or pull it: mlops pull.");
         }
         // CsvHelper 34: RFC 4180, quoted fields may span lines; LineNumber is the record's first line in the file.
         using var csv = CsvReader.FromFile(path, new CsvReaderOptions { TrackLineNumbers = true });

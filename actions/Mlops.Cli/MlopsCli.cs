@@ -1,9 +1,11 @@
 using System.CommandLine;
+using MlopsNotebooks.Cli.Actions;
 using MlopsNotebooks.Cli.Data;
 using MlopsNotebooks.Cli.Experiments;
 using MlopsNotebooks.Cli.Models;
 using MlopsNotebooks.Cli.Notebook;
 using MlopsNotebooks.Cli.Runs;
+using MlopsNotebooks.Cli.Validate;
 using MlopsNotebooks.GitHub.Toolkit;
 using MlopsNotebooks.Tracking;
 
@@ -29,7 +31,7 @@ public static class MlopsCli
         root.Add(ModelsCommands.Create());
         root.Add(NotebookCommands.Create());
         var data = DataCommands.Create();
-        data.Add(ValidateCommands.SchemaInit());
+        data.Add(SchemaCommands.Create());
         root.Add(data);
         root.Add(RemoteCommands.Create());
         root.Add(ValidateCommands.Validate());

@@ -119,15 +119,6 @@ public sealed class ValidationReportTests : IDisposable
     }
 
     [Fact]
-    public void The_core_references_no_github_runner_or_compiler_assembly()
-    {
-        var references = typeof(Validator).Assembly.GetReferencedAssemblies().Select(a => a.Name!).ToList();
-        Assert.DoesNotContain(references, name => name.StartsWith("MlopsNotebooks.GitHub", StringComparison.Ordinal)
-            || name.StartsWith("MlopsNotebooks.Runner", StringComparison.Ordinal) || name.StartsWith("Octokit", StringComparison.Ordinal)
-            || name.StartsWith("Microsoft.CodeAnalysis", StringComparison.Ordinal) || name.StartsWith("Microsoft.DotNet.Interactive", StringComparison.Ordinal));
-    }
-
-    [Fact]
     public void A_missing_gates_file_schema_data_file_or_notebook_is_not_found_and_a_bad_one_is_invalid()
     {
         Assert.Equal(ErrorKind.NotFound, Assert.ThrowsAny<MlopsException>(() => ModelGates.Load(_repo.PathOf("nowhere.yaml"))).Kind);

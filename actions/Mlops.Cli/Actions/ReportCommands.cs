@@ -3,7 +3,7 @@ using System.Globalization;
 using MlopsNotebooks.GitHub.Reporting;
 using MlopsNotebooks.GitHub.Toolkit;
 
-namespace MlopsNotebooks.Cli;
+namespace MlopsNotebooks.Cli.Actions;
 
 /// <summary>
 /// <c>mlops action report</c>: the report action. It reads the report data the validate step wrote (on a fork's pull

@@ -5,17 +5,16 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using MlopsNotebooks.GitHub.Reporting;
 using MlopsNotebooks.GitHub.Toolkit;
-using MlopsNotebooks.Runner;
 using MlopsNotebooks.Storage;
 using MlopsNotebooks.Validation;
 using MlopsNotebooks.Versioning;
 using MlopsNotebooks.Views;
 
-namespace MlopsNotebooks.Cli;
+namespace MlopsNotebooks.Cli.Validate;
 
 /// <summary>
-/// <c>mlops validate</c> (from options, on a laptop or in any CI), <c>mlops action validate</c> (from the validate
-/// action's <c>INPUT_*</c> variables) and <c>mlops data schema init</c>. Both validate commands share one path.
+/// <c>mlops validate</c> (from options, on a laptop or in any CI) and <c>mlops action validate</c> (from the validate
+/// action's <c>INPUT_*</c> variables): two ways to parse, one handler.
 /// </summary>
 internal static class ValidateCommands
 {
@@ -143,61 +142,11 @@ internal static class ValidateCommands
         return ReportMarkdown.Build(report, actions.Variable("GITHUB_WORKFLOW") ?? "mlops", links);
     }
 
-    /// <summary><c>mlops data schema init data.csv --schema data.schema.yaml</c>: a first schema from the current data.</summary>
-    public static Command SchemaInit()
-    {
-        var data = new Argument<string>("data") { Description = "The CSV file." };
-        var schema = new Option<string?>("--schema") { Description = "Where to write it; default <data without .csv>.schema.yaml." };
-        var force = new Option<bool>("--force") { Description = "Replace an existing schema." };
-        var init = new Command("init", "Write a first data schema from the current data: types, nulls, ranges, categories, row count.") { data, schema, force };
-        init.SetAction(parse =>
-        {
-            var csv = parse.GetValue(data)!;
-            var target = parse.GetValue(schema) ?? Path.ChangeExtension(csv, null) + ".schema.yaml";
-            if (File.Exists(target) && !parse.GetValue(force))
-            {
-                throw new ConflictException($"{target} exists already.", "Edit it, or pass --force to write it again from the data.");
-            }
-            AtomicFile.WriteAllText(target, DataSchema.Infer(csv).ToYaml());
-            parse.InvocationConfiguration.Output.WriteLine($"wrote {target}");
-            return MlopsCli.Ok;
-        });
-        return new Command("schema", "Data schemas: the expectations mlops validate checks.") { init };
-    }
-
     private static (string Data, string Schema) DataPair(string text)
     {
         var equals = text.IndexOf('=');
         return equals > 0 && equals < text.Length - 1
             ? (text[..equals].Trim(), text[(equals + 1)..].Trim())
             : throw new MlopsException($"Data check '{text}' is not data=schema.", "Write e.g. data/churn.csv=data/churn.schema.yaml.");
-    }
-}
-
-/// <summary>What both validate commands are asked: the validation, and where the report data and the next baseline go.</summary>
-internal sealed record ValidateSettings(ValidateRequest Request, string? ReportPath, string? MetricsPath);
-
-/// <summary>Validation's notebook runs, by the headless Roslyn runner.</summary>
-internal sealed class NotebookRunnerExecutor : INotebookExecutor
-{
-    public async Task<ReportedNotebook> RunAsync(NotebookExecution execution)
-    {
-        var result = await new NotebookRunner().RunAsync(new RunRequest
-        {
-            NotebookPath = execution.NotebookPath,
-            Parameters = execution.Parameters,
-            CellTimeout = execution.CellTimeout,
-            RunTags = execution.RunTags,
-        });
-        return new ReportedNotebook
-        {
-            Notebook = result.Notebook,
-            Output = result.Output,
-            Status = result.Succeeded ? "succeeded" : "failed",
-            Failure = result.Failure is { } f ? new ReportedFailure { Cell = f.Cell, SourceCell = f.SourceCell, Line = f.Line, Kind = f.Kind, Message = f.Message } : null,
-            DurationMs = (long)result.Duration.TotalMilliseconds,
-            CellsRun = result.CellsRun,
-            Parameters = result.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
-        };
     }
 }

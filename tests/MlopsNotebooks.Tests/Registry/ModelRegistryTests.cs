@@ -113,8 +113,8 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.Equal(new Dictionary<string, int> { ["production"] = 1, ["staging"] = 2 }, listed.Aliases);
 
         _registry.DeleteAlias("churn", "production");
-        Assert.Throws<MlopsException>(() => _registry.Get("churn@production"));
-        Assert.Contains("no version 7", Assert.Throws<MlopsException>(() => _registry.SetAlias("churn", "staging", 7)).Message);
+        Assert.Throws<NotFoundException>(() => _registry.Get("churn@production"));
+        Assert.Contains("no version 7", Assert.Throws<NotFoundException>(() => _registry.SetAlias("churn", "staging", 7)).Message);
         Assert.Equal(2, _registry.Get("churn@staging").Version); // the failed move left it where it was
         Assert.Throws<InvalidNameException>(() => _registry.SetAlias("churn", "latest", 1));
         Assert.Throws<InvalidNameException>(() => _registry.SetAlias("churn", "../prod", 1));
@@ -160,7 +160,7 @@ public sealed class ModelRegistryTests : IDisposable
     public void Registering_what_is_not_a_model_says_what_to_do()
     {
         var run = _client.CreateRun("registry", "no-model");
-        Assert.Contains("Log the model first", Assert.Throws<MlopsException>(() => _registry.Register(run.RunId, "churn")).Hint);
+        Assert.Contains("Log the model first", Assert.Throws<NotFoundException>(() => _registry.Register(run.RunId, "churn")).Hint);
         var notes = _git.Write("notes.txt", "not a model");
         _client.LogArtifact(run.RunId, notes, "model/model.zip");
         var error = Assert.Throws<MlopsException>(() => _registry.Register(run.RunId, "churn"));
@@ -212,7 +212,7 @@ public sealed class ModelRegistryTests : IDisposable
 
         // A folder that holds anything else is never replaced; a file or an unwritable place is a message, not a crash.
         _git.Write("notes/keep.md", "mine\n");
-        Assert.Contains("not part of a bundle", Assert.Throws<MlopsException>(() => _registry.Export("churn/1", _git.PathOf("notes"))).Message);
+        Assert.Contains("not part of a bundle", Assert.Throws<ConflictException>(() => _registry.Export("churn/1", _git.PathOf("notes"))).Message);
         Assert.Equal("mine\n", File.ReadAllText(_git.PathOf("notes/keep.md")));
         Assert.Contains("is a file", Assert.Throws<MlopsException>(() => _registry.Export("churn/1", _git.PathOf("notes/keep.md"))).Message);
         var (output, error) = (new StringWriter(), new StringWriter());

@@ -146,6 +146,44 @@ public sealed class ModelRegistryTests : IDisposable
     }
 
     [Fact]
+    public void The_registry_registers_and_exports_through_any_artifact_store_not_only_the_cache()
+    {
+        var location = MlopsNotebooks.Storage.TrackingStores.Open(_git.PathOf("blob.db"));
+        var blobs = new MlopsNotebooks.Tests.Storage.FlatFolderArtifactStore(_git.PathOf("blobs"));
+        using var client = new TrackingClient(location.Store, blobs, location.OpenModelRegistry, ownsStore: true);
+        var registry = new ModelRegistry(client);
+        var run = client.CreateRun("registry", "blob");
+        var (model, schema) = Train();
+
+        var version = registry.Register(run.RunId, model, schema, "churn", alias: "candidate");
+        var bundle = registry.Export("churn@candidate", _git.PathOf("bundle"));
+
+        Assert.Equal(1, version.Version);
+        Assert.Equal("mlnet-model", (string)registry.Manifest(version)["format"]!);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(bundle, "model.zip")), ReadAll(blobs.OpenRead(ContentHash.Parse(version.ModelHash))));
+        Assert.False(Directory.Exists(_git.PathOf("blob.cache")));
+    }
+
+    [Fact]
+    public void A_client_opened_without_a_registry_store_says_so_when_the_registry_is_used()
+    {
+        var location = MlopsNotebooks.Storage.TrackingStores.Open(_git.PathOf("plain.db"));
+        using var client = new TrackingClient(location.Store, location.Artifacts, ownsStore: true);
+        var error = Assert.Throws<MlopsException>(() => new ModelRegistry(client).List());
+        Assert.Equal($"The tracking store at {location.Store.Location} has no model registry.", error.Message);
+    }
+
+    private static byte[] ReadAll(Stream stream)
+    {
+        using (stream)
+        using (var copy = new MemoryStream())
+        {
+            stream.CopyTo(copy);
+            return copy.ToArray();
+        }
+    }
+
+    [Fact]
     public void A_corrupt_model_object_is_never_exported()
     {
         var run = RunWithModel("corrupt", 0.85);

@@ -29,15 +29,6 @@ public abstract class ArtifactStoreContract : IDisposable
         return path;
     }
 
-    private static string ReadAll(Stream stream)
-    {
-        using (stream)
-        using (var reader = new StreamReader(stream))
-        {
-            return reader.ReadToEnd();
-        }
-    }
-
     [Fact]
     public void A_stored_file_comes_back_with_its_normalized_name_hash_and_size()
     {
@@ -45,8 +36,8 @@ public abstract class ArtifactStoreContract : IDisposable
         var file = LocalFile("model.zip", "weights\n");
         var info = store.Put(file, "model\\model.zip");
         Assert.Equal(new ArtifactInfo("model/model.zip", ContentHash.OfFile(file).ToString(), 8), info);
-        Assert.Equal("weights\n", ReadAll(store.OpenRead(info)));
-        Assert.Equal("weights\n", ReadAll(store.OpenRead(ContentHash.Parse(info.Hash))));
+        Assert.Equal("weights\n", ContentFiles.ReadAll(store.OpenRead(info)));
+        Assert.Equal("weights\n", ContentFiles.ReadAll(store.OpenRead(ContentHash.Parse(info.Hash))));
     }
 
     [Fact]
@@ -66,7 +57,7 @@ public abstract class ArtifactStoreContract : IDisposable
         var hash = store.PutBytes("{\"format\": \"mlnet-model\"}"u8);
         Assert.Equal(ContentHash.Of("{\"format\": \"mlnet-model\"}"u8), hash);
         Assert.Equal(hash, store.PutBytes("{\"format\": \"mlnet-model\"}"u8));
-        Assert.Equal("{\"format\": \"mlnet-model\"}", ReadAll(store.OpenRead(hash)));
+        Assert.Equal("{\"format\": \"mlnet-model\"}", ContentFiles.ReadAll(store.OpenRead(hash)));
     }
 
     [Fact]
@@ -84,7 +75,7 @@ public abstract class ArtifactStoreContract : IDisposable
     {
         var store = CreateStore();
         var missing = ContentHash.Of("never stored"u8);
-        Assert.Throws<MissingObjectException>(() => ReadAll(store.OpenRead(missing)));
+        Assert.Throws<MissingObjectException>(() => ContentFiles.ReadAll(store.OpenRead(missing)));
         var target = LocalFile("keep.txt", "mine\n");
         Assert.Throws<MissingObjectException>(() => store.CopyTo(missing, target));
         Assert.Equal("mine\n", File.ReadAllText(target));

@@ -20,31 +20,15 @@ public abstract class ObjectStoreContract : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    private (ContentHash Hash, string File) LocalFile(string content)
-    {
-        var path = Dir.File($"{Guid.NewGuid():N}.txt");
-        File.WriteAllText(path, content);
-        return (ContentHash.OfFile(path), path);
-    }
-
-    private static string ReadAll(Stream stream)
-    {
-        using (stream)
-        using (var reader = new StreamReader(stream))
-        {
-            return reader.ReadToEnd();
-        }
-    }
-
     [Fact]
     public void An_object_put_in_is_contained_read_back_and_listed()
     {
         var store = CreateStore();
-        var (hash, file) = LocalFile("rows\n");
+        var (hash, file) = Dir.NewFile("rows\n");
         Assert.False(store.Contains(hash));
         store.Put(hash, file, CancellationToken.None);
         Assert.True(store.Contains(hash));
-        Assert.Equal("rows\n", ReadAll(store.OpenRead(hash)));
+        Assert.Equal("rows\n", ContentFiles.ReadAll(store.OpenRead(hash)));
         Assert.Equal([hash], store.List());
         Assert.Equal("rows\n", File.ReadAllText(file)); // the source is left as it was
     }
@@ -53,11 +37,11 @@ public abstract class ObjectStoreContract : IDisposable
     public void Putting_an_object_that_is_there_keeps_the_first_copy()
     {
         var store = CreateStore();
-        var (hash, file) = LocalFile("first\n");
+        var (hash, file) = Dir.NewFile("first\n");
         store.Put(hash, file, CancellationToken.None);
-        var (_, other) = LocalFile("second\n");
+        var (_, other) = Dir.NewFile("second\n");
         store.Put(hash, other, CancellationToken.None);
-        Assert.Equal("first\n", ReadAll(store.OpenRead(hash)));
+        Assert.Equal("first\n", ContentFiles.ReadAll(store.OpenRead(hash)));
         Assert.Single(store.List());
     }
 
@@ -65,10 +49,10 @@ public abstract class ObjectStoreContract : IDisposable
     public void Content_that_does_not_match_its_name_is_refused_when_read()
     {
         var store = CreateStore();
-        var (claimed, _) = LocalFile("what was promised\n");
-        var (_, wrong) = LocalFile("something else\n");
+        var (claimed, _) = Dir.NewFile("what was promised\n");
+        var (_, wrong) = Dir.NewFile("something else\n");
         store.Put(claimed, wrong, CancellationToken.None);
-        var error = Assert.Throws<CorruptObjectException>(() => ReadAll(store.OpenRead(claimed)));
+        var error = Assert.Throws<CorruptObjectException>(() => ContentFiles.ReadAll(store.OpenRead(claimed)));
         Assert.Equal(claimed, error.Expected);
     }
 
@@ -86,8 +70,8 @@ public abstract class ObjectStoreContract : IDisposable
     public void Removed_objects_are_gone_and_the_others_stay()
     {
         var store = CreateStore();
-        var (a, fileA) = LocalFile("a\n");
-        var (b, fileB) = LocalFile("b\n");
+        var (a, fileA) = Dir.NewFile("a\n");
+        var (b, fileB) = Dir.NewFile("b\n");
         store.Put(a, fileA, CancellationToken.None);
         store.Put(b, fileB, CancellationToken.None);
         store.Remove(a);
@@ -99,7 +83,7 @@ public abstract class ObjectStoreContract : IDisposable
     public void A_cancelled_put_leaves_no_object()
     {
         var store = CreateStore();
-        var (hash, file) = LocalFile(new string('x', 1 << 16));
+        var (hash, file) = Dir.NewFile(new string('x', 1 << 16));
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
         Assert.ThrowsAny<OperationCanceledException>(() => store.Put(hash, file, cancelled.Token));

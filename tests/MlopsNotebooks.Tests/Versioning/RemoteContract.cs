@@ -20,20 +20,13 @@ public abstract class RemoteContract : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    private (ContentHash Hash, string File) LocalFile(string content)
-    {
-        var path = Dir.File($"{Guid.NewGuid():N}.txt");
-        File.WriteAllText(path, content);
-        return (ContentHash.OfFile(path), path);
-    }
-
     [Fact]
     public void An_uploaded_object_is_had_and_downloads_whole()
     {
         var remote = CreateRemote();
         Assert.Equal("shared", remote.Name);
-        var (hash, file) = LocalFile("image 1\n");
-        var (other, _) = LocalFile("never sent\n");
+        var (hash, file) = Dir.NewFile("image 1\n");
+        var (other, _) = Dir.NewFile("never sent\n");
         Assert.Empty(remote.Has([hash, other]));
         remote.Upload(hash, file, CancellationToken.None);
         Assert.Equal([hash], remote.Has([hash, other]));
@@ -46,7 +39,7 @@ public abstract class RemoteContract : IDisposable
     public void Uploading_an_object_again_is_no_error_and_keeps_it_whole()
     {
         var remote = CreateRemote();
-        var (hash, file) = LocalFile("labels\n");
+        var (hash, file) = Dir.NewFile("labels\n");
         remote.Upload(hash, file, CancellationToken.None);
         remote.Upload(hash, file, CancellationToken.None);
         var target = Dir.File("downloaded");
@@ -69,7 +62,7 @@ public abstract class RemoteContract : IDisposable
     public void A_cancelled_upload_leaves_no_object_and_the_next_one_sends_it()
     {
         var remote = CreateRemote();
-        var (hash, file) = LocalFile(new string('x', 1 << 16));
+        var (hash, file) = Dir.NewFile(new string('x', 1 << 16));
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
         Assert.ThrowsAny<OperationCanceledException>(() => remote.Upload(hash, file, cancelled.Token));
@@ -82,7 +75,7 @@ public abstract class RemoteContract : IDisposable
     public void Many_objects_uploaded_side_by_side_all_arrive()
     {
         var remote = CreateRemote();
-        var files = Enumerable.Range(0, 200).Select(i => LocalFile($"row {i}\n")).ToList();
+        var files = Enumerable.Range(0, 200).Select(i => Dir.NewFile($"row {i}\n")).ToList();
         Parallel.ForEach(files, new ParallelOptions { MaxDegreeOfParallelism = 4 }, f => remote.Upload(f.Hash, f.File, CancellationToken.None));
         Assert.Equal(200, remote.Has(files.Select(f => f.Hash).ToList()).Count);
     }

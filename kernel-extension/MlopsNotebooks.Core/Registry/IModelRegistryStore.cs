@@ -2,10 +2,14 @@ namespace MlopsNotebooks.Registry;
 
 /// <summary>
 /// The model registry seam (as MLflow keeps it beside the tracking store): model names, numbered versions, aliases.
-/// The SQL tracking stores implement it in the same database, so a version can point at its run.
+/// Backends are chosen by the tracking URI (<see cref="ModelRegistryStores"/>) and all pass the same test suite; the
+/// SQL one keeps its tables in the tracking store's database, so a version can point at its run.
 /// </summary>
-public interface IModelRegistryStore
+public interface IModelRegistryStore : IDisposable
 {
+    /// <summary>Where the store is, for messages (never with a password).</summary>
+    string Location { get; }
+
     /// <summary>Creates the next version of <see cref="NewModelVersion.Name"/> (registering the name on first use).</summary>
     ModelVersion CreateModelVersion(NewModelVersion version);
 
@@ -24,4 +28,7 @@ public interface IModelRegistryStore
 
     /// <summary>Removes an alias; false if it did not exist.</summary>
     bool DeleteAlias(string name, string alias);
+
+    /// <summary>Every content hash the registry refers to (models, manifests, samples), for garbage collection.</summary>
+    IReadOnlyList<string> ReferencedHashes();
 }

@@ -16,11 +16,9 @@ public sealed class ModelRegistry(TrackingClient client)
 {
     public const string DefaultArtifact = "model/model.zip";
 
-    private IModelRegistryStore Store => client.Store as IModelRegistryStore
-        ?? throw new MlopsException($"The tracking store at {client.Store.Location} has no model registry.");
+    private IModelRegistryStore Store => client.ModelRegistryStore;
 
-    private ObjectCache Cache => (client.Artifacts as Storage.CachedArtifactStore)?.Cache
-        ?? throw new MlopsException("The model registry needs the object cache for artifacts.");
+    private Storage.IArtifactStore Artifacts => client.Artifacts;
 
     /// <summary>
     /// Registers the ML.NET model a run logged (default <c>model/model.zip</c>) as the next version of
@@ -35,7 +33,7 @@ public sealed class ModelRegistry(TrackingClient client)
             ValidateName("alias", alias);
         }
         var run = client.GetRun(runIdOrPrefix);
-        var artifact = run.Artifacts.FirstOrDefault(a => a.Path == Storage.ArtifactPaths.Normalize(artifactPath)) ?? throw new MlopsException(
+        var artifact = run.Artifacts.FirstOrDefault(a => a.Path == Storage.ArtifactPaths.Normalize(artifactPath)) ?? throw new NotFoundException(
             $"Run {run.RunId} has no artifact '{artifactPath}' to register.",
             "Log the model first: save it with mlContext.Model.Save(...) and Mlops.LogArtifact(file, \"model/model.zip\"), or use Mlops.Models.Register(model, schema, ...).");
         var (inputSchema, outputSchema) = ReadSchemas(client.OpenArtifact(run.RunId, artifact.Path), $"artifact '{artifact.Path}' of run {run.RunId}");
@@ -59,8 +57,8 @@ public sealed class ModelRegistry(TrackingClient client)
             },
         };
         var sample = sampleInput is null ? SampleFrom(inputSchema) : JsonSerializer.SerializeToNode(sampleInput)!;
-        var manifestHash = Cache.AddBytes(Encoding.UTF8.GetBytes(Canonical(manifest)));
-        var sampleHash = Cache.AddBytes(Encoding.UTF8.GetBytes(Canonical(sample)));
+        var manifestHash = Artifacts.PutBytes(Encoding.UTF8.GetBytes(Canonical(manifest)));
+        var sampleHash = Artifacts.PutBytes(Encoding.UTF8.GetBytes(Canonical(sample)));
         var version = Store.CreateModelVersion(new NewModelVersion(name, run.RunId, artifact.Hash, manifestHash.ToString(), sampleHash.ToString(), DateTimeOffset.UtcNow));
         if (alias is not null)
         {
@@ -116,7 +114,7 @@ public sealed class ModelRegistry(TrackingClient client)
         {
             found = Store.ListModelVersions(text).FirstOrDefault();
         }
-        return found ?? throw new MlopsException($"No model version matches '{reference}'.",
+        return found ?? throw new NotFoundException($"No model version matches '{reference}'.",
             "List models with `mlops models list`; refer to one as name, name/3 or name@alias.");
     }
 
@@ -138,13 +136,20 @@ public sealed class ModelRegistry(TrackingClient client)
     {
         if (!Store.DeleteAlias(name, alias))
         {
-            throw new MlopsException($"Model {name} has no alias '{alias}'.");
+            throw new NotFoundException($"Model {name} has no alias '{alias}'.");
         }
     }
 
     /// <summary>The stored manifest of a version, as JSON.</summary>
-    public JsonObject Manifest(ModelVersion version) =>
-        JsonNode.Parse(Cache.ReadAllBytes(ContentHash.Parse(version.ManifestHash)))!.AsObject();
+    public JsonObject Manifest(ModelVersion version) => ReadManifest(ContentHash.Parse(version.ManifestHash));
+
+    private JsonObject ReadManifest(ContentHash hash)
+    {
+        using var stream = Artifacts.OpenRead(hash);
+        using var bytes = new MemoryStream();
+        stream.CopyTo(bytes); // to the end, so the content is verified before it is parsed
+        return JsonNode.Parse(bytes.ToArray())!.AsObject();
+    }
 
     /// <summary>The files of an export bundle; a folder holding only these may be replaced by a new export.</summary>
     public static readonly IReadOnlyList<string> BundleFiles = ["manifest.json", "model.zip", "sample-input.json"];
@@ -166,7 +171,7 @@ public sealed class ModelRegistry(TrackingClient client)
         }
         if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Select(Path.GetFileName).Any(n => !BundleFiles.Contains(n!)))
         {
-            throw new MlopsException($"{folder} holds files that are not part of a bundle; nothing was written.",
+            throw new ConflictException($"{folder} holds files that are not part of a bundle; nothing was written.",
                 "Name a new or empty folder, or an earlier bundle's (which is replaced whole).");
         }
         var manifest = Manifest(version);
@@ -179,8 +184,8 @@ public sealed class ModelRegistry(TrackingClient client)
         try
         {
             Directory.CreateDirectory(staging);
-            Cache.CopyTo(ContentHash.Parse(version.ModelHash), Path.Combine(staging, "model.zip"));
-            Cache.CopyTo(ContentHash.Parse(version.SampleHash), Path.Combine(staging, "sample-input.json"));
+            Artifacts.CopyTo(ContentHash.Parse(version.ModelHash), Path.Combine(staging, "model.zip"));
+            Artifacts.CopyTo(ContentHash.Parse(version.SampleHash), Path.Combine(staging, "sample-input.json"));
             File.WriteAllText(Path.Combine(staging, "manifest.json"), Canonical(manifest) + "\n");
             if (Directory.Exists(target))
             {
@@ -194,7 +199,7 @@ public sealed class ModelRegistry(TrackingClient client)
             {
                 Directory.Move(old, target); // put the earlier bundle back
             }
-            throw new MlopsException($"Cannot write the bundle to {folder}: {e.Message}", "Name a folder you can write to.", e);
+            throw new UnavailableException($"Cannot write the bundle to {folder}: {e.Message}", "Name a folder you can write to.", e);
         }
         finally
         {

@@ -25,5 +25,11 @@ public sealed class CachedArtifactStore : IArtifactStore
         return new ArtifactInfo(name, hash.ToString(), new FileInfo(Cache.PathOf(hash)).Length);
     }
 
+    public ContentHash PutBytes(ReadOnlySpan<byte> content) => Cache.AddBytes(content);
+
     public Stream OpenRead(ArtifactInfo artifact) => Cache.OpenRead(ContentHash.Parse(artifact.Hash));
+
+    public Stream OpenRead(ContentHash hash) => Cache.OpenRead(hash);
+
+    public void CopyTo(ContentHash hash, string targetFile) => Cache.CopyTo(hash, targetFile);
 }

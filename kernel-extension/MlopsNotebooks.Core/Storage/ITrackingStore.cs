@@ -64,6 +64,6 @@ public interface ITrackingStore : IDisposable
     /// <summary>Records the data versions a run used (lineage); the same path again replaces its version.</summary>
     void LogInputs(string runId, IReadOnlyList<DataInput> inputs);
 
-    /// <summary>Every content hash the store refers to (artifacts, model versions), for garbage collection.</summary>
+    /// <summary>Every content hash the store refers to (run artifacts), for garbage collection.</summary>
     IReadOnlyList<string> ReferencedHashes();
 }

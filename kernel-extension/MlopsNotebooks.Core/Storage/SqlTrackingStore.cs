@@ -2,7 +2,6 @@ using System.Data;
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
-using MlopsNotebooks.Registry;
 using MlopsNotebooks.Search;
 using MlopsNotebooks.Tracking;
 
@@ -10,115 +9,50 @@ namespace MlopsNotebooks.Storage;
 
 /// <summary>
 /// The tracking store over SQL that SQLite and PostgreSQL both speak (<c>ON CONFLICT</c>, <c>NULLS LAST</c>, EXISTS
-/// sub-queries). A backend supplies the connection, its schema migrations and how it detects a foreign database.
-/// One connection per store, used under a lock: the store is shared by a client's caller and its flusher thread.
+/// sub-queries), on a <see cref="SqlDatabase"/> that supplies the connection and the schema. The model registry's
+/// tables are in the same database but are <see cref="Registry.SqlModelRegistryStore"/>'s.
 /// </summary>
-public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
+public class SqlTrackingStore : ITrackingStore
 {
-    private readonly object _gate = new();
-    private DbConnection? _connection;
+    private readonly SqlDatabase _db;
+    private readonly bool _ownsDatabase;
     private DbCommand? _insertMetric;
 
-    public abstract string Location { get; }
-
-    /// <summary>Schema migrations in order; the schema version is the number applied.</summary>
-    protected abstract IReadOnlyList<string[]> Migrations { get; }
-
-    /// <summary>Opens the connection and checks that it is ours (or empty) before anything is written.</summary>
-    protected abstract DbConnection OpenAndCheck();
-
-    protected abstract bool SchemaTableExists(DbConnection connection, DbTransaction transaction);
-
-    protected DbConnection Connection => _connection ?? throw new ObjectDisposedException(GetType().Name);
-
-    /// <summary>Opened only to read: nothing is created, migrated or written.</summary>
-    protected virtual bool ReadOnly => false;
-
-    /// <summary>Opens the store and brings its schema up to date. Call once from the backend's constructor.</summary>
-    protected void Initialize()
+    /// <summary>A store on <paramref name="database"/>, which it closes when disposed if it owns it.</summary>
+    public SqlTrackingStore(SqlDatabase database, bool ownsDatabase = true)
     {
-        _connection = OpenAndCheck();
-        try
-        {
-            Migrate();
-        }
-        catch (Exception e)
-        {
-            _connection.Dispose();
-            _connection = null;
-            if (e is DbException && EnvironmentException.From(e, Location) is { } failure)
-            {
-                throw failure;
-            }
-            throw;
-        }
+        _db = database;
+        _ownsDatabase = ownsDatabase;
     }
 
-    private void Migrate()
-    {
-        var migrations = Migrations;
-        using var tx = Connection.BeginTransaction();
-        var version = 0;
-        if (SchemaTableExists(Connection, tx))
-        {
-            version = Convert.ToInt32(Scalar(tx, "SELECT version FROM mlops_schema"), CultureInfo.InvariantCulture);
-        }
-        if (version > migrations.Count)
-        {
-            throw new TrackingStoreException(
-                $"The tracking store at {Location} has schema version {version}; this version of MlopsNotebooks knows up to {migrations.Count}.",
-                "Upgrade the MlopsNotebooks package (or the mlops tool) to use this store.");
-        }
-        if (version == migrations.Count)
-        {
-            return;
-        }
-        if (ReadOnly)
-        {
-            throw version == 0
-                ? new TrackingStoreException($"There is no tracking store at {Location}: the database is empty.",
-                    "Runs are recorded by Mlops.StartRun or `mlops notebook run`; check --tracking-uri or MLOPS_TRACKING_URI.")
-                : new TrackingStoreException($"The tracking store at {Location} has schema version {version}, older than this version's {migrations.Count}.",
-                    "Run a command that writes to it once (e.g. from a notebook) to upgrade it; reading does not change it.");
-        }
-        for (var i = version; i < migrations.Count; i++)
-        {
-            foreach (var statement in migrations[i])
-            {
-                Execute(tx, statement);
-            }
-        }
-        Execute(tx, "DELETE FROM mlops_schema");
-        Execute(tx, "INSERT INTO mlops_schema (version) VALUES (@v)", ("v", migrations.Count));
-        tx.Commit();
-    }
+    public string Location => _db.Location;
 
-    public Experiment CreateExperiment(string name, DateTimeOffset creationTime) => Write(tx =>
+    public Experiment CreateExperiment(string name, DateTimeOffset creationTime) => _db.Write(tx =>
     {
-        if (Scalar(tx, "SELECT experiment_id FROM experiments WHERE name = @n", ("n", name)) is not null)
+        if (_db.Scalar(tx, "SELECT experiment_id FROM experiments WHERE name = @n", ("n", name)) is not null)
         {
             throw new ExperimentExistsException(name);
         }
-        var id = Convert.ToInt64(Scalar(tx, "SELECT COALESCE(MAX(experiment_id), -1) + 1 FROM experiments"), CultureInfo.InvariantCulture);
-        Execute(tx, "INSERT INTO experiments (experiment_id, name, lifecycle_stage, creation_time) VALUES (@id, @n, 'active', @t)",
+        var id = Convert.ToInt64(_db.Scalar(tx, "SELECT COALESCE(MAX(experiment_id), -1) + 1 FROM experiments"), CultureInfo.InvariantCulture);
+        _db.Execute(tx, "INSERT INTO experiments (experiment_id, name, lifecycle_stage, creation_time) VALUES (@id, @n, 'active', @t)",
             ("id", id), ("n", name), ("t", creationTime.ToUnixTimeMilliseconds()));
         return new Experiment(id.ToString(CultureInfo.InvariantCulture), name, LifecycleStage.Active, creationTime);
     });
 
     public Experiment? GetExperiment(string experimentId) =>
         long.TryParse(experimentId, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
-            ? Read(() => QueryExperiments("WHERE experiment_id = @id", ("id", id)).FirstOrDefault())
+            ? _db.Read(() => QueryExperiments("WHERE experiment_id = @id", ("id", id)).FirstOrDefault())
             : null;
 
     public Experiment? GetExperimentByName(string name) =>
-        Read(() => QueryExperiments("WHERE name = @n", ("n", name)).FirstOrDefault());
+        _db.Read(() => QueryExperiments("WHERE name = @n", ("n", name)).FirstOrDefault());
 
     public IReadOnlyList<Experiment> ListExperiments(ViewType viewType) =>
-        Read(() => QueryExperiments($"WHERE lifecycle_stage IN ({StageList(viewType)}) ORDER BY experiment_id"));
+        _db.Read(() => QueryExperiments($"WHERE lifecycle_stage IN ({StageList(viewType)}) ORDER BY experiment_id"));
 
     private List<Experiment> QueryExperiments(string where, params (string, object?)[] args)
     {
-        using var cmd = Command(null, $"SELECT experiment_id, name, lifecycle_stage, creation_time FROM experiments {where}", args);
+        using var cmd = _db.Command(null, $"SELECT experiment_id, name, lifecycle_stage, creation_time FROM experiments {where}", args);
         using var reader = cmd.ExecuteReader();
         var result = new List<Experiment>();
         while (reader.Read())
@@ -134,25 +68,25 @@ public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
 
     public Run CreateRun(NewRun run)
     {
-        Write(tx =>
+        _db.Write(tx =>
         {
             var experimentId = long.Parse(run.ExperimentId, CultureInfo.InvariantCulture);
-            if (Scalar(tx, "SELECT lifecycle_stage FROM experiments WHERE experiment_id = @e", ("e", experimentId)) is not string stage)
+            if (_db.Scalar(tx, "SELECT lifecycle_stage FROM experiments WHERE experiment_id = @e", ("e", experimentId)) is not string stage)
             {
-                throw new MlopsException($"No experiment with id {run.ExperimentId}.");
+                throw new NotFoundException($"No experiment with id {run.ExperimentId}.");
             }
             if (stage != "active")
             {
-                throw new MlopsException($"Experiment {run.ExperimentId} is deleted; runs cannot be added to it.",
+                throw new ConflictException($"Experiment {run.ExperimentId} is deleted; runs cannot be added to it.",
                     "Restore the experiment or pick another one.");
             }
             if (run.ParentRunId is not null
-                && Scalar(tx, "SELECT 1 FROM runs WHERE run_id = @p", ("p", run.ParentRunId)) is null)
+                && _db.Scalar(tx, "SELECT 1 FROM runs WHERE run_id = @p", ("p", run.ParentRunId)) is null)
             {
                 throw new RunNotFoundException($"The parent run {run.ParentRunId} does not exist.");
             }
             var start = run.StartTime.ToUnixTimeMilliseconds();
-            Execute(tx, """
+            _db.Execute(tx, """
                 INSERT INTO runs (run_id, experiment_id, name, parent_run_id, status, start_time, end_time, lifecycle_stage, heartbeat_time)
                 VALUES (@id, @e, @n, @p, 'RUNNING', @s, NULL, 'active', @s)
                 """, ("id", run.RunId), ("e", experimentId), ("n", run.Name), ("p", run.ParentRunId), ("s", start));
@@ -165,39 +99,39 @@ public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
         return GetRun(run.RunId)!;
     }
 
-    public Run? GetRun(string runId) => Read(() => LoadRuns([runId]).FirstOrDefault());
+    public Run? GetRun(string runId) => _db.Read(() => LoadRuns([runId]).FirstOrDefault());
 
-    public IReadOnlyList<string> FindRunIds(string prefix, int limit) => Read(() =>
+    public IReadOnlyList<string> FindRunIds(string prefix, int limit) => _db.Read(() =>
     {
         // Escape LIKE wildcards so a prefix matches literally.
         var pattern = prefix.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
-        using var cmd = Command(null, "SELECT run_id FROM runs WHERE run_id LIKE @p ESCAPE '\\' ORDER BY run_id LIMIT @l",
+        using var cmd = _db.Command(null, "SELECT run_id FROM runs WHERE run_id LIKE @p ESCAPE '\\' ORDER BY run_id LIMIT @l",
             ("p", pattern), ("l", limit));
-        return ReadStrings(cmd);
+        return SqlDatabase.ReadStrings(cmd);
     });
 
-    public void SetRunStatus(string runId, RunStatus status, DateTimeOffset? endTime) => Write(tx =>
+    public void SetRunStatus(string runId, RunStatus status, DateTimeOffset? endTime) => _db.Write(tx =>
     {
-        var updated = Execute(tx, "UPDATE runs SET status = @s, end_time = @e WHERE run_id = @id",
+        var updated = _db.Execute(tx, "UPDATE runs SET status = @s, end_time = @e WHERE run_id = @id",
             ("s", status.ToName()), ("e", status.IsTerminal() ? (endTime ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds() : null),
             ("id", runId));
         return updated == 0 ? throw NotFound(runId) : 0;
     });
 
-    public void SetRunStage(string runId, LifecycleStage stage) => Write(tx =>
+    public void SetRunStage(string runId, LifecycleStage stage) => _db.Write(tx =>
     {
-        var updated = Execute(tx, "UPDATE runs SET lifecycle_stage = @s WHERE run_id = @id", ("s", StageName(stage)), ("id", runId));
+        var updated = _db.Execute(tx, "UPDATE runs SET lifecycle_stage = @s WHERE run_id = @id", ("s", StageName(stage)), ("id", runId));
         return updated == 0 ? throw NotFound(runId) : 0;
     });
 
-    public void Heartbeat(string runId, DateTimeOffset time) => Write(tx =>
-        Execute(tx, "UPDATE runs SET heartbeat_time = @t WHERE run_id = @id AND status = 'RUNNING'",
+    public void Heartbeat(string runId, DateTimeOffset time) => _db.Write(tx =>
+        _db.Execute(tx, "UPDATE runs SET heartbeat_time = @t WHERE run_id = @id AND status = 'RUNNING'",
             ("t", time.ToUnixTimeMilliseconds()), ("id", runId)));
 
-    public void LogBatch(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<Param> parameters, IReadOnlyList<RunTag> tags) => Write(tx =>
+    public void LogBatch(string runId, IReadOnlyList<Metric> metrics, IReadOnlyList<Param> parameters, IReadOnlyList<RunTag> tags) => _db.Write(tx =>
     {
         long runKey;
-        using (var check = Command(tx, "SELECT status, lifecycle_stage, run_key FROM runs WHERE run_id = @id", ("id", runId)))
+        using (var check = _db.Command(tx, "SELECT status, lifecycle_stage, run_key FROM runs WHERE run_id = @id", ("id", runId)))
         using (var reader = check.ExecuteReader())
         {
             if (!reader.Read())
@@ -227,7 +161,7 @@ public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
         {
             InsertMetrics(tx, runId, runKey, metrics);
         }
-        Execute(tx, "UPDATE runs SET heartbeat_time = @t WHERE run_id = @id",
+        _db.Execute(tx, "UPDATE runs SET heartbeat_time = @t WHERE run_id = @id",
             ("t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), ("id", runId));
         return 0;
     });
@@ -245,7 +179,7 @@ public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
         }
         foreach (var (key, value) in batch)
         {
-            var existing = Scalar(tx, "SELECT value FROM params WHERE run_id = @r AND key = @k", ("r", runId), ("k", key));
+            var existing = _db.Scalar(tx, "SELECT value FROM params WHERE run_id = @r AND key = @k", ("r", runId), ("k", key));
             if (existing is string old)
             {
                 if (old != value)
@@ -254,12 +188,12 @@ public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
                 }
                 continue;
             }
-            Execute(tx, "INSERT INTO params (run_id, key, value) VALUES (@r, @k, @v)", ("r", runId), ("k", key), ("v", value));
+            _db.Execute(tx, "INSERT INTO params (run_id, key, value) VALUES (@r, @k, @v)", ("r", runId), ("k", key), ("v", value));
         }
     }
 
     private void UpsertTag(DbTransaction tx, string runId, RunTag tag) =>
-        Execute(tx, "INSERT INTO tags (run_id, key, value) VALUES (@r, @k, @v) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
+        _db.Execute(tx, "INSERT INTO tags (run_id, key, value) VALUES (@r, @k, @v) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
             ("r", runId), ("k", tag.Key), ("v", tag.Value));
 
     private void InsertMetrics(DbTransaction tx, string runId, long runKey, IReadOnlyList<Metric> metrics)
@@ -269,8 +203,8 @@ public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
         {
             if (!keyIds.ContainsKey(m.Key))
             {
-                Execute(tx, "INSERT INTO metric_keys (key) VALUES (@k) ON CONFLICT (key) DO NOTHING", ("k", m.Key));
-                keyIds[m.Key] = Convert.ToInt64(Scalar(tx, "SELECT key_id FROM metric_keys WHERE key = @k", ("k", m.Key)), CultureInfo.InvariantCulture);
+                _db.Execute(tx, "INSERT INTO metric_keys (key) VALUES (@k) ON CONFLICT (key) DO NOTHING", ("k", m.Key));
+                keyIds[m.Key] = Convert.ToInt64(_db.Scalar(tx, "SELECT key_id FROM metric_keys WHERE key = @k", ("k", m.Key)), CultureInfo.InvariantCulture);
             }
         }
 
@@ -300,7 +234,7 @@ public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
         }
         foreach (var m in latest.Values)
         {
-            Execute(tx, """
+            _db.Execute(tx, """
                 INSERT INTO latest_metrics (run_id, key, value, step, timestamp) VALUES (@r, @k, @v, @s, @t)
                 ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
                 WHERE excluded.step > latest_metrics.step
@@ -312,30 +246,18 @@ public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
     private static bool IsLater(Metric a, Metric b) =>
         a.Step != b.Step ? a.Step > b.Step : a.Timestamp != b.Timestamp ? a.Timestamp > b.Timestamp : a.Value >= b.Value;
 
-    private DbCommand PrepareMetricInsert()
-    {
-        var cmd = Connection.CreateCommand();
-        cmd.CommandText = "INSERT INTO metrics (run_key, key_id, value, step, timestamp) VALUES (@r, @k, @v, @s, @t)";
-        // Typed parameters: the provider skips inferring the type of every value it binds.
-        foreach (var (name, type) in new[] { ("@r", DbType.Int64), ("@k", DbType.Int64), ("@v", DbType.Double), ("@s", DbType.Int64), ("@t", DbType.Int64) })
-        {
-            var p = cmd.CreateParameter();
-            p.ParameterName = name;
-            p.DbType = type;
-            cmd.Parameters.Add(p);
-        }
-        cmd.Prepare();
-        return cmd;
-    }
+    private DbCommand PrepareMetricInsert() =>
+        _db.Prepare("INSERT INTO metrics (run_key, key_id, value, step, timestamp) VALUES (@r, @k, @v, @s, @t)",
+            ("@r", DbType.Int64), ("@k", DbType.Int64), ("@v", DbType.Double), ("@s", DbType.Int64), ("@t", DbType.Int64));
 
     // SQLite turns NaN into NULL on its own; storing NULL for NaN everywhere keeps the backends alike.
     private static object StoredValue(double value) => double.IsNaN(value) ? DBNull.Value : value;
 
     private static double ReadValue(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? double.NaN : reader.GetDouble(ordinal);
 
-    public IReadOnlyList<Metric> GetMetricHistory(string runId, string key) => Read(() =>
+    public IReadOnlyList<Metric> GetMetricHistory(string runId, string key) => _db.Read(() =>
     {
-        using var cmd = Command(null, """
+        using var cmd = _db.Command(null, """
             SELECT m.value, m.step, m.timestamp FROM metrics m
             WHERE m.run_key = (SELECT run_key FROM runs WHERE run_id = @r)
               AND m.key_id = (SELECT key_id FROM metric_keys WHERE key = @k)
@@ -350,41 +272,33 @@ public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
         return points;
     });
 
-    public void LogArtifact(string runId, ArtifactInfo artifact) => Write(tx =>
+    public void LogArtifact(string runId, ArtifactInfo artifact) => _db.Write(tx =>
     {
-        if (Scalar(tx, "SELECT 1 FROM runs WHERE run_id = @r", ("r", runId)) is null)
+        if (_db.Scalar(tx, "SELECT 1 FROM runs WHERE run_id = @r", ("r", runId)) is null)
         {
             throw NotFound(runId);
         }
-        return Execute(tx, """
+        return _db.Execute(tx, """
             INSERT INTO artifacts (run_id, path, hash, size) VALUES (@r, @p, @h, @s)
             ON CONFLICT (run_id, path) DO UPDATE SET hash = excluded.hash, size = excluded.size
             """, ("r", runId), ("p", artifact.Path), ("h", artifact.Hash), ("s", artifact.Size));
     });
 
-    public IReadOnlyList<string> ReferencedHashes() => Read(() =>
+    public IReadOnlyList<string> ReferencedHashes() => _db.Read(() =>
     {
-        using var cmd = Command(null, ReferencedHashesSql);
-        return ReadStrings(cmd);
+        using var cmd = _db.Command(null, "SELECT DISTINCT hash FROM artifacts");
+        return SqlDatabase.ReadStrings(cmd);
     });
 
-    /// <summary>The query for <see cref="ReferencedHashes"/>; the registry adds its tables to it.</summary>
-    protected virtual string ReferencedHashesSql => """
-        SELECT hash FROM artifacts
-        UNION SELECT model_hash FROM model_versions
-        UNION SELECT manifest_hash FROM model_versions
-        UNION SELECT sample_hash FROM model_versions
-        """;
-
-    public void LogInputs(string runId, IReadOnlyList<DataInput> inputs) => Write(tx =>
+    public void LogInputs(string runId, IReadOnlyList<DataInput> inputs) => _db.Write(tx =>
     {
-        if (Scalar(tx, "SELECT 1 FROM runs WHERE run_id = @r", ("r", runId)) is null)
+        if (_db.Scalar(tx, "SELECT 1 FROM runs WHERE run_id = @r", ("r", runId)) is null)
         {
             throw NotFound(runId);
         }
         foreach (var input in inputs)
         {
-            Execute(tx, """
+            _db.Execute(tx, """
                 INSERT INTO run_inputs (run_id, path, hash, size, files) VALUES (@r, @p, @h, @s, @f)
                 ON CONFLICT (run_id, path) DO UPDATE SET hash = excluded.hash, size = excluded.size, files = excluded.files
                 """, ("r", runId), ("p", input.Path), ("h", input.Hash), ("s", input.Size), ("f", input.Files));
@@ -392,96 +306,7 @@ public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
         return 0;
     });
 
-    // ---- model registry ----
-
-    public ModelVersion CreateModelVersion(NewModelVersion v)
-    {
-        var number = Write(tx =>
-        {
-            Execute(tx, "INSERT INTO registered_models (name, creation_time) VALUES (@n, @t) ON CONFLICT (name) DO NOTHING",
-                ("n", v.Name), ("t", v.CreationTime.ToUnixTimeMilliseconds()));
-            var next = Convert.ToInt32(Scalar(tx, "SELECT COALESCE(MAX(version), 0) + 1 FROM model_versions WHERE name = @n", ("n", v.Name)), CultureInfo.InvariantCulture);
-            Execute(tx, """
-                INSERT INTO model_versions (name, version, run_id, model_hash, manifest_hash, sample_hash, creation_time)
-                VALUES (@n, @v, @r, @m, @f, @s, @t)
-                """, ("n", v.Name), ("v", next), ("r", v.RunId), ("m", v.ModelHash), ("f", v.ManifestHash), ("s", v.SampleHash),
-                ("t", v.CreationTime.ToUnixTimeMilliseconds()));
-            return next;
-        });
-        return GetModelVersion(v.Name, number)!;
-    }
-
-    public ModelVersion? GetModelVersion(string name, int version) =>
-        Read(() => QueryVersions("WHERE v.name = @n AND v.version = @v", ("n", name), ("v", version)).FirstOrDefault());
-
-    public ModelVersion? GetModelVersionByAlias(string name, string alias) =>
-        Read(() => QueryVersions("WHERE v.name = @n AND v.version = (SELECT version FROM model_aliases WHERE name = @n AND alias = @a)",
-            ("n", name), ("a", alias)).FirstOrDefault());
-
-    public IReadOnlyList<ModelVersion> ListModelVersions(string? name) => Read(() => name is null
-        ? QueryVersions("ORDER BY v.name, v.version DESC")
-        : QueryVersions("WHERE v.name = @n ORDER BY v.version DESC", ("n", name)));
-
-    public IReadOnlyList<RegisteredModel> ListModels() => Read(() =>
-    {
-        var aliases = new Dictionary<string, SortedDictionary<string, int>>();
-        using (var cmd = Command(null, "SELECT name, alias, version FROM model_aliases"))
-        using (var reader = cmd.ExecuteReader())
-        {
-            while (reader.Read())
-            {
-                Bucket(aliases, reader.GetString(0))[reader.GetString(1)] = reader.GetInt32(2);
-            }
-        }
-        using var models = Command(null, """
-            SELECT m.name, m.creation_time, (SELECT MAX(version) FROM model_versions v WHERE v.name = m.name)
-            FROM registered_models m ORDER BY m.name
-            """);
-        using var rows = models.ExecuteReader();
-        var result = new List<RegisteredModel>();
-        while (rows.Read())
-        {
-            var name = rows.GetString(0);
-            result.Add(new RegisteredModel(name, rows.IsDBNull(2) ? 0 : rows.GetInt32(2), DateTimeOffset.FromUnixTimeMilliseconds(rows.GetInt64(1)),
-                aliases.GetValueOrDefault(name) ?? new SortedDictionary<string, int>(StringComparer.Ordinal)));
-        }
-        return result;
-    });
-
-    public void SetAlias(string name, string alias, int version) => Write(tx =>
-    {
-        if (Scalar(tx, "SELECT 1 FROM model_versions WHERE name = @n AND version = @v", ("n", name), ("v", version)) is null)
-        {
-            throw new MlopsException($"Model {name} has no version {version}.", $"List its versions with `mlops models show {name}`.");
-        }
-        return Execute(tx, """
-            INSERT INTO model_aliases (name, alias, version) VALUES (@n, @a, @v)
-            ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version
-            """, ("n", name), ("a", alias), ("v", version));
-    });
-
-    public bool DeleteAlias(string name, string alias) =>
-        Write(tx => Execute(tx, "DELETE FROM model_aliases WHERE name = @n AND alias = @a", ("n", name), ("a", alias))) > 0;
-
-    private List<ModelVersion> QueryVersions(string where, params (string, object?)[] args)
-    {
-        using var cmd = Command(null, $"""
-            SELECT v.name, v.version, v.run_id, v.model_hash, v.manifest_hash, v.sample_hash, v.creation_time,
-                   (SELECT GROUP_CONCAT(a.alias, ',') FROM model_aliases a WHERE a.name = v.name AND a.version = v.version)
-            FROM model_versions v {where}
-            """, args);
-        using var reader = cmd.ExecuteReader();
-        var result = new List<ModelVersion>();
-        while (reader.Read())
-        {
-            var aliases = reader.IsDBNull(7) ? [] : reader.GetString(7).Split(',').Order(StringComparer.Ordinal).ToList();
-            result.Add(new ModelVersion(reader.GetString(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2),
-                reader.GetString(3), reader.GetString(4), reader.GetString(5), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6)), aliases));
-        }
-        return result;
-    }
-
-    public IReadOnlyList<Run> SearchRuns(RunQuery query) => Read(() =>
+    public IReadOnlyList<Run> SearchRuns(RunQuery query) => _db.Read(() =>
     {
         if (query.ExperimentIds.Count == 0)
         {
@@ -509,8 +334,8 @@ public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
             sql.Append(TermSql(key.Term, Arg)).Append(key.Descending ? " DESC" : " ASC").Append(" NULLS LAST, ");
         }
         sql.Append("r.start_time DESC, r.run_id ASC LIMIT ").Append(Arg(Math.Clamp(query.MaxResults, 0, RunQuery.MaxMaxResults)));
-        using var cmd = Command(null, sql.ToString(), args.ToArray());
-        var ids = ReadStrings(cmd);
+        using var cmd = _db.Command(null, sql.ToString(), args.ToArray());
+        var ids = SqlDatabase.ReadStrings(cmd);
         var runs = LoadRuns(ids).ToDictionary(r => r.RunId);
         return ids.Select(id => runs[id]).ToList();
     });
@@ -576,17 +401,17 @@ public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
             var artifacts = new Dictionary<string, List<ArtifactInfo>>();
             ReadPairs($"SELECT run_id, key, value FROM params WHERE run_id IN ({inList})", args, parameters);
             ReadPairs($"SELECT run_id, key, value FROM tags WHERE run_id IN ({inList})", args, tags);
-            using (var cmd = Command(null, $"SELECT run_id, key, value, step, timestamp FROM latest_metrics WHERE run_id IN ({inList})", args))
+            using (var cmd = _db.Command(null, $"SELECT run_id, key, value, step, timestamp FROM latest_metrics WHERE run_id IN ({inList})", args))
             using (var reader = cmd.ExecuteReader())
             {
                 while (reader.Read())
                 {
                     var key = reader.GetString(1);
-                    Bucket(metrics, reader.GetString(0))[key] = new Metric(key, ReadValue(reader, 2), reader.GetInt64(3), reader.GetInt64(4));
+                    SqlDatabase.Bucket(metrics, reader.GetString(0))[key] = new Metric(key, ReadValue(reader, 2), reader.GetInt64(3), reader.GetInt64(4));
                 }
             }
             var inputs = new Dictionary<string, List<DataInput>>();
-            using (var cmd = Command(null, $"SELECT run_id, path, hash, size, files FROM run_inputs WHERE run_id IN ({inList}) ORDER BY path", args))
+            using (var cmd = _db.Command(null, $"SELECT run_id, path, hash, size, files FROM run_inputs WHERE run_id IN ({inList}) ORDER BY path", args))
             using (var reader = cmd.ExecuteReader())
             {
                 while (reader.Read())
@@ -599,7 +424,7 @@ public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
                     list.Add(new DataInput(reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt32(4)));
                 }
             }
-            using (var cmd = Command(null, $"SELECT run_id, path, hash, size FROM artifacts WHERE run_id IN ({inList}) ORDER BY path", args))
+            using (var cmd = _db.Command(null, $"SELECT run_id, path, hash, size FROM artifacts WHERE run_id IN ({inList}) ORDER BY path", args))
             using (var reader = cmd.ExecuteReader())
             {
                 while (reader.Read())
@@ -612,7 +437,7 @@ public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
                     list.Add(new ArtifactInfo(reader.GetString(1), reader.GetString(2), reader.GetInt64(3)));
                 }
             }
-            using (var cmd = Command(null, $"""
+            using (var cmd = _db.Command(null, $"""
                 SELECT run_id, experiment_id, name, parent_run_id, status, start_time, end_time, lifecycle_stage, heartbeat_time
                 FROM runs WHERE run_id IN ({inList})
                 """, args))
@@ -647,11 +472,11 @@ public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
 
     private void ReadPairs(string sql, (string, object?)[] args, Dictionary<string, SortedDictionary<string, string>> into)
     {
-        using var cmd = Command(null, sql, args);
+        using var cmd = _db.Command(null, sql, args);
         using var reader = cmd.ExecuteReader();
         while (reader.Read())
         {
-            Bucket(into, reader.GetString(0))[reader.GetString(1)] = reader.GetString(2);
+            SqlDatabase.Bucket(into, reader.GetString(0))[reader.GetString(1)] = reader.GetString(2);
         }
     }
 
@@ -678,90 +503,11 @@ public abstract class SqlTrackingStore : ITrackingStore, IModelRegistryStore
         _ => "'active', 'deleted'",
     };
 
-    // Plumbing: every operation holds the lock; writes run in one transaction that rolls back on any exception.
-
-    protected T Read<T>(Func<T> read)
-    {
-        lock (_gate)
-        {
-            try
-            {
-                return read();
-            }
-            catch (DbException e) when (EnvironmentException.From(e, Location) is { } failure)
-            {
-                // A database error that is the machine's (disk full, read-only, not a database), naming the store.
-                throw failure;
-            }
-        }
-    }
-
-    protected T Write<T>(Func<DbTransaction, T> write)
-    {
-        lock (_gate)
-        {
-            try
-            {
-                using var tx = Connection.BeginTransaction();
-                var result = write(tx);
-                tx.Commit();
-                return result;
-            }
-            catch (DbException e) when (EnvironmentException.From(e, Location) is { } failure)
-            {
-                // Outside the transaction's scope: it has rolled back by now, so nothing was changed.
-                throw failure;
-            }
-        }
-    }
-
-    protected DbCommand Command(DbTransaction? tx, string sql, params (string Name, object? Value)[] args)
-    {
-        var cmd = Connection.CreateCommand();
-        cmd.Transaction = tx;
-        cmd.CommandText = sql;
-        foreach (var (name, value) in args)
-        {
-            var p = cmd.CreateParameter();
-            p.ParameterName = "@" + name;
-            p.Value = value ?? DBNull.Value;
-            cmd.Parameters.Add(p);
-        }
-        return cmd;
-    }
-
-    protected int Execute(DbTransaction tx, string sql, params (string, object?)[] args)
-    {
-        using var cmd = Command(tx, sql, args);
-        return cmd.ExecuteNonQuery();
-    }
-
-    protected object? Scalar(DbTransaction? tx, string sql, params (string, object?)[] args)
-    {
-        using var cmd = Command(tx, sql, args);
-        var value = cmd.ExecuteScalar();
-        return value is DBNull ? null : value;
-    }
-
-    private static List<string> ReadStrings(DbCommand cmd)
-    {
-        using var reader = cmd.ExecuteReader();
-        var result = new List<string>();
-        while (reader.Read())
-        {
-            result.Add(reader.GetString(0));
-        }
-        return result;
-    }
-
     public void Dispose()
     {
-        lock (_gate)
+        if (_ownsDatabase)
         {
-            _insertMetric?.Dispose();
-            _connection?.Dispose();
-            _connection = null;
-            _insertMetric = null;
+            _db.Dispose();
         }
         GC.SuppressFinalize(this);
     }

@@ -1,12 +1,24 @@
+using MlopsNotebooks.Registry;
+
 namespace MlopsNotebooks.Storage;
 
-/// <summary>An open tracking store and the object cache its run artifacts go to.</summary>
-public sealed record TrackingLocation(ITrackingStore Store, string ArtifactRoot);
+/// <summary>
+/// An open tracking store, the artifact store its run artifacts go to, and how to open the model registry store beside
+/// it (on first use: a client that never touches the registry opens nothing more).
+/// </summary>
+public sealed record TrackingLocation(ITrackingStore Store, IArtifactStore Artifacts, Func<IModelRegistryStore> OpenModelRegistry);
+
+/// <summary>A tracking URI as the store registries receive it: the URI (null for the default), where relative paths start, and whether the store is only read.</summary>
+public sealed record StoreAddress(string? Uri, string WorkingDirectory, bool ReadOnly);
 
 /// <summary>
-/// Picks the tracking store backend from a URI, as MLflow does:
+/// Picks the tracking store backend from a URI through <see cref="Registry"/>, as MLflow registers its stores:
 /// no URI (and no <c>MLOPS_TRACKING_URI</c>) means <c>.mlops/mlops.db</c> at the root of the git work tree around the
 /// current directory; <c>sqlite:///relative.db</c> and <c>sqlite:////absolute.db</c> or a plain file path mean SQLite.
+/// A new backend (<c>postgresql://</c>) is one class implementing <see cref="ITrackingStore"/> (on a
+/// <see cref="SqlDatabase"/> of its own, with <see cref="SqlTrackingStore"/> and <see cref="SqlModelRegistryStore"/>
+/// over it), one Register line here and one in <see cref="ModelRegistryStores"/>, and one more class deriving from
+/// each store contract suite in the tests.
 /// </summary>
 public static class TrackingStores
 {
@@ -14,39 +26,75 @@ public static class TrackingStores
     public const string StateFolder = ".mlops";
     public const string DefaultFileName = "mlops.db";
 
-    /// <summary>Opens the store named by <paramref name="uri"/>, else by MLOPS_TRACKING_URI, else the default.</summary>
-    public static TrackingLocation Open(string? uri = null, string? workingDirectory = null)
+    /// <summary>The tracking store backends by scheme; a plain path (or no URI) is SQLite.</summary>
+    public static SchemeRegistry<Func<StoreAddress, ITrackingStore>> Registry { get; } = new(UnsupportedScheme);
+
+    static TrackingStores()
     {
-        uri = string.IsNullOrWhiteSpace(uri) ? Environment.GetEnvironmentVariable(UriVariable) : uri;
-        var path = ResolveSqlitePath(uri, workingDirectory ?? Directory.GetCurrentDirectory());
-        return Locate(new SqliteTrackingStore(path));
+        Registry.Register(UriSchemes.PlainPath, OpenSqlite);
+        Registry.Register("sqlite", OpenSqlite);
     }
+
+    /// <summary>Opens the store named by <paramref name="uri"/>, else by MLOPS_TRACKING_URI, else the default.</summary>
+    public static TrackingLocation Open(string? uri = null, string? workingDirectory = null) =>
+        Open(Address(uri, workingDirectory, readOnly: false));
 
     /// <summary>
     /// Opens an existing store only to read it: nothing is created or written (a missing store is an error, not a new
     /// empty one), so reading works on a read-only file or file system.
     /// </summary>
-    public static TrackingLocation OpenForReading(string? uri = null, string? workingDirectory = null)
+    public static TrackingLocation OpenForReading(string? uri = null, string? workingDirectory = null) =>
+        Open(Address(uri, workingDirectory, readOnly: true));
+
+    private static StoreAddress Address(string? uri, string? workingDirectory, bool readOnly) => new(
+        string.IsNullOrWhiteSpace(uri) ? Environment.GetEnvironmentVariable(UriVariable) : uri,
+        workingDirectory ?? Directory.GetCurrentDirectory(),
+        readOnly);
+
+    private static TrackingLocation Open(StoreAddress address)
     {
-        uri = string.IsNullOrWhiteSpace(uri) ? Environment.GetEnvironmentVariable(UriVariable) : uri;
-        var path = ResolveSqlitePath(uri, workingDirectory ?? Directory.GetCurrentDirectory(), create: false);
-        if (!File.Exists(path) && !Directory.Exists(path))
+        var store = Registry.For(address.Uri)(address);
+        try
+        {
+            return new TrackingLocation(store, ArtifactStores.Open(ArtifactRootOf(store)), () => ModelRegistryStores.Open(address));
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// In .mlops/ the artifacts share the cache that data versioning uses; a store file elsewhere gets its own cache
+    /// named after it (mlops.db -> mlops.cache), never a generic folder beside unrelated files.
+    /// </summary>
+    private static string ArtifactRootOf(ITrackingStore store)
+    {
+        var folder = Path.GetDirectoryName(store.Location)!;
+        return Path.GetFileName(folder) == StateFolder ? Path.Combine(folder, "cache") : Path.ChangeExtension(store.Location, ".cache");
+    }
+
+    private static SqliteTrackingStore OpenSqlite(StoreAddress address) =>
+        new(SqlitePath(address), address.ReadOnly);
+
+    /// <summary>The SQLite file an address names; read-only, it must exist (reading never makes an empty store).</summary>
+    internal static string SqlitePath(StoreAddress address)
+    {
+        var path = ResolveSqlitePath(address.Uri, address.WorkingDirectory, create: !address.ReadOnly);
+        if (address.ReadOnly && !File.Exists(path) && !Directory.Exists(path))
         {
             throw new TrackingStoreException($"There is no tracking store at {path}.",
                 "Nothing has been recorded there: runs are recorded by Mlops.StartRun or `mlops notebook run`. "
                 + "Check --tracking-uri or MLOPS_TRACKING_URI.");
         }
-        return Locate(new SqliteTrackingStore(path, readOnly: true));
+        return path;
     }
 
-    private static TrackingLocation Locate(SqliteTrackingStore store)
-    {
-        // In .mlops/ the artifacts share the cache that data versioning uses; a store file elsewhere gets its own
-        // cache named after it (mlops.db -> mlops.cache), never a generic folder beside unrelated files.
-        var folder = Path.GetDirectoryName(store.Location)!;
-        var cache = Path.GetFileName(folder) == StateFolder ? Path.Combine(folder, "cache") : Path.ChangeExtension(store.Location, ".cache");
-        return new TrackingLocation(store, cache);
-    }
+    /// <summary>The message for a tracking URI whose scheme no backend takes.</summary>
+    internal static MlopsException UnsupportedScheme(string uri, string scheme) => new(
+        $"The tracking URI scheme '{scheme}' is not supported.",
+        "Use sqlite:///path/to/mlops.db, a file path, or unset MLOPS_TRACKING_URI for the default .mlops/mlops.db.");
 
     internal static string ResolveSqlitePath(string? uri, string workingDirectory, bool create = true)
     {
@@ -65,12 +113,9 @@ public static class TrackingStores
             }
             return Path.GetFullPath(rest, workingDirectory);
         }
-        var schemeEnd = uri.IndexOf("://", StringComparison.Ordinal);
-        if (schemeEnd > 0)
+        if (UriSchemes.Of(uri) is { Length: > 0 } scheme)
         {
-            throw new MlopsException(
-                $"The tracking URI scheme '{uri[..schemeEnd]}' is not supported.",
-                "Use sqlite:///path/to/mlops.db, a file path, or unset MLOPS_TRACKING_URI for the default .mlops/mlops.db.");
+            throw UnsupportedScheme(uri, scheme); // sqlite:// with two slashes, or a scheme that is not SQLite's
         }
         var full = Path.GetFullPath(uri, workingDirectory);
         return Directory.Exists(full) ? Path.Combine(full, DefaultFileName) : full;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MlopsNotebooks.Registry;
 using MlopsNotebooks.Search;
 using MlopsNotebooks.Storage;
 
@@ -14,6 +15,7 @@ public sealed class TrackingClient : IDisposable
     private readonly MetricWriter _writer;
     private readonly HashSet<string> _running = new(StringComparer.Ordinal);
     private readonly bool _ownsStore;
+    private readonly Lazy<IModelRegistryStore> _models;
     private volatile string? _lastValidKey;
     private volatile string? _lastRunningRun;
 
@@ -24,21 +26,30 @@ public sealed class TrackingClient : IDisposable
     }
 
     public TrackingClient(TrackingLocation location, WriterOptions? options = null)
-        : this(location.Store, new CachedArtifactStore(location.ArtifactRoot), options, ownsStore: true)
+        : this(location.Store, location.Artifacts, location.OpenModelRegistry, options, ownsStore: true)
     {
     }
 
-    public TrackingClient(ITrackingStore store, IArtifactStore artifacts, WriterOptions? options = null, bool ownsStore = false)
+    /// <summary>
+    /// A client over stores the caller opened; <paramref name="openModelRegistry"/> opens the model registry store on
+    /// first use (none: the registry is not available through this client).
+    /// </summary>
+    public TrackingClient(ITrackingStore store, IArtifactStore artifacts, Func<IModelRegistryStore>? openModelRegistry = null,
+        WriterOptions? options = null, bool ownsStore = false)
     {
         Store = store;
         Artifacts = artifacts;
         _ownsStore = ownsStore;
+        _models = new Lazy<IModelRegistryStore>(openModelRegistry ?? (() => throw new MlopsException($"The tracking store at {store.Location} has no model registry.")));
         _writer = new MetricWriter(store, options ?? new WriterOptions());
     }
 
     public ITrackingStore Store { get; }
 
     public IArtifactStore Artifacts { get; }
+
+    /// <summary>The model registry store beside the tracking store, opened on first use.</summary>
+    public IModelRegistryStore ModelRegistryStore => _models.Value;
 
     // Experiments
 
@@ -218,7 +229,7 @@ public sealed class TrackingClient : IDisposable
 
     /// <summary>Every object the tracking store refers to (run artifacts, registered models), so gc keeps them.</summary>
     public IReadOnlyList<Versioning.ContentHash> ReferencedObjects() =>
-        Store.ReferencedHashes().Select(h => Versioning.ContentHash.TryParse(h, out var hash) ? hash : default).Where(h => h != default).ToList();
+        Store.ReferencedHashes().Concat(ModelRegistryStore.ReferencedHashes()).Select(h => Versioning.ContentHash.TryParse(h, out var hash) ? hash : default).Where(h => h != default).ToList();
 
     /// <summary>Ends a run: its buffered points are written first, then its status and end time.</summary>
     public void SetTerminated(string runId, RunStatus status = RunStatus.Finished)
@@ -360,6 +371,10 @@ public sealed class TrackingClient : IDisposable
         if (_ownsStore)
         {
             Store.Dispose();
+            if (_models.IsValueCreated)
+            {
+                _models.Value.Dispose();
+            }
         }
     }
 

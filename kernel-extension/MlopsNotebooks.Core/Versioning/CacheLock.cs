@@ -38,7 +38,7 @@ internal static class CacheLock
             }
             catch (IOException e) when (File.Exists(path))
             {
-                throw new MlopsException($"Another mlops command has held {what} for {Wait.TotalMinutes:0} minutes ({path}).",
+                throw new UnavailableException($"Another mlops command has held {what} for {Wait.TotalMinutes:0} minutes ({path}).",
                     "Wait for it to finish (a data gc waits for adds, checkouts and pulls, and they for it), then run this again.", e);
             }
         }

@@ -73,7 +73,7 @@ public readonly record struct ContentHash(string Algorithm, string Hex)
 
 /// <summary>An object whose bytes do not match its name: a flipped bit, a truncated copy. It is never used.</summary>
 public sealed class CorruptObjectException(ContentHash expected, ContentHash actual, string location)
-    : MlopsException(
+    : UnavailableException(
         $"The object {expected} at {location} is corrupt: its content hashes to {actual}.",
         "It was not used. Remove it and fetch it again with `mlops data pull`, or re-add the data with `mlops data add`.")
 {
@@ -83,7 +83,7 @@ public sealed class CorruptObjectException(ContentHash expected, ContentHash act
 
 /// <summary>An object that should be in the cache but is not.</summary>
 public sealed class MissingObjectException(ContentHash hash, string what)
-    : MlopsException($"The data of {what} ({hash}) is not in the local cache.",
+    : NotFoundException($"The data of {what} ({hash}) is not in the local cache.",
         "Data: fetch it from the remote with `mlops data pull` (set a remote with `mlops remote add`). Run artifacts and model versions are kept in this cache only, not on a data remote.")
 {
     public ContentHash Hash { get; } = hash;

@@ -632,17 +632,14 @@ public sealed class DataRepository : IDisposable
         return new TransferResult(transferred, wanted.Count - transferred, bytes, wanted.Where(h => !Cache.Contains(h)).ToList());
     }
 
-    /// <summary>Names a remote in mlops.yaml (a folder path for now) and makes it the default when it is the first.</summary>
+    /// <summary>Names a remote in mlops.yaml (a URL that <see cref="Remotes"/> takes: a folder path for now) and makes it the default when it is the first.</summary>
     public void AddRemote(string name, string url, bool makeDefault)
     {
         if (!ProjectConfig.IsRemoteName(name))
         {
             throw new InvalidNameException($"'{name}' is not a usable remote name.", "Use letters, digits, '-' and '_'.");
         }
-        if (url.Contains("://", StringComparison.Ordinal) && !url.StartsWith("file://", StringComparison.Ordinal))
-        {
-            throw new MlopsException($"The remote URL '{url}' is not supported yet.", "Use a folder path (a mounted share or another disk).");
-        }
+        Remotes.CheckSupported(url);
         var remotes = new SortedDictionary<string, string>(Config.Remotes.ToDictionary(r => r.Key, r => r.Value), StringComparer.Ordinal) { [name] = url };
         Config = Config with { Remotes = remotes, DefaultRemote = makeDefault || Config.DefaultRemote is null ? name : Config.DefaultRemote };
         Config.Save(Root);
@@ -654,10 +651,9 @@ public sealed class DataRepository : IDisposable
             "Add one with `mlops remote add <name> <folder>` (it becomes the default), or pass --remote.");
         if (!Config.Remotes.TryGetValue(name, out var url))
         {
-            throw new MlopsException($"No remote named '{name}' in {ProjectConfig.FileName}.", $"Known remotes: {string.Join(", ", Config.Remotes.Keys.DefaultIfEmpty("none"))}.");
+            throw new NotFoundException($"No remote named '{name}' in {ProjectConfig.FileName}.", $"Known remotes: {string.Join(", ", Config.Remotes.Keys.DefaultIfEmpty("none"))}.");
         }
-        var folder = url.StartsWith("file://", StringComparison.Ordinal) ? new Uri(url).LocalPath : url;
-        return new DirectoryRemote(name, Path.GetFullPath(folder, Root));
+        return Remotes.Open(name, url, Root);
     }
 
     /// <summary>Every object the pointers need: each file, each folder's manifest and the files it lists.</summary>
@@ -767,12 +763,17 @@ public sealed class DataRepository : IDisposable
             }
             try
             {
-                using var store = new SqliteTrackingStore(file, readOnly: true);
-                hashes.AddRange(store.ReferencedHashes().Select(h => ContentHash.TryParse(h, out var hash) ? hash : default).Where(h => h != default));
+                var location = TrackingStores.OpenForReading(file);
+                using (location.Store)
+                using (var models = location.OpenModelRegistry())
+                {
+                    hashes.AddRange(location.Store.ReferencedHashes().Concat(models.ReferencedHashes())
+                        .Select(h => ContentHash.TryParse(h, out var hash) ? hash : default).Where(h => h != default));
+                }
             }
             catch (MlopsException e)
             {
-                throw new MlopsException($"gc cannot read the tracking store {file}, which shares this cache: {e.Message}",
+                throw new UnavailableException($"gc cannot read the tracking store {file}, which shares this cache: {e.Message}",
                     "Nothing was removed: its run artifacts and model versions would be. Repair or move that file, then run gc again.", e);
             }
         }
@@ -854,14 +855,7 @@ public sealed class DataRepository : IDisposable
         {
             return false;
         }
-        var objects = Path.Combine(Cache.Root, "objects", ContentHash.Sha256) + Path.DirectorySeparatorChar;
-        var full = Path.GetFullPath(target, Path.GetDirectoryName(path)!);
-        if (!full.StartsWith(objects, StringComparison.Ordinal))
-        {
-            return false;
-        }
-        var rest = full[objects.Length..].Replace(Path.DirectorySeparatorChar.ToString(), "");
-        return ContentHash.TryParse($"{ContentHash.Sha256}:{rest}", out hash);
+        return Cache.Layout.TryParse(Path.GetFullPath(target, Path.GetDirectoryName(path)!), out hash);
     }
 
     /// <summary>

@@ -58,7 +58,7 @@ internal static partial class FileSystemCalls
         if (link(source, target) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            throw new MlopsException($"Cannot hard-link {source} into the cache (errno {errno}{(errno == 18 ? ": they are on different file systems" : "")}).",
+            throw new UnavailableException($"Cannot hard-link {source} into the cache (errno {errno}{(errno == 18 ? ": they are on different file systems" : "")}).",
                 "Use the copy link type, or keep the cache on the same file system as the data.");
         }
     }
@@ -75,7 +75,7 @@ internal static partial class FileSystemCalls
         if (ioctl((int)output.SafeFileHandle.DangerousGetHandle(), ficlone, (int)input.SafeFileHandle.DangerousGetHandle()) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            throw new MlopsException($"This file system cannot reflink {source} (errno {errno}).",
+            throw new UnavailableException($"This file system cannot reflink {source} (errno {errno}).",
                 "Reflinks need btrfs, XFS or another copy-on-write file system; use the copy or hardlink link type.");
         }
     }

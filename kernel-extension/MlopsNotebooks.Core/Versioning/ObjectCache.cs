@@ -4,31 +4,34 @@ using System.Security.Cryptography;
 namespace MlopsNotebooks.Versioning;
 
 /// <summary>
-/// The content-addressed object store: every object is named by its hash and kept at
-/// <c>objects/sha256/ab/cdef...</c> (two-character fan-out). Objects are written to a temporary file and renamed into
+/// The local content-addressed object store: every object is named by its hash and kept where
+/// <see cref="ObjectLayout"/> says (<c>objects/sha256/ab/cdef...</c>). Objects are written to a temporary file and renamed into
 /// place, so no reader ever sees half an object; a write is skipped when the object is there; objects are read-only on
 /// disk; reads verify the hash and throw <see cref="CorruptObjectException"/> on a mismatch.
 /// Objects are not fsynced one by one (that made adding 100,000 small files take 38 s instead of a few): a killed
 /// process leaves no object behind its rename, and an object torn by a power cut fails verification when read, so it is
 /// never used — it is fetched again.
 /// </summary>
-public sealed class ObjectCache
+public sealed class ObjectCache : IObjectStore
 {
     private const int BlockSize = 1 << 20;
+
+    private readonly string _tempFolder;
 
     public ObjectCache(string root)
     {
         Root = Path.GetFullPath(root);
-        Directory.CreateDirectory(Path.Combine(Root, "objects", ContentHash.Sha256));
-        Directory.CreateDirectory(TempFolder);
+        Layout = new ObjectLayout(Root, Path.DirectorySeparatorChar);
+        _tempFolder = Layout.TempFolder;
+        Directory.CreateDirectory(Layout.ObjectsOf(ContentHash.Sha256));
+        Directory.CreateDirectory(_tempFolder);
     }
 
     public string Root { get; }
 
-    private string TempFolder => Path.Combine(Root, "tmp");
+    public ObjectLayout Layout { get; }
 
-    public string PathOf(ContentHash hash) =>
-        Path.Combine(Root, "objects", hash.Algorithm, hash.Hex[..2], hash.Hex[2..]);
+    public string PathOf(ContentHash hash) => Layout.PathOf(hash);
 
     public bool Contains(ContentHash hash) => File.Exists(PathOf(hash));
 
@@ -88,6 +91,29 @@ public sealed class ObjectCache
                 Publish(temp, hash);
             }
             return hash;
+        }
+        finally
+        {
+            DeleteQuietly(temp);
+        }
+    }
+
+    /// <summary>Adds a copy of a file whose hash the caller vouches for (reads verify it); skipped when present.</summary>
+    public void Put(ContentHash hash, string localFile, CancellationToken cancellationToken)
+    {
+        if (Contains(hash))
+        {
+            return;
+        }
+        var temp = NewTempPath();
+        try
+        {
+            using (var input = new FileStream(localFile, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan))
+            using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
+            {
+                input.CopyToAsync(output, BlockSize, cancellationToken).GetAwaiter().GetResult();
+            }
+            Publish(temp, hash);
         }
         finally
         {
@@ -206,7 +232,7 @@ public sealed class ObjectCache
     /// <summary>Every object in the cache.</summary>
     public IEnumerable<ContentHash> List()
     {
-        var folder = Path.Combine(Root, "objects", ContentHash.Sha256);
+        var folder = Layout.ObjectsOf(ContentHash.Sha256);
         foreach (var fan in Directory.EnumerateDirectories(folder))
         {
             var prefix = Path.GetFileName(fan);
@@ -252,7 +278,7 @@ public sealed class ObjectCache
     public (int Files, long Bytes) RemoveAbandonedTemps(DateTime olderThan, bool dryRun)
     {
         var (files, bytes) = (0, 0L);
-        foreach (var temp in Directory.EnumerateFiles(TempFolder))
+        foreach (var temp in Directory.EnumerateFiles(_tempFolder))
         {
             var name = Path.GetFileName(temp);
             var dash = name.IndexOf('-');
@@ -284,7 +310,7 @@ public sealed class ObjectCache
     }
 
     /// <summary>A temporary path inside the cache (same file system, so the final rename is atomic).</summary>
-    public string NewTempPath() => Path.Combine(TempFolder, $"{Environment.ProcessId}-{Guid.NewGuid():N}");
+    public string NewTempPath() => Path.Combine(_tempFolder, $"{Environment.ProcessId}-{Guid.NewGuid():N}");
 
     /// <summary>Renames a finished temporary file into place as the object <paramref name="hash"/>, read-only.</summary>
     public void Publish(string temp, ContentHash hash)
@@ -329,54 +355,6 @@ public sealed class ObjectCache
         }
         catch (UnauthorizedAccessException)
         {
-        }
-    }
-
-    /// <summary>Hashes what passes through and, at the end, refuses content that does not match its name.</summary>
-    private sealed class VerifyingStream(Stream inner, ContentHash expected, string location) : Stream
-    {
-        private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        private bool _checked;
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            var read = inner.Read(buffer);
-            if (read > 0)
-            {
-                _sha.AppendData(buffer[..read]);
-            }
-            else if (!_checked && buffer.Length > 0)
-            {
-                _checked = true;
-                var actual = ContentHash.FromSha256(_sha.GetHashAndReset());
-                if (actual != expected)
-                {
-                    throw new CorruptObjectException(expected, actual, location);
-                }
-            }
-            return read;
-        }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => inner.Length;
-        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-                _sha.Dispose();
-            }
-            base.Dispose(disposing);
         }
     }
 }

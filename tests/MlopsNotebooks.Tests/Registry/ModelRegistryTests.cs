@@ -113,8 +113,8 @@ public sealed class ModelRegistryTests : IDisposable
         Assert.Equal(new Dictionary<string, int> { ["production"] = 1, ["staging"] = 2 }, listed.Aliases);
 
         _registry.DeleteAlias("churn", "production");
-        Assert.Throws<MlopsException>(() => _registry.Get("churn@production"));
-        Assert.Contains("no version 7", Assert.Throws<MlopsException>(() => _registry.SetAlias("churn", "staging", 7)).Message);
+        Assert.Throws<NotFoundException>(() => _registry.Get("churn@production"));
+        Assert.Contains("no version 7", Assert.Throws<NotFoundException>(() => _registry.SetAlias("churn", "staging", 7)).Message);
         Assert.Equal(2, _registry.Get("churn@staging").Version); // the failed move left it where it was
         Assert.Throws<InvalidNameException>(() => _registry.SetAlias("churn", "latest", 1));
         Assert.Throws<InvalidNameException>(() => _registry.SetAlias("churn", "../prod", 1));
@@ -146,6 +146,44 @@ public sealed class ModelRegistryTests : IDisposable
     }
 
     [Fact]
+    public void The_registry_registers_and_exports_through_any_artifact_store_not_only_the_cache()
+    {
+        var location = MlopsNotebooks.Storage.TrackingStores.Open(_git.PathOf("blob.db"));
+        var blobs = new MlopsNotebooks.Tests.Storage.FlatFolderArtifactStore(_git.PathOf("blobs"));
+        using var client = new TrackingClient(location.Store, blobs, location.OpenModelRegistry, ownsStore: true);
+        var registry = new ModelRegistry(client);
+        var run = client.CreateRun("registry", "blob");
+        var (model, schema) = Train();
+
+        var version = registry.Register(run.RunId, model, schema, "churn", alias: "candidate");
+        var bundle = registry.Export("churn@candidate", _git.PathOf("bundle"));
+
+        Assert.Equal(1, version.Version);
+        Assert.Equal("mlnet-model", (string)registry.Manifest(version)["format"]!);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(bundle, "model.zip")), ReadAll(blobs.OpenRead(ContentHash.Parse(version.ModelHash))));
+        Assert.False(Directory.Exists(_git.PathOf("blob.cache")));
+    }
+
+    [Fact]
+    public void A_client_opened_without_a_registry_store_says_so_when_the_registry_is_used()
+    {
+        var location = MlopsNotebooks.Storage.TrackingStores.Open(_git.PathOf("plain.db"));
+        using var client = new TrackingClient(location.Store, location.Artifacts, ownsStore: true);
+        var error = Assert.Throws<MlopsException>(() => new ModelRegistry(client).List());
+        Assert.Equal($"The tracking store at {location.Store.Location} has no model registry.", error.Message);
+    }
+
+    private static byte[] ReadAll(Stream stream)
+    {
+        using (stream)
+        using (var copy = new MemoryStream())
+        {
+            stream.CopyTo(copy);
+            return copy.ToArray();
+        }
+    }
+
+    [Fact]
     public void A_corrupt_model_object_is_never_exported()
     {
         var run = RunWithModel("corrupt", 0.85);
@@ -160,7 +198,7 @@ public sealed class ModelRegistryTests : IDisposable
     public void Registering_what_is_not_a_model_says_what_to_do()
     {
         var run = _client.CreateRun("registry", "no-model");
-        Assert.Contains("Log the model first", Assert.Throws<MlopsException>(() => _registry.Register(run.RunId, "churn")).Hint);
+        Assert.Contains("Log the model first", Assert.Throws<NotFoundException>(() => _registry.Register(run.RunId, "churn")).Hint);
         var notes = _git.Write("notes.txt", "not a model");
         _client.LogArtifact(run.RunId, notes, "model/model.zip");
         var error = Assert.Throws<MlopsException>(() => _registry.Register(run.RunId, "churn"));
@@ -212,7 +250,7 @@ public sealed class ModelRegistryTests : IDisposable
 
         // A folder that holds anything else is never replaced; a file or an unwritable place is a message, not a crash.
         _git.Write("notes/keep.md", "mine\n");
-        Assert.Contains("not part of a bundle", Assert.Throws<MlopsException>(() => _registry.Export("churn/1", _git.PathOf("notes"))).Message);
+        Assert.Contains("not part of a bundle", Assert.Throws<ConflictException>(() => _registry.Export("churn/1", _git.PathOf("notes"))).Message);
         Assert.Equal("mine\n", File.ReadAllText(_git.PathOf("notes/keep.md")));
         Assert.Contains("is a file", Assert.Throws<MlopsException>(() => _registry.Export("churn/1", _git.PathOf("notes/keep.md"))).Message);
         var (output, error) = (new StringWriter(), new StringWriter());

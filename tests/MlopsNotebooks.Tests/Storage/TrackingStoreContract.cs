@@ -97,7 +97,7 @@ public abstract class TrackingStoreContract : IDisposable
     public void A_run_in_an_unknown_experiment_is_refused()
     {
         var store = Open();
-        Assert.Throws<MlopsException>(() => NewRun(store, experimentId: "42"));
+        Assert.Throws<NotFoundException>(() => NewRun(store, experimentId: "42"));
     }
 
     [Fact]

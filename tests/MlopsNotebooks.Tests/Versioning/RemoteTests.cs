@@ -17,7 +17,11 @@ public sealed class RemoteTests : IDisposable
         _clones.Dispose();
     }
 
-    private string RemoteObjects => Path.Combine(_remote.Path, "objects");
+    /// <summary>The remote as DataRepository opens it, to look at it through its interface only.</summary>
+    private IRemote Remote => Remotes.Open("shared", _remote.Path, _origin.Root);
+
+    /// <summary>Where the directory remote keeps an object, for tests that damage one (the one layout type).</summary>
+    private string RemotePathOf(ContentHash hash) => new ObjectLayout(_remote.Path, Path.DirectorySeparatorChar).PathOf(hash);
 
     private void Setup(int files)
     {
@@ -79,16 +83,19 @@ public sealed class RemoteTests : IDisposable
         catch (OperationCanceledException)
         {
         }
-        // Whatever arrived is whole: every object on the remote hashes to its name.
-        foreach (var file in Directory.Exists(RemoteObjects) ? Directory.EnumerateFiles(RemoteObjects, "*", SearchOption.AllDirectories) : [])
+        // Whatever arrived is whole: every object the remote has downloads as content that hashes to its name.
+        var all = repo.Cache.List().ToList();
+        var download = _clones.File("downloaded");
+        foreach (var hash in Remote.Has(all))
         {
-            var name = "sha256:" + Path.GetFileName(Path.GetDirectoryName(file)) + Path.GetFileName(file);
-            Assert.Equal(name, ContentHash.OfFile(file).ToString());
+            Remote.Download(hash, download, CancellationToken.None);
+            Assert.Equal(hash, ContentHash.OfFile(download));
         }
         var resumed = repo.Push();
         Assert.Empty(resumed.Unavailable);
         Assert.Equal(402, resumed.Transferred + resumed.AlreadyThere);
-        Assert.Equal(402, Directory.EnumerateFiles(RemoteObjects, "*", SearchOption.AllDirectories).Count());
+        Assert.Equal(402, all.Count);
+        Assert.Equal(402, Remote.Has(all).Count);
     }
 
     [Fact]
@@ -100,7 +107,7 @@ public sealed class RemoteTests : IDisposable
             repo.Push();
         }
         var labels = ContentHash.OfFile(_origin.PathOf("data/labels.csv"));
-        Corruption.FlipByte(Path.Combine(RemoteObjects, "sha256", labels.Hex[..2], labels.Hex[2..]), 3);
+        Corruption.FlipByte(RemotePathOf(labels), 3);
 
         var clone = Clone();
         using var cloned = new DataRepository(clone);
@@ -122,7 +129,7 @@ public sealed class RemoteTests : IDisposable
             folder = Assert.Single(repo.Status(), s => s.Path == "data/images").Recorded.Hash;
         }
         var image = ContentHash.OfFile(_origin.PathOf("data/images/img-0007.txt"));
-        Corruption.FlipByte(Path.Combine(RemoteObjects, "sha256", image.Hex[..2], image.Hex[2..]), 0);
+        Corruption.FlipByte(RemotePathOf(image), 0);
 
         var clone = Clone();
         using var cloned = new DataRepository(clone);
@@ -141,7 +148,7 @@ public sealed class RemoteTests : IDisposable
         repo.Add(_origin.PathOf("data/a.csv"));
         Assert.Contains("mlops remote add", Assert.Throws<MlopsException>(() => repo.Pull()).Hint);
         repo.AddRemote("shared", _remote.Path, makeDefault: true);
-        Assert.Contains("No remote named 'other'", Assert.Throws<MlopsException>(() => repo.Push("other")).Message);
+        Assert.Contains("No remote named 'other'", Assert.Throws<NotFoundException>(() => repo.Push("other")).Message);
         Assert.Throws<InvalidNameException>(() => repo.AddRemote("../evil", _remote.Path, makeDefault: false));
         Assert.Contains("not supported yet", Assert.Throws<MlopsException>(() => repo.AddRemote("s3", "s3://bucket/x", makeDefault: false)).Message);
         Assert.Equal("shared", ProjectConfig.Load(_origin.Root).DefaultRemote);

@@ -1,0 +1,214 @@
+using System.Data;
+using System.Data.Common;
+using System.Globalization;
+
+namespace MlopsNotebooks.Storage;
+
+/// <summary>
+/// One database that the SQL stores share: the tracking store's tables and the model registry's live in it together,
+/// so a model version can point at its run, and one list of migrations brings the whole schema up to date. A backend
+/// (SQLite now, PostgreSQL later) supplies the connection, its migrations and how it detects a foreign database.
+/// One connection, used under a lock: a client's caller and its flusher thread share it.
+/// </summary>
+public abstract class SqlDatabase : IDisposable
+{
+    private readonly object _gate = new();
+    private readonly List<DbCommand> _prepared = [];
+    private DbConnection? _connection;
+
+    /// <summary>Where the database is, for messages (never with a password).</summary>
+    public abstract string Location { get; }
+
+    /// <summary>Schema migrations in order; the schema version is the number applied.</summary>
+    protected abstract IReadOnlyList<string[]> Migrations { get; }
+
+    /// <summary>Opens the connection and checks that it is ours (or empty) before anything is written.</summary>
+    protected abstract DbConnection OpenAndCheck();
+
+    protected abstract bool SchemaTableExists(DbConnection connection, DbTransaction transaction);
+
+    private DbConnection Connection => _connection ?? throw new ObjectDisposedException(GetType().Name);
+
+    /// <summary>Opened only to read: nothing is created, migrated or written.</summary>
+    protected virtual bool ReadOnly => false;
+
+    /// <summary>Opens the database and brings its schema up to date. Call once from the backend's constructor.</summary>
+    protected void Initialize()
+    {
+        _connection = OpenAndCheck();
+        try
+        {
+            Migrate();
+        }
+        catch (Exception e)
+        {
+            _connection.Dispose();
+            _connection = null;
+            if (e is DbException && EnvironmentException.From(e, Location) is { } failure)
+            {
+                throw failure;
+            }
+            throw;
+        }
+    }
+
+    private void Migrate()
+    {
+        var migrations = Migrations;
+        using var tx = Connection.BeginTransaction();
+        var version = 0;
+        if (SchemaTableExists(Connection, tx))
+        {
+            version = Convert.ToInt32(Scalar(tx, "SELECT version FROM mlops_schema"), CultureInfo.InvariantCulture);
+        }
+        if (version > migrations.Count)
+        {
+            throw new TrackingStoreException(
+                $"The tracking store at {Location} has schema version {version}; this version of MlopsNotebooks knows up to {migrations.Count}.",
+                "Upgrade the MlopsNotebooks package (or the mlops tool) to use this store.");
+        }
+        if (version == migrations.Count)
+        {
+            return;
+        }
+        if (ReadOnly)
+        {
+            throw version == 0
+                ? new TrackingStoreException($"There is no tracking store at {Location}: the database is empty.",
+                    "Runs are recorded by Mlops.StartRun or `mlops notebook run`; check --tracking-uri or MLOPS_TRACKING_URI.")
+                : new TrackingStoreException($"The tracking store at {Location} has schema version {version}, older than this version's {migrations.Count}.",
+                    "Run a command that writes to it once (e.g. from a notebook) to upgrade it; reading does not change it.");
+        }
+        for (var i = version; i < migrations.Count; i++)
+        {
+            foreach (var statement in migrations[i])
+            {
+                Execute(tx, statement);
+            }
+        }
+        Execute(tx, "DELETE FROM mlops_schema");
+        Execute(tx, "INSERT INTO mlops_schema (version) VALUES (@v)", ("v", migrations.Count));
+        tx.Commit();
+    }
+
+    // Every operation holds the lock; writes run in one transaction that rolls back on any exception.
+
+    public T Read<T>(Func<T> read)
+    {
+        lock (_gate)
+        {
+            try
+            {
+                return read();
+            }
+            catch (DbException e) when (EnvironmentException.From(e, Location) is { } failure)
+            {
+                // A database error that is the machine's (disk full, read-only, not a database), naming the store.
+                throw failure;
+            }
+        }
+    }
+
+    public T Write<T>(Func<DbTransaction, T> write)
+    {
+        lock (_gate)
+        {
+            try
+            {
+                using var tx = Connection.BeginTransaction();
+                var result = write(tx);
+                tx.Commit();
+                return result;
+            }
+            catch (DbException e) when (EnvironmentException.From(e, Location) is { } failure)
+            {
+                // Outside the transaction's scope: it has rolled back by now, so nothing was changed.
+                throw failure;
+            }
+        }
+    }
+
+    public DbCommand Command(DbTransaction? tx, string sql, params (string Name, object? Value)[] args)
+    {
+        var cmd = Connection.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        foreach (var (name, value) in args)
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = "@" + name;
+            p.Value = value ?? DBNull.Value;
+            cmd.Parameters.Add(p);
+        }
+        return cmd;
+    }
+
+    /// <summary>
+    /// A prepared command with typed parameters (the provider skips inferring the type of every value it binds), kept
+    /// for reuse until the database is closed. Call it inside <see cref="Read{T}"/> or <see cref="Write{T}"/>.
+    /// </summary>
+    public DbCommand Prepare(string sql, params (string Name, DbType Type)[] parameters)
+    {
+        var cmd = Connection.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var (name, type) in parameters)
+        {
+            var p = cmd.CreateParameter();
+            p.ParameterName = name;
+            p.DbType = type;
+            cmd.Parameters.Add(p);
+        }
+        cmd.Prepare();
+        _prepared.Add(cmd);
+        return cmd;
+    }
+
+    public int Execute(DbTransaction tx, string sql, params (string, object?)[] args)
+    {
+        using var cmd = Command(tx, sql, args);
+        return cmd.ExecuteNonQuery();
+    }
+
+    public object? Scalar(DbTransaction? tx, string sql, params (string, object?)[] args)
+    {
+        using var cmd = Command(tx, sql, args);
+        var value = cmd.ExecuteScalar();
+        return value is DBNull ? null : value;
+    }
+
+    public static List<string> ReadStrings(DbCommand cmd)
+    {
+        using var reader = cmd.ExecuteReader();
+        var result = new List<string>();
+        while (reader.Read())
+        {
+            result.Add(reader.GetString(0));
+        }
+        return result;
+    }
+
+    /// <summary>The sorted map for <paramref name="id"/> in a map of maps, added when missing.</summary>
+    public static SortedDictionary<string, T> Bucket<T>(Dictionary<string, SortedDictionary<string, T>> map, string id)
+    {
+        if (!map.TryGetValue(id, out var bucket))
+        {
+            map[id] = bucket = new SortedDictionary<string, T>(StringComparer.Ordinal);
+        }
+        return bucket;
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            foreach (var cmd in _prepared)
+            {
+                cmd.Dispose();
+            }
+            _prepared.Clear();
+            _connection?.Dispose();
+            _connection = null;
+        }
+        GC.SuppressFinalize(this);
+    }
+}

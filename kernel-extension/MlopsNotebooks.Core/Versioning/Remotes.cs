@@ -1,0 +1,35 @@
+using MlopsNotebooks.Storage;
+
+namespace MlopsNotebooks.Versioning;
+
+/// <summary>Opens the remote named <paramref name="name"/> at <paramref name="url"/>; relative paths are under <paramref name="baseDirectory"/>.</summary>
+public delegate IRemote RemoteFactory(string name, string url, string baseDirectory);
+
+/// <summary>
+/// The remote backends by URL scheme: a folder path or <c>file://</c> URL is a <see cref="DirectoryRemote"/>.
+/// A new backend (<c>azure://</c>, <c>s3://</c>) is one class (an <see cref="IFileSystem"/> under a
+/// <see cref="FileSystemObjectStore"/>, or an <see cref="IRemote"/> of its own), one <see cref="Registry"/>.Register
+/// line, and one more class deriving from the remote contract suite (RemoteContract) in the tests.
+/// </summary>
+public static class Remotes
+{
+    public static SchemeRegistry<RemoteFactory> Registry { get; } = new((url, _) =>
+        new MlopsException($"The remote URL '{url}' is not supported yet.", "Use a folder path (a mounted share or another disk)."));
+
+    static Remotes()
+    {
+        Registry.Register(UriSchemes.PlainPath, OpenDirectory);
+        Registry.Register("file", OpenDirectory);
+    }
+
+    /// <summary>Refuses a URL no backend takes, with the message that says what is supported.</summary>
+    public static void CheckSupported(string url) => Registry.For(url);
+
+    public static IRemote Open(string name, string url, string baseDirectory) => Registry.For(url)(name, url, baseDirectory);
+
+    private static DirectoryRemote OpenDirectory(string name, string url, string baseDirectory)
+    {
+        var folder = url.StartsWith("file://", StringComparison.OrdinalIgnoreCase) ? new Uri(url).LocalPath : url;
+        return new DirectoryRemote(name, Path.GetFullPath(folder, baseDirectory));
+    }
+}

@@ -9,15 +9,15 @@ namespace MlopsNotebooks.Versioning;
 /// content-addressed cache under <c>.mlops/cache</c> and writes a small pointer file beside each to commit;
 /// <see cref="Status"/> tells what changed (hashing only files whose size, mtime or inode moved);
 /// <see cref="Checkout"/> restores the data of the pointers; <see cref="Push"/> and <see cref="Pull"/> share objects
-/// through a remote; <see cref="Gc"/> removes objects nothing refers to.
+/// through a remote; <see cref="Gc"/> removes objects nothing refers to. The rules for paths in the work tree are
+/// <see cref="WorkTree"/>'s, and moving objects to and from a remote is <see cref="ObjectTransfer"/>'s.
 /// </summary>
 public sealed class DataRepository : IDisposable
 {
-    private static readonly HashSet<string> SkippedFolders = new(StringComparer.Ordinal) { ".git", TrackingStores.StateFolder, "node_modules", "bin", "obj" };
     private const string StateFileName = "state.db";
     private const int MaxFileNameBytes = 255; // NAME_MAX on Linux and macOS file systems
     private readonly StateCache _state;
-    private readonly Lazy<string> _realRoot; // the work tree root with its links resolved, for the one placement rule
+    private readonly WorkTree _tree;
 
     public DataRepository(string? workingDirectory = null)
     {
@@ -26,7 +26,7 @@ public sealed class DataRepository : IDisposable
         Cache = new ObjectCache(Path.Combine(folder, "cache"));
         _state = new StateCache(Path.Combine(folder, StateFileName));
         Config = ProjectConfig.Load(Root);
-        _realRoot = new(() => SafePaths.RealPath(Root));
+        _tree = new WorkTree(Root, Cache.Layout);
     }
 
     /// <summary>The work tree root: pointer paths are relative to it.</summary>
@@ -41,7 +41,7 @@ public sealed class DataRepository : IDisposable
     /// <summary>Versions a file or folder: caches its content and writes <c>&lt;path&gt;.mlops</c> beside it.</summary>
     public DataVersion Add(string path, LinkType? link = null)
     {
-        var (full, relative) = Resolve(path, mustExist: true);
+        var (full, relative) = _tree.Resolve(path, mustExist: true);
         var how = link ?? Config.Link;
         // The pointer's name is the data's plus ".mlops": refuse before caching anything if the file system cannot hold it.
         if (System.Text.Encoding.UTF8.GetByteCount(Path.GetFileName(full) + DataPointer.Extension) > MaxFileNameBytes)
@@ -53,7 +53,7 @@ public sealed class DataRepository : IDisposable
         DataVersion version;
         if (Directory.Exists(full))
         {
-            var files = ListFiles(full);
+            var files = _tree.ListFiles(full);
             var known = _state.LoadUnder(relative);
             var entries = new ConcurrentBag<ManifestEntry>();
             var stamps = new ConcurrentBag<(string, FileStamp, ContentHash)>();
@@ -78,14 +78,14 @@ public sealed class DataRepository : IDisposable
         {
             var known = _state.LoadUnder(relative).GetValueOrDefault(relative);
             var before = FileSystemCalls.Stamp(full);
-            RefuseSpecial(full, before);
+            WorkTree.RefuseSpecial(full, before);
             var hash = Ingest(full, relative, how, known, before);
             _state.Save([(relative, how == LinkType.Copy ? before : FileSystemCalls.Stamp(full), hash)]);
             version = new DataVersion(relative, hash, new FileInfo(full).Length, 1, IsDirectory: false);
         }
         var pointer = new DataPointer(Path.GetFileName(full), version.Hash, version.Size, version.Files, version.IsDirectory);
         AtomicFile.WriteAllText(full + DataPointer.Extension, pointer.ToText());
-        IgnoreInGit(full);
+        _tree.IgnoreInGit(full);
         return version;
     }
 
@@ -130,7 +130,7 @@ public sealed class DataRepository : IDisposable
 
     /// <summary>How each versioned path (all, or those named) compares with its pointer file.</summary>
     public IReadOnlyList<DataStatus> Status(IEnumerable<string>? paths = null) =>
-        Pointers(paths).Select(p => StatusOf(p.Full, p.Relative, p.Pointer)).ToList();
+        _tree.Pointers(paths).Select(p => StatusOf(p.Full, p.Relative, p.Pointer)).ToList();
 
     private DataStatus StatusOf(string full, string relative, DataPointer pointer)
     {
@@ -157,7 +157,7 @@ public sealed class DataRepository : IDisposable
         {
             return new DataStatus(relative, DataState.Modified, inCache, recorded, ["(a file now)"]);
         }
-        var files = ListFiles(full);
+        var files = _tree.ListFiles(full);
         var (currentHash, current) = FolderHash(files, relative);
         // The manifest is published after all the files it lists (add and pull both keep that order), so its presence
         // stands for the whole folder's; checkout and push still check each file.
@@ -216,10 +216,10 @@ public sealed class DataRepository : IDisposable
     /// <summary>The current version of a path, versioned or not, without caching anything (for lineage).</summary>
     public DataVersion Version(string path)
     {
-        var (full, relative) = Resolve(path, mustExist: true);
+        var (full, relative) = _tree.Resolve(path, mustExist: true);
         if (Directory.Exists(full))
         {
-            var files = ListFiles(full);
+            var files = _tree.ListFiles(full);
             return new DataVersion(relative, FolderHash(files, relative).Hash, files.Sum(f => f.Size), files.Count, true);
         }
         return new DataVersion(relative, CurrentHash(full, relative), new FileInfo(full).Length, 1, false);
@@ -290,7 +290,7 @@ public sealed class DataRepository : IDisposable
                 result[i] = (k.Hash, stamp.Size);
                 return;
             }
-            var hash = IsCacheLink(full, out var linked) ? linked : ContentHash.OfFile(full);
+            var hash = _tree.IsCacheLink(full, out var linked) ? linked : ContentHash.OfFile(full);
             result[i] = (hash, stamp.Size);
             fresh.Add((relative, stamp, hash));
         });
@@ -317,7 +317,7 @@ public sealed class DataRepository : IDisposable
     public IReadOnlyList<DataChange> Diff(string revision = "HEAD")
     {
         var before = PointersAt(revision).ToDictionary(p => p.Path, StringComparer.Ordinal);
-        var after = Pointers(null).ToDictionary(p => p.Relative, p => Recorded(p.Relative, p.Pointer), StringComparer.Ordinal);
+        var after = _tree.Pointers(null).ToDictionary(p => p.Relative, p => Recorded(p.Relative, p.Pointer), StringComparer.Ordinal);
         var changes = new List<DataChange>();
         foreach (var path in before.Keys.Union(after.Keys).Order(StringComparer.Ordinal))
         {
@@ -377,7 +377,7 @@ public sealed class DataRepository : IDisposable
         using var cacheUse = CacheLock.Shared(Cache.Root);
         var plan = new List<(string Full, DataStatus Status, DataPointer Pointer)>();
         var refused = new List<string>();
-        foreach (var (full, relative, pointer) in Pointers(paths))
+        foreach (var (full, relative, pointer) in _tree.Pointers(paths))
         {
             var status = StatusOf(full, relative, pointer);
             if (status.State == DataState.Unchanged)
@@ -415,7 +415,7 @@ public sealed class DataRepository : IDisposable
                 }
                 var manifest = ReadManifest(pointer.Hash);
                 var present = Directory.Exists(full)
-                    ? ListFiles(full).ToDictionary(f => f.Relative, StringComparer.Ordinal)
+                    ? _tree.ListFiles(full).ToDictionary(f => f.Relative, StringComparer.Ordinal)
                     : [];
                 var known = _state.LoadUnder(relative);
                 var writes = new List<(ManifestEntry Entry, string Target)>();
@@ -529,101 +529,20 @@ public sealed class DataRepository : IDisposable
     public TransferResult Push(string? remoteName = null, IEnumerable<string>? paths = null, CancellationToken cancellationToken = default)
     {
         var remote = OpenRemote(remoteName);
-        var wanted = ObjectsOf(Pointers(paths).Select(p => Recorded(p.Relative, p.Pointer)));
+        var wanted = ObjectsOf(_tree.Pointers(paths).Select(p => Recorded(p.Relative, p.Pointer)));
         var local = wanted.Where(Cache.Contains).ToList();
         var unavailable = wanted.Where(h => !Cache.Contains(h)).ToList();
-        var there = remote.Has(local);
-        var toSend = local.Where(h => !there.Contains(h)).ToList();
-        long bytes = 0;
-        Parallelism.ForEach(toSend, 4, cancellationToken, hash =>
-        {
-            Cache.Verify(hash); // a corrupt object is never shared
-            remote.Upload(hash, Cache.PathOf(hash), cancellationToken);
-            Interlocked.Add(ref bytes, new FileInfo(Cache.PathOf(hash)).Length);
-        });
-        return new TransferResult(toSend.Count, there.Count, bytes, unavailable);
+        var (sent, there, bytes) = new ObjectTransfer(Cache, remote).Upload(local, cancellationToken);
+        return new TransferResult(sent, there, bytes, unavailable);
     }
 
     /// <summary>Downloads the objects the cache lacks (verified, atomically), then checks out paths whose data is missing.</summary>
     public TransferResult Pull(string? remoteName = null, IEnumerable<string>? paths = null, CancellationToken cancellationToken = default)
     {
         var remote = OpenRemote(remoteName);
-        var pointers = Pointers(paths).ToList();
+        var pointers = _tree.Pointers(paths).ToList();
         using var cacheUse = CacheLock.Shared(Cache.Root);
-        var transferred = 0;
-        long bytes = 0;
-        string FetchToTemp(ContentHash hash)
-        {
-            var temp = Cache.NewTempPath();
-            try
-            {
-                remote.Download(hash, temp, cancellationToken);
-                var actual = ContentHash.OfFile(temp);
-                if (actual != hash)
-                {
-                    throw new CorruptObjectException(hash, actual, $"remote '{remote.Name}'");
-                }
-                Interlocked.Add(ref bytes, new FileInfo(temp).Length);
-                Interlocked.Increment(ref transferred);
-                return temp;
-            }
-            catch
-            {
-                ObjectCache.DeleteQuietly(temp);
-                throw;
-            }
-        }
-
-        // A folder's manifest is read first (it names the files) but published last, after every file it lists:
-        // an interrupted pull never leaves a manifest whose files are not all in the cache.
-        var wanted = new HashSet<ContentHash>();
-        var manifests = new List<(ContentHash Hash, string? Temp)>();
-        try
-        {
-            foreach (var pointer in pointers.Select(p => p.Pointer))
-            {
-                wanted.Add(pointer.Hash);
-                if (!pointer.IsDirectory)
-                {
-                    continue;
-                }
-                var temp = Cache.Contains(pointer.Hash) ? null : FetchToTemp(pointer.Hash);
-                manifests.Add((pointer.Hash, temp));
-                var bytesOfManifest = temp is null ? Cache.ReadAllBytes(pointer.Hash) : File.ReadAllBytes(temp);
-                foreach (var entry in DirectoryManifest.Parse(bytesOfManifest, pointer.Hash).Entries)
-                {
-                    wanted.Add(entry.Hash);
-                }
-            }
-            var manifestHashes = manifests.Select(m => m.Hash).ToHashSet();
-            var missing = wanted.Where(h => !manifestHashes.Contains(h) && !Cache.Contains(h)).ToList();
-            Parallelism.ForEach(missing, 4, cancellationToken, hash =>
-            {
-                var temp = FetchToTemp(hash);
-                try
-                {
-                    Cache.Publish(temp, hash);
-                }
-                finally
-                {
-                    ObjectCache.DeleteQuietly(temp);
-                }
-            });
-            foreach (var (hash, temp) in manifests.Where(m => m.Temp is not null))
-            {
-                Cache.Publish(temp!, hash);
-            }
-        }
-        finally
-        {
-            foreach (var (_, temp) in manifests)
-            {
-                if (temp is not null)
-                {
-                    ObjectCache.DeleteQuietly(temp);
-                }
-            }
-        }
+        var (transferred, bytes, wanted) = new ObjectTransfer(Cache, remote).Download(pointers.Select(p => p.Pointer), cancellationToken);
         var missingData = pointers.Where(p => !File.Exists(p.Full) && !Directory.Exists(p.Full)).Select(p => p.Full).ToList();
         if (missingData.Count > 0)
         {
@@ -692,7 +611,7 @@ public sealed class DataRepository : IDisposable
     {
         var keepChangedAfter = DateTime.UtcNow - (grace ?? DefaultGcGrace);
         using var exclusive = CacheLock.Exclusive(Cache.Root);
-        var versions = Pointers(null).Select(p => Recorded(p.Relative, p.Pointer)).ToList();
+        var versions = _tree.Pointers(null).Select(p => Recorded(p.Relative, p.Pointer)).ToList();
         foreach (var revision in revisions?.ToList() is { Count: > 0 } named ? named : ["HEAD"])
         {
             if (revision == "HEAD" && GitCli.TryRun(Root, "rev-parse", "--verify", "--quiet", "HEAD") is null)
@@ -702,7 +621,7 @@ public sealed class DataRepository : IDisposable
             versions.AddRange(PointersAt(revision));
         }
         var live = ObjectsOf(versions).ToHashSet();
-        live.UnionWith(LinkedFromWorkTree());
+        live.UnionWith(_tree.LinksIntoCache());
         live.UnionWith(ReferencedByStores());
         live.UnionWith(alsoKeep ?? []);
         var unreferenced = Cache.List().Where(h => !live.Contains(h)).OrderBy(h => h.Hex, StringComparer.Ordinal).ToList();
@@ -718,29 +637,6 @@ public sealed class DataRepository : IDisposable
         }
         var temps = Cache.RemoveAbandonedTemps(keepChangedAfter, dryRun);
         return new GcResult(dead, live.Count, bytes + temps.Bytes, dryRun) { Young = unreferenced.Count - dead.Count, Temporary = temps.Files };
-    }
-
-    /// <summary>Objects that work-tree files are symbolic links to (outside .git and .mlops; links are not followed).</summary>
-    private HashSet<ContentHash> LinkedFromWorkTree()
-    {
-        var linked = new HashSet<ContentHash>();
-        var links = new System.IO.Enumeration.FileSystemEnumerable<string>(Root,
-            (ref System.IO.Enumeration.FileSystemEntry entry) => entry.ToFullPath(),
-            new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true })
-        {
-            ShouldIncludePredicate = (ref System.IO.Enumeration.FileSystemEntry entry) => (entry.Attributes & FileAttributes.ReparsePoint) != 0,
-            ShouldRecursePredicate = (ref System.IO.Enumeration.FileSystemEntry entry) =>
-                (entry.Attributes & FileAttributes.ReparsePoint) == 0
-                && !(entry.Directory.Length == Root.Length && entry.FileName is ".git" or TrackingStores.StateFolder),
-        };
-        foreach (var link in links)
-        {
-            if (IsCacheLink(link, out var hash))
-            {
-                linked.Add(hash);
-            }
-        }
-        return linked;
     }
 
     /// <summary>
@@ -780,207 +676,11 @@ public sealed class DataRepository : IDisposable
         return hashes;
     }
 
-    // ---- paths ----------------------------------------------------------------------------------------------
-
     /// <summary>
     /// A user's path as a full path and a repo-relative one. Refused: paths outside the work tree (also through a
     /// symlink), inside .git or .mlops, and pointer files named as data.
     /// </summary>
-    public (string Full, string Relative) Resolve(string path, bool mustExist)
-    {
-        if (string.IsNullOrWhiteSpace(path))
-        {
-            throw new MlopsException("No path was given.", "Name a file or folder inside the repository.");
-        }
-        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
-        if (full.EndsWith(DataPointer.Extension, StringComparison.Ordinal) && !Directory.Exists(full))
-        {
-            full = full[..^DataPointer.Extension.Length]; // the pointer file stands for its data
-        }
-        var relative = Path.GetRelativePath(Root, full);
-        if (relative == "." || relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative))
-        {
-            throw new MlopsException($"{path} is outside the repository at {Root}.", "Version data that lives inside the git work tree.");
-        }
-        relative = relative.Replace('\\', '/');
-        var first = relative.Split('/')[0];
-        if (first is ".git" or TrackingStores.StateFolder)
-        {
-            throw new MlopsException($"{path} is inside {first}/, which MlopsNotebooks and git manage themselves.");
-        }
-        if (Names.FindUnsafeCharacter(relative) is var at and >= 0)
-        {
-            var control = relative[at];
-            throw new MlopsException($"The path {Names.Printable(path)} holds the control character U+{(int)control:X4}.",
-                "Rename the file: pointer files, .gitignore rules and terminals would all misread it.");
-        }
-        CheckInsideWorkTree(full, path);
-        if (mustExist && !File.Exists(full) && !Directory.Exists(full))
-        {
-            throw new MlopsException($"There is no file or folder at {path}.", "Check the path; it is relative to the current directory.");
-        }
-        return (full, relative);
-    }
-
-    /// <summary>
-    /// The one rule for where versioned data may live, for a path the user names and for one a pointer file names:
-    /// once every symbolic link on the way is followed, it is inside the work tree and outside .git and .mlops. The data
-    /// path itself may be a link into the cache (the symlink link type), which is followed no further.
-    /// </summary>
-    private void CheckInsideWorkTree(string full, string shown)
-    {
-        var real = IsCacheLink(full, out _)
-            ? Path.Combine(SafePaths.RealPath(Path.GetDirectoryName(full)!), Path.GetFileName(full))
-            : SafePaths.RealPath(full);
-        var root = _realRoot.Value;
-        if (!SafePaths.IsUnder(real, root) || real == root)
-        {
-            throw new MlopsException($"{shown} leads out of the repository through a symbolic link (to {real}).",
-                "Nothing was read or written there. Copy the data into the repository, or version it where it lives.");
-        }
-        var first = Path.GetRelativePath(root, real).Split(Path.DirectorySeparatorChar)[0];
-        if (first is ".git" or TrackingStores.StateFolder)
-        {
-            throw new MlopsException($"{shown} leads into {first}/ through a symbolic link (to {real}), which MlopsNotebooks and git manage themselves.",
-                "Nothing was read or written there. Remove the link.");
-        }
-    }
-
-    /// <summary>Whether the path is a symbolic link into this cache (the symlink link type), and to which object.</summary>
-    private bool IsCacheLink(string path, out ContentHash hash)
-    {
-        hash = default;
-        var target = new FileInfo(path).LinkTarget;
-        if (target is null)
-        {
-            return false;
-        }
-        return Cache.Layout.TryParse(Path.GetFullPath(target, Path.GetDirectoryName(path)!), out hash);
-    }
-
-    /// <summary>
-    /// Files under a folder, sorted, with '/'-separated relative paths and their stamps; links out of the folder are
-    /// refused. One directory read per folder and one lstat per file: this is the whole cost of an unchanged status.
-    /// </summary>
-    private List<(string Full, string Relative, long Size, FileStamp Stamp)> ListFiles(string folder)
-    {
-        var names = new System.IO.Enumeration.FileSystemEnumerable<string>(folder,
-            (ref System.IO.Enumeration.FileSystemEntry entry) => entry.ToFullPath(),
-            new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false })
-        {
-            // d_type tells directories apart without a stat; a symlink to a folder is kept (and refused below).
-            ShouldIncludePredicate = (ref System.IO.Enumeration.FileSystemEntry entry) => !entry.IsDirectory || (entry.Attributes & FileAttributes.ReparsePoint) != 0,
-            ShouldRecursePredicate = (ref System.IO.Enumeration.FileSystemEntry entry) => (entry.Attributes & FileAttributes.ReparsePoint) == 0,
-        }.ToList();
-        var files = new (string, string, long, FileStamp)[names.Count];
-        Parallelism.ForEach(Enumerable.Range(0, names.Count), i =>
-        {
-            var full = names[i];
-            var stamp = FileSystemCalls.Stamp(full);
-            var size = stamp.Size;
-            RefuseSpecial(full, stamp);
-            if (stamp.IsSymlink)
-            {
-                if (!IsCacheLink(full, out _))
-                {
-                    throw new MlopsException($"{full} is a symbolic link; versioned folders hold plain files only.",
-                        "Replace the link with the file it points to, or version that file where it lives.");
-                }
-                size = new FileInfo(full).Length; // FileInfo follows the link to the object
-            }
-            // Enumerated paths all start with the folder: slicing is much cheaper than Path.GetRelativePath.
-            var relative = full[(Path.TrimEndingDirectorySeparator(folder).Length + 1)..].Replace('\\', '/');
-            if (Names.FindUnsafeCharacter(relative) is var at and >= 0)
-            {
-                var control = relative[at];
-                throw new MlopsException($"The file name {Names.Printable(full)} holds the control character U+{(int)control:X4}.",
-                    "Rename the file: manifests, terminals and reviewers would all misread it.");
-            }
-            files[i] = (full, relative, size, stamp);
-        });
-        Array.Sort(files, (a, b) => string.CompareOrdinal(a.Item2, b.Item2));
-        return [.. files];
-    }
-
-    /// <summary>A FIFO, socket or device has no content to version, and reading a FIFO would wait forever.</summary>
-    private static void RefuseSpecial(string full, FileStamp stamp)
-    {
-        if (stamp.IsSpecial)
-        {
-            throw new MlopsException($"{Names.Printable(full)} is not a regular file (a FIFO, socket or device).",
-                "Version regular files and folders only.");
-        }
-    }
-
-    /// <summary>Pointer files, named or all in the work tree (not descending into versioned folders).</summary>
-    private IEnumerable<(string Full, string Relative, DataPointer Pointer)> Pointers(IEnumerable<string>? paths)
-    {
-        if (paths is not null)
-        {
-            foreach (var path in paths)
-            {
-                var (full, relative) = Resolve(path, mustExist: false);
-                var pointerFile = full + DataPointer.Extension;
-                if (!File.Exists(pointerFile))
-                {
-                    throw new MlopsException($"{relative} is not versioned: there is no {relative}{DataPointer.Extension}.",
-                        $"Version it with `mlops data add {relative}`.");
-                }
-                yield return (full, relative, DataPointer.Read(pointerFile));
-            }
-            yield break;
-        }
-        var pending = new Stack<string>();
-        pending.Push(Root);
-        var found = new List<(string, string, DataPointer)>();
-        while (pending.Count > 0)
-        {
-            var folder = pending.Pop();
-            var tracked = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var file in Directory.EnumerateFiles(folder, "*" + DataPointer.Extension))
-            {
-                var pointer = DataPointer.Read(file);
-                var full = Path.Combine(folder, pointer.DataName);
-                if (full != file[..^DataPointer.Extension.Length])
-                {
-                    throw new MlopsException($"The pointer file {file} names '{pointer.DataName}', not the file it sits beside.",
-                        "Rename it to <data name>.mlops or version the data again.");
-                }
-                var relative = Path.GetRelativePath(Root, full).Replace('\\', '/');
-                CheckInsideWorkTree(full, relative);
-                tracked.Add(pointer.DataName);
-                found.Add((full, relative, pointer));
-            }
-            foreach (var sub in Directory.EnumerateDirectories(folder))
-            {
-                var name = Path.GetFileName(sub);
-                if (!tracked.Contains(name) && !SkippedFolders.Contains(name) && new DirectoryInfo(sub).LinkTarget is null)
-                {
-                    pending.Push(sub);
-                }
-            }
-        }
-        foreach (var item in found.OrderBy(p => p.Item2, StringComparer.Ordinal))
-        {
-            yield return item;
-        }
-    }
-
-    /// <summary>
-    /// Keeps the data itself out of git: <c>/name</c> in the .gitignore beside it, as DVC does. Concurrent adds
-    /// take turns, so no rule is lost between one's read and another's write.
-    /// </summary>
-    private void IgnoreInGit(string full)
-    {
-        using var turn = CacheLock.Exclusive(Path.Combine(Root, TrackingStores.StateFolder, "gitignore.lock"), ".gitignore files");
-        var ignore = Path.Combine(Path.GetDirectoryName(full)!, ".gitignore");
-        var rule = "/" + Path.GetFileName(full);
-        var lines = File.Exists(ignore) ? File.ReadAllLines(ignore) : [];
-        if (!lines.Contains(rule))
-        {
-            AtomicFile.WriteAllText(ignore, string.Concat(lines.Select(l => l + "\n")) + rule + "\n");
-        }
-    }
+    public (string Full, string Relative) Resolve(string path, bool mustExist) => _tree.Resolve(path, mustExist);
 
     public void Dispose() => _state.Dispose();
 }

@@ -59,7 +59,7 @@ internal static class NotebookCommands
         {
             try
             {
-                Versioning.AtomicFile.WriteAllText(resultPath, Views.RunJson.Write(json) + "\n");
+                AtomicFile.WriteAllText(resultPath, Views.RunJson.Write(json) + "\n");
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

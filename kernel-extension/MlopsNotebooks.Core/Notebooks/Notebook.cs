@@ -46,7 +46,7 @@ public sealed class Notebook
     {
         var format = FormatOf(path) ?? Format;
         var text = format == NotebookFormat.Ipynb ? Ipynb.Write(this) : Dib.Write(this);
-        Versioning.AtomicFile.WriteAllText(path, text);
+        AtomicFile.WriteAllText(path, text);
     }
 
     /// <summary>The format a file name names, or null for other extensions.</summary>

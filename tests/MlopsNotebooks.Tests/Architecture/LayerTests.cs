@@ -46,6 +46,14 @@ public sealed class LayerTests
             $"{layer.GetName().Name} depends on {string.Join(", ", namespaces)} in: {string.Join(", ", result.FailingTypeNames ?? [])}");
     }
 
+    /// <summary>The types of one namespace of <paramref name="layer"/> depend on none of <paramref name="namespaces"/>.</summary>
+    private static void AssertNoDependency(Assembly layer, string within, params string[] namespaces)
+    {
+        var result = Types.InAssembly(layer).That().ResideInNamespace(within).ShouldNot().HaveDependencyOnAny(namespaces).GetResult();
+        Assert.True(result.IsSuccessful,
+            $"{within} depends on {string.Join(", ", namespaces)} in: {string.Join(", ", result.FailingTypeNames ?? [])}");
+    }
+
     [Fact]
     public void The_core_references_no_host_package_and_no_host_of_ours()
     {
@@ -79,6 +87,26 @@ public sealed class LayerTests
     {
         // Validation takes notebook runs through INotebookExecutor; the tool gives it the runner.
         AssertNoDependency(GitHub, RunnerNamespace, "Microsoft.CodeAnalysis", Cli, "System.CommandLine");
+    }
+
+    [Fact]
+    public void Inside_the_core_views_are_on_top_validation_over_the_domain_and_notebook_files_and_search_below()
+    {
+        // Text and JSON views read the domain; nothing in it renders (the chart that Tracking returned was the last).
+        string[] domain = ["MlopsNotebooks.Tracking", "MlopsNotebooks.Storage", "MlopsNotebooks.Versioning", "MlopsNotebooks.Registry",
+            "MlopsNotebooks.Search", "MlopsNotebooks.Validation", "MlopsNotebooks.Notebooks"];
+        foreach (var ns in domain)
+        {
+            AssertNoDependency(Core, ns, "MlopsNotebooks.Views");
+        }
+        // Validation reads runs and data; nothing below it knows about validation.
+        foreach (var ns in domain.Where(n => n != "MlopsNotebooks.Validation"))
+        {
+            AssertNoDependency(Core, ns, "MlopsNotebooks.Validation");
+        }
+        // Notebook files are read by everyone and read nothing of ours; search works on runs alone.
+        AssertNoDependency(Core, "MlopsNotebooks.Notebooks", [.. domain.Where(n => n != "MlopsNotebooks.Notebooks")]);
+        AssertNoDependency(Core, "MlopsNotebooks.Search", "MlopsNotebooks.Storage", "MlopsNotebooks.Versioning", "MlopsNotebooks.Registry");
     }
 
     [Fact]

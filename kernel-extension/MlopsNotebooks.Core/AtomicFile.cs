@@ -1,4 +1,4 @@
-namespace MlopsNotebooks.Versioning;
+namespace MlopsNotebooks;
 
 /// <summary>Writes a file whole or not at all: a temporary file beside it, then a rename.</summary>
 public static class AtomicFile

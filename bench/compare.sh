@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Before and after: the same benchmarks on another commit (default: main's first parent) and on the work tree, in one
-# run, interleaved by hyperfine, as ratios (after / before; under 1.00 is faster). For a change that should not make
+# run, each measured in both orders, as ratios (after / before; under 1.00 is faster). For a change that should not make
 # anything slower, such as a redesign. Usage: bench/compare.sh [base-commit] [runs]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,18 +41,25 @@ done
 
 compare() { # $1 name, $2 command template with {tool}, $3 prepare (optional)
   local prepare=${3:-:}
-  hyperfine --warmup 1 --runs "$runs" --prepare "$prepare" --export-json "$work/t.json" \
+  # hyperfine runs one command's runs, then the other's: run both orders, so that drift in the machine's speed
+  # (a neighbour, the page cache, turbo) weighs on both alike, and take the mean of both.
+  hyperfine --warmup 1 --runs "$runs" --prepare "$prepare" --export-json "$work/t1.json" \
     -n before "${2//\{tool\}/$before}" -n after "${2//\{tool\}/$after}" >/dev/null 2>&1
-  python3 - "$1" "$work/t.json" <<'PY'
+  hyperfine --warmup 1 --runs "$runs" --prepare "$prepare" --export-json "$work/t2.json" \
+    -n after "${2//\{tool\}/$after}" -n before "${2//\{tool\}/$before}" >/dev/null 2>&1
+  python3 - "$1" "$work/t1.json" "$work/t2.json" <<'PY'
 import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[2]))["results"]}
-b, a = r["before"]["mean"], r["after"]["mean"]
+times = {"before": [], "after": []}
+for path in sys.argv[2:]:
+    for x in json.load(open(path))["results"]:
+        times[x["command"]] += x["times"]
+b, a = (sum(times[k]) / len(times[k]) for k in ("before", "after"))
 print(f"| {sys.argv[1]} | {b:.3f} | {a:.3f} | {a / b:.2f} |")
 PY
 }
 
 echo
-echo "| benchmark (mean of $runs, seconds) | before | after | after / before |"
+echo "| benchmark (mean of 2 x $runs, seconds) | before | after | after / before |"
 echo "| --- | ---: | ---: | ---: |"
 compare "mlops --help (start-up)" "{tool} --help"
 compare "mlops runs list (10 runs)" "{tool} runs list -e validate"

@@ -125,6 +125,8 @@ public sealed class NotebookRunner
         // code (and the tasks it starts), so notebooks run one after another in one process keep their own.
         using var session = new MlopsSession(RecordProvenance(notebook, path, request.Parameters, request.RunTags));
         using var current = MlopsSession.Use(session);
+        // A program a cell starts (a training script) logs runs of this notebook too: it reads them from its environment.
+        using var inherited = ChildEnvironment.Set(session.Provenance.ToEnvironment());
 
         // Cells run in the notebook's folder, as in the kernel, so relative paths mean the same in both.
         var previousDirectory = Directory.GetCurrentDirectory();

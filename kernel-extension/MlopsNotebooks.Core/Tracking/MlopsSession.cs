@@ -1,4 +1,6 @@
 using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using MlopsNotebooks.Storage;
 
 namespace MlopsNotebooks.Tracking;
@@ -17,6 +19,51 @@ public sealed record Provenance(
 {
     /// <summary>Nothing known: a program's runs name the program that started them (see <see cref="RunContext"/>).</summary>
     public static Provenance None { get; } = new();
+
+    /// <summary>
+    /// The provenance a host handed to this process through its environment (<see cref="ToEnvironment"/>): a program
+    /// that a notebook's cell starts logs runs that belong to that notebook, as the notebook's own runs do.
+    /// </summary>
+    public static Provenance FromEnvironment() => new(
+        Environment.GetEnvironmentVariable(RunContext.SourceVariable),
+        Environment.GetEnvironmentVariable(RunContext.NotebookHashVariable),
+        Environment.GetEnvironmentVariable(RunContext.NotebookParametersVariable),
+        ParseTags(Environment.GetEnvironmentVariable(RunContext.RunTagsVariable)));
+
+    /// <summary>The environment variables that hand this provenance to the processes a host's code starts (null unsets one).</summary>
+    public IReadOnlyDictionary<string, string?> ToEnvironment() => new Dictionary<string, string?>
+    {
+        [RunContext.SourceVariable] = Source,
+        [RunContext.NotebookHashVariable] = NotebookHash,
+        [RunContext.NotebookParametersVariable] = NotebookParameters,
+        [RunContext.RunTagsVariable] = Tags is null || Tags.Count == 0 ? null
+            : new JsonObject(Tags.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => KeyValuePair.Create<string, JsonNode?>(t.Key, t.Value))).ToJsonString(),
+    };
+
+    private static Dictionary<string, string>? ParseTags(string? json)
+    {
+        if (string.IsNullOrEmpty(json))
+        {
+            return null;
+        }
+        var problem = new MlopsException($"{RunContext.RunTagsVariable} is not a JSON object of string tags: {json}",
+            $"It is set by the notebook runner; unset {RunContext.RunTagsVariable}.");
+        JsonObject tags;
+        try
+        {
+            tags = JsonNode.Parse(json) as JsonObject ?? throw problem;
+        }
+        catch (JsonException)
+        {
+            throw problem;
+        }
+        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in tags)
+        {
+            result[key] = value is JsonValue v && v.TryGetValue<string>(out var text) ? text : throw problem;
+        }
+        return result;
+    }
 }
 
 /// <summary>
@@ -28,7 +75,8 @@ public sealed record Provenance(
 public sealed class MlopsSession : IDisposable
 {
     private static readonly AsyncLocal<MlopsSession?> Ambient = new();
-    private static readonly MlopsSession ProcessSession = new();
+    // The process's own provenance is what the host that started it handed down, read when each run starts.
+    private static readonly MlopsSession ProcessSession = new(provenance: null, trackingUri: null, fromEnvironment: true);
 
     // Sessions with active runs, ended together when the process exits or gets SIGTERM.
     private static readonly HashSet<MlopsSession> WithActiveRuns = [];
@@ -36,6 +84,8 @@ public sealed class MlopsSession : IDisposable
     private static PosixSignalRegistration? _sigterm;
 
     private readonly object _gate = new();
+    private readonly Provenance _provenance;
+    private readonly bool _fromEnvironment;
     private readonly Stack<ActiveRun> _runs = new();
     private TrackingClient? _client;
     private string? _trackingUri;
@@ -43,8 +93,14 @@ public sealed class MlopsSession : IDisposable
 
     /// <summary>A session for code with this provenance, on the tracking store at <paramref name="trackingUri"/> (else the default).</summary>
     public MlopsSession(Provenance? provenance = null, string? trackingUri = null)
+        : this(provenance, trackingUri, fromEnvironment: false)
     {
-        Provenance = provenance ?? Provenance.None;
+    }
+
+    private MlopsSession(Provenance? provenance, string? trackingUri, bool fromEnvironment)
+    {
+        _provenance = provenance ?? Provenance.None;
+        _fromEnvironment = fromEnvironment;
         _trackingUri = trackingUri;
     }
 
@@ -59,7 +115,7 @@ public sealed class MlopsSession : IDisposable
         return new Restore(previous);
     }
 
-    public Provenance Provenance { get; }
+    public Provenance Provenance => _fromEnvironment ? Provenance.FromEnvironment() : _provenance;
 
     /// <summary>The session's client, opened on first use from the tracking URI.</summary>
     public TrackingClient Client

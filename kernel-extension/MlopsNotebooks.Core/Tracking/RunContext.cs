@@ -32,6 +32,19 @@ public static class RunContext
     public const string ValidationId = "mlops.validation_id";
 
     /// <summary>
+    /// Set by hosts (the notebook runner) for the processes the code they run starts, to the notebook being run: the
+    /// process's own runs record it (<see cref="Provenance.FromEnvironment"/>).
+    /// </summary>
+    public const string SourceVariable = "MLOPS_SOURCE";
+
+    /// <summary>Set by the notebook runner: the notebook file's content hash and the parameters it was given (JSON).</summary>
+    public const string NotebookHashVariable = "MLOPS_NOTEBOOK_HASH";
+    public const string NotebookParametersVariable = "MLOPS_NOTEBOOK_PARAMETERS";
+
+    /// <summary>Set by the notebook runner: tags (a JSON object) that every run the notebook starts gets.</summary>
+    public const string RunTagsVariable = "MLOPS_RUN_TAGS";
+
+    /// <summary>
     /// The tags for a run started now by code with this <paramref name="provenance"/> (given by the host that runs it;
     /// without a source, the program that started the process).
     /// </summary>

@@ -212,6 +212,7 @@ public sealed class MlopsSession : IDisposable
                 throw NoActiveRun();
             }
             run = _runs.Pop();
+            UntrackIfIdle();
         }
         Client.SetTerminated(run.RunId, status);
     }
@@ -228,6 +229,7 @@ public sealed class MlopsSession : IDisposable
             while (_runs.Count > 0)
             {
                 var top = _runs.Pop();
+                UntrackIfIdle();
                 Client.SetTerminated(top.RunId, top == run ? status : RunStatus.Finished);
                 if (top == run)
                 {
@@ -271,6 +273,7 @@ public sealed class MlopsSession : IDisposable
                     return;
                 }
                 run = _runs.Pop();
+                UntrackIfIdle();
             }
             try
             {
@@ -292,10 +295,6 @@ public sealed class MlopsSession : IDisposable
             _client?.Dispose();
             _client = null;
         }
-        lock (WithActiveRuns)
-        {
-            WithActiveRuns.Remove(this);
-        }
     }
 
     /// <summary>Forgets the state (for hosts that restart, and tests).</summary>
@@ -304,6 +303,7 @@ public sealed class MlopsSession : IDisposable
         lock (_gate)
         {
             _runs.Clear();
+            UntrackIfIdle();
             _client?.Dispose();
             _client = null;
             _trackingUri = null;
@@ -348,6 +348,19 @@ public sealed class MlopsSession : IDisposable
                 ProcessShutdown.Begin();
                 EndEverySession(RunStatus.Killed);
             });
+        }
+    }
+
+    // Called under _gate once a run is popped: a session with no active run is nothing the process must end.
+    private void UntrackIfIdle()
+    {
+        if (_runs.Count > 0)
+        {
+            return;
+        }
+        lock (WithActiveRuns)
+        {
+            WithActiveRuns.Remove(this);
         }
     }
 

@@ -81,4 +81,30 @@ public sealed class SessionTests : IDisposable
         Assert.Throws<InvalidNameException>(() => session.StartRun("r"));
         Assert.Null(session.ActiveRun);
     }
+
+    [Fact]
+    public void A_session_whose_runs_all_ended_is_not_kept_alive_by_the_process_once_its_code_lets_go_of_it()
+    {
+        // A sweep that forgets to dispose its trials' sessions must not keep every one of them (and its store) in memory.
+        var store = _dir.File("mlops.db");
+        var sessions = Enumerable.Range(0, 3).Select(trial => EndedSession(store, trial)).ToList();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Assert.All(sessions, s => Assert.False(s.IsAlive));
+        using var client = new TrackingClient(store);
+        Assert.All(client.SearchRuns(["Default"]), r => Assert.Equal(RunStatus.Finished, r.Status));
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static WeakReference EndedSession(string store, int trial)
+    {
+        var session = new MlopsSession(trackingUri: store);
+        session.StartRun("trial-" + trial);
+        session.StartRun("child", nested: true);
+        session.EndRun();
+        session.ActiveRun!.End();
+        session.Client.Flush();
+        return new WeakReference(session);
+    }
 }

@@ -46,11 +46,12 @@ public static class RunContext
 
     /// <summary>
     /// The tags for a run started now by code with this <paramref name="provenance"/> (given by the host that runs it;
+    /// when not given, the current session's, so a run a notebook's cell creates through the client names the notebook;
     /// without a source, the program that started the process).
     /// </summary>
     public static IReadOnlyList<RunTag> Capture(Provenance? provenance = null, string? workingDirectory = null)
     {
-        provenance ??= Provenance.None;
+        provenance ??= MlopsSession.Current.Provenance;
         workingDirectory ??= Directory.GetCurrentDirectory();
         var root = TrackingStores.FindWorkTreeRoot(workingDirectory);
         var tags = new List<RunTag>();

@@ -105,4 +105,23 @@ public sealed class RunnerSessionTests : IDisposable
             Assert.Equal(own.Tags[key], child.Tags.GetValueOrDefault(key));
         }
     }
+
+    [Fact]
+    public void A_run_a_cell_creates_through_the_client_records_the_notebook_as_its_source()
+    {
+        using var runner = StartNotebook("""
+            #!csharp
+
+            var direct = Mlops.Client.CreateRun(runName: "direct");
+            Mlops.Client.SetTerminated(direct.RunId, RunStatus.Finished);
+            """);
+        var error = runner.StandardError.ReadToEndAsync();
+        Assert.True(runner.WaitForExit(120_000), "the runner did not finish");
+        Assert.True(runner.ExitCode == 0, error.Result);
+        using var client = new TrackingClient(Store);
+        var run = client.SearchRuns(["Default"], "attributes.run_name = 'direct'").Single();
+        Assert.Equal("cells.dib", run.Tags[RunContext.SourceName]);
+        Assert.Equal("NOTEBOOK", run.Tags[RunContext.SourceType]);
+        Assert.True(run.Tags.ContainsKey(RunContext.NotebookHash));
+    }
 }

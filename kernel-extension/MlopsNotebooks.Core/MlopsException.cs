@@ -105,7 +105,7 @@ public sealed class ExperimentNotFoundException(string name)
 /// <summary>Logging to a run that has ended (or was deleted).</summary>
 public sealed class RunNotActiveException(string runId, string state)
     : ConflictException($"Run {runId} is {state}; nothing more can be logged to it.",
-        "Start a new run to log more (Mlops.StartRun, or the run magic in a notebook).");
+        "Start a new run to log more (Mlops.StartRun, or #!mlops start-run in a notebook).");
 
 /// <summary>A search filter or order-by clause that does not parse.</summary>
 public sealed class FilterSyntaxException : MlopsException

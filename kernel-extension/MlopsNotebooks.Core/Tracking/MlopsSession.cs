@@ -326,7 +326,7 @@ public sealed class MlopsSession : IDisposable
     }
 
     private static MlopsException NoActiveRun() =>
-        new("There is no active run.", "Start one with Mlops.StartRun(\"name\") (or the run magic in a notebook), then log to it.");
+        new("There is no active run.", "Start one with Mlops.StartRun(\"name\") (or #!mlops start-run in a notebook), then log to it.");
 
     private static void Track(MlopsSession session)
     {

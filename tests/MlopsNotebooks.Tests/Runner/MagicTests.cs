@@ -107,6 +107,30 @@ public sealed class MagicTests : IDisposable
     }
 
     [Fact]
+    public void Charting_a_metric_no_run_logged_is_an_error_that_names_the_metrics_there_are_for_every_kind()
+    {
+        // A session of the test's own: the magics use the current session, so nothing process-wide is touched.
+        using var session = new MlopsSession(trackingUri: _dir.File("charts.db"));
+        using var current = MlopsSession.Use(session);
+        Mlops.SetExperiment("charts");
+        foreach (var (name, auc) in new[] { ("a", 0.7), ("b", 0.8) })
+        {
+            using var run = Mlops.StartRun(name);
+            Mlops.LogParam("trees", name == "a" ? 10 : 20);
+            Mlops.LogMetric("auc", auc);
+            Mlops.LogMetric("f1", auc - 0.1);
+        }
+        var chart = MlopsMagics.All.Single(c => c.Name == "chart");
+        foreach (var kind in new[] { "history", "parallel", "bars" })
+        {
+            var error = Assert.Throws<NotFoundException>(() => chart.Handler(Parse($"chart rmse --kind {kind}")));
+            Assert.Equal("None of the 2 runs to chart logged the metric 'rmse'.", error.Message);
+            Assert.Equal("They logged: auc, f1.", error.Hint);
+            Assert.NotNull(chart.Handler(Parse($"chart auc --kind {kind}"))); // a metric they logged draws
+        }
+    }
+
+    [Fact]
     public void Each_bad_magic_fails_its_cell_with_a_message_that_says_what_to_do()
     {
         var (code, _, cells, _) = RunNotebook("magic-errors.ipynb", "--continue-on-error");

@@ -75,6 +75,15 @@ public sealed class SessionTests : IDisposable
     }
 
     [Fact]
+    public void Logging_with_no_active_run_names_the_magic_that_starts_one()
+    {
+        using var session = new MlopsSession(trackingUri: _dir.File("mlops.db"));
+        var error = Assert.Throws<MlopsException>(() => session.LogMetric("auc", 0.5));
+        Assert.Equal("There is no active run.", error.Message);
+        Assert.Contains("#!mlops start-run", error.Hint); // a magic that exists (it said "the run magic")
+    }
+
+    [Fact]
     public void A_tag_from_a_host_that_breaks_the_naming_rules_fails_the_run_start()
     {
         using var session = new MlopsSession(new Provenance(Tags: new Dictionary<string, string> { ["bad\u0000key"] = "x" }), _dir.File("mlops.db"));

@@ -149,7 +149,40 @@ public static class MagicParser
         {
             throw new MlopsException($"#!mlops {command.Name}: {(p.Positional ? $"<{p.Name}>" : "--" + p.Name)} is required.", $"Usage: {command.Usage()}");
         }
+        foreach (var (name, value) in values.ToList())
+        {
+            values[name] = ValueOf(command, value, host);
+        }
         return new MagicInvocation(command, values, host);
+    }
+
+    /// <summary>
+    /// A value as written, or for <c>@csharp:name</c> (the kernel's syntax for a value shared from a subkernel) the
+    /// notebook variable's value as text: a list or array becomes its items joined by commas, as the list options take
+    /// them; anything else its invariant text.
+    /// </summary>
+    private static string ValueOf(MagicCommand command, string value, IMagicHost host)
+    {
+        const string shared = "@csharp:";
+        if (!value.StartsWith('@') || !value.Contains(':', StringComparison.Ordinal))
+        {
+            return value;
+        }
+        if (!value.StartsWith(shared, StringComparison.Ordinal))
+        {
+            throw new MlopsException($"#!mlops {command.Name}: '{value}' names a value of another kernel.",
+                "Write @csharp:<variable>: the magics read C# variables.");
+        }
+        return Text(host.GetVariable(value[shared.Length..]));
+
+        static string Text(object? variable) => variable switch
+        {
+            null => "",
+            string text => text,
+            System.Collections.IEnumerable items => string.Join(",", items.Cast<object?>().Select(Text)),
+            IFormattable formattable => formattable.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+            _ => variable.ToString() ?? "",
+        };
     }
 
     private static string Options(MagicCommand command)

@@ -107,6 +107,21 @@ public sealed class MagicTests : IDisposable
     }
 
     [Fact]
+    public void A_value_written_as_at_csharp_is_the_notebook_variable_as_the_kernel_shares_it()
+    {
+        var host = new MagicHost(() => [("ids", new List<string> { "abc123", "def456" }), ("lr", 0.05), ("name", "first run"), ("ids", new[] { "aaa", "bbb" })]);
+        Assert.Equal("aaa,bbb", MagicParser.Parse("compare @csharp:ids", MlopsMagics.All, host).Get("runs")); // the newest declaration
+        Assert.Equal("first run", MagicParser.Parse("start-run --name @csharp:name", MlopsMagics.All, host).Get("name"));
+        Assert.Equal("0.05", MagicParser.Parse("log-metric lr=1 --step @csharp:lr", MlopsMagics.All, host).Get("step")); // invariant text
+        Assert.Equal("lr=@csharp:lr", MagicParser.Parse("log-metric lr=@csharp:lr", MlopsMagics.All, host).Get("metric")); // inside a pair: as written
+        var missing = Assert.Throws<NotFoundException>(() => MagicParser.Parse("compare @csharp:nothing", MlopsMagics.All, host));
+        Assert.Contains("There is no variable 'nothing'", missing.Message);
+        var other = Assert.Throws<MlopsException>(() => MagicParser.Parse("compare @fsharp:ids", MlopsMagics.All, host));
+        Assert.Contains("names a value of another kernel", other.Message);
+        Assert.Equal("a@b,c", MagicParser.Parse("compare a@b,c", MlopsMagics.All, host).Get("runs")); // not a reference
+    }
+
+    [Fact]
     public void Charting_a_metric_no_run_logged_is_an_error_that_names_the_metrics_there_are_for_every_kind()
     {
         // A session of the test's own: the magics use the current session, so nothing process-wide is touched.

@@ -22,6 +22,7 @@ public static class RunCharts
         {
             throw new MlopsException($"No runs to chart '{key}' for.", "Name one or more runs.");
         }
+        RequireLogged(series.Select(s => s.Run).ToList(), key);
         var traces = series.Select(s => Trace("scatter", new Dictionary<string, object>
         {
             ["x"] = s.Points.Select(p => p.Step).ToArray(),
@@ -38,11 +39,8 @@ public static class RunCharts
     /// </summary>
     public static GenericChart ParallelCoordinates(IReadOnlyList<Run> runs, string metric)
     {
+        RequireLogged(runs, metric);
         var withMetric = runs.Where(r => r.Metrics.ContainsKey(metric)).ToList();
-        if (withMetric.Count == 0)
-        {
-            throw new MlopsException($"None of these runs logged the metric '{metric}'.", "Pick a metric the runs have.");
-        }
         var comparison = RunComparison.Of(withMetric);
         var dimensions = new List<Dictionary<string, object>>();
         foreach (var key in comparison.DifferingParams)
@@ -77,6 +75,10 @@ public static class RunCharts
     public static GenericChart Comparison(RunComparison comparison, IReadOnlyList<string>? metrics = null)
     {
         var keys = metrics ?? comparison.MetricKeys;
+        foreach (var key in metrics ?? [])
+        {
+            RequireLogged(comparison.Runs, key);
+        }
         var traces = comparison.Runs.Select(run => Trace("bar", new Dictionary<string, object>
         {
             ["x"] = keys.Select(Label).ToArray(),
@@ -85,6 +87,18 @@ public static class RunCharts
         }));
         var chart = GenericChart.combine(traces);
         return WithLayout(chart, "metrics by run", "metric", "value", barmode: "group");
+    }
+
+    /// <summary>A chart of a metric none of the runs logged would be empty: say which metrics they did log instead.</summary>
+    private static void RequireLogged(IReadOnlyList<Run> runs, string metric)
+    {
+        if (runs.Any(r => r.Metrics.ContainsKey(metric)))
+        {
+            return;
+        }
+        var logged = runs.SelectMany(r => r.Metrics.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        throw new NotFoundException($"None of the {runs.Count} runs to chart logged the metric '{metric}'.",
+            logged.Count > 0 ? $"They logged: {string.Join(", ", logged)}." : "They have logged no metric yet.");
     }
 
     private static readonly string PlotlyJsVersion = global::Globals.PLOTLYJS_VERSION;

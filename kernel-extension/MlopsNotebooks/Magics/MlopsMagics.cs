@@ -115,13 +115,6 @@ public static class MlopsMagics
                 {
                     throw new NotFoundException($"There are no runs in experiment {Mlops.ExperimentName} to chart.", "Run some first, or name them with --runs.");
                 }
-                if (!runs.Any(r => r.Metrics.ContainsKey(metric)))
-                {
-                    // Every kind would draw an empty chart: say which metrics there are instead.
-                    var logged = runs.SelectMany(r => r.Metrics.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
-                    throw new NotFoundException($"None of the {runs.Count} runs to chart logged the metric '{metric}'.",
-                        logged.Count > 0 ? $"They logged: {string.Join(", ", logged)}." : "They have logged no metric yet.");
-                }
                 return m.Get("kind") switch
                 {
                     null or "history" => Mlops.Client.MetricHistoryChart(metric, runs.Select(r => r.RunId).ToList()),

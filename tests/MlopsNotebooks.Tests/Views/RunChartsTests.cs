@@ -63,7 +63,17 @@ public sealed class RunChartsTests : IDisposable
         Assert.Equal(["FastTree", "Sdca"], dimensions[0]!["ticktext"]!.AsArray().Select(t => (string)t!));
         Assert.Equal([100.0, 20.0], Numbers(dimensions[1]!["values"]));             // numeric: by value
         Assert.Equal([0.8, 0.75], Numbers(dimensions[2]!["values"]));
-        Assert.Throws<MlopsException>(() => RunCharts.ParallelCoordinates([_a, _b], "rmse"));
+        Assert.Throws<NotFoundException>(() => RunCharts.ParallelCoordinates([_a, _b], "rmse"));
+    }
+
+    [Fact]
+    public void Every_chart_of_a_metric_no_run_logged_is_an_error_from_the_api_too_not_an_empty_chart()
+    {
+        var history = Assert.Throws<NotFoundException>(() => _client.MetricHistoryChart("rmse", [_a.RunId, _b.RunId]));
+        Assert.Equal("None of the 2 runs to chart logged the metric 'rmse'.", history.Message);
+        Assert.Equal("They logged: auc, f1.", history.Hint);
+        Assert.Throws<NotFoundException>(() => RunCharts.Comparison(_client.CompareRuns([_a.RunId, _b.RunId]), ["auc", "rmse"]));
+        Assert.Single(Traces(RunCharts.Comparison(_client.CompareRuns([_a.RunId, _b.RunId]), ["f1"]))[0]!["x"]!.AsArray()); // one run logged it: drawn
     }
 
     [Fact]

@@ -73,7 +73,7 @@ public sealed record GitHubRequest(string Method, string Path, string Body, int 
 /// </summary>
 public sealed class GitHubApi : IDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly HttpClient _prism = new();
     private readonly Uri _upstream;
     private readonly ConcurrentQueue<GitHubRequest> _requests = new();
@@ -83,9 +83,23 @@ public sealed class GitHubApi : IDisposable
     private GitHubApi(Uri upstream)
     {
         _upstream = upstream;
-        Address = new Uri($"http://127.0.0.1:{Prism.FreePort()}/");
-        _listener.Prefixes.Add(Address.ToString());
-        _listener.Start();
+        // A port found free can be taken before the listener binds it (the suite starts servers side by side): take another.
+        for (var attempt = 1; ; attempt++)
+        {
+            Address = new Uri($"http://127.0.0.1:{Prism.FreePort()}/");
+            var listener = new HttpListener();
+            listener.Prefixes.Add(Address.ToString());
+            try
+            {
+                listener.Start();
+                _listener = listener;
+                break;
+            }
+            catch (HttpListenerException) when (attempt < 5)
+            {
+                listener.Close();
+            }
+        }
         _ = Task.Run(ServeAsync);
     }
 

@@ -18,7 +18,7 @@ public sealed class LocalFileSystem(string tempFolder) : IFileSystem
         {
             return;
         }
-        var temp = Path.Combine(tempFolder, $"{Environment.ProcessId}-{Guid.NewGuid():N}");
+        var temp = Path.Combine(tempFolder, ObjectLayout.NewTempName());
         Directory.CreateDirectory(tempFolder);
         try
         {

@@ -310,7 +310,7 @@ public sealed class ObjectCache : IObjectStore
     }
 
     /// <summary>A temporary path inside the cache (same file system, so the final rename is atomic).</summary>
-    public string NewTempPath() => Path.Combine(_tempFolder, $"{Environment.ProcessId}-{Guid.NewGuid():N}");
+    public string NewTempPath() => Path.Combine(_tempFolder, ObjectLayout.NewTempName());
 
     /// <summary>Renames a finished temporary file into place as the object <paramref name="hash"/>, read-only.</summary>
     public void Publish(string temp, ContentHash hash)

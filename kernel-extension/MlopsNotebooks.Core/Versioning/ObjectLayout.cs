@@ -14,6 +14,12 @@ public sealed class ObjectLayout(string root, char separator)
 
     public string TempFolder => Join(Root, "tmp");
 
+    /// <summary>
+    /// A new temporary file's name in <see cref="TempFolder"/>: the writing process's id, a dash, a unique part. gc reads
+    /// the id back to tell an abandoned file from one being written (<see cref="ObjectCache.RemoveAbandonedTemps"/>).
+    /// </summary>
+    public static string NewTempName() => $"{Environment.ProcessId}-{Guid.NewGuid():N}";
+
     public string PathOf(ContentHash hash) => Join(Root, "objects", hash.Algorithm, hash.Hex[..2], hash.Hex[2..]);
 
     /// <summary>The object a path names (inverse of <see cref="PathOf"/>), or false for anything else.</summary>

@@ -197,6 +197,10 @@ public abstract class SqlDatabase : IDisposable
         return bucket;
     }
 
+    /// <summary>The list of <paramref name="id"/>'s rows in <paramref name="map"/>, made on first use.</summary>
+    public static List<T> Rows<T>(Dictionary<string, List<T>> map, string id) =>
+        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(map, id, out _) ??= [];
+
     public void Dispose()
     {
         lock (_gate)

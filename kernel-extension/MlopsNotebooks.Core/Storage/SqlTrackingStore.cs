@@ -416,12 +416,7 @@ public class SqlTrackingStore : ITrackingStore
             {
                 while (reader.Read())
                 {
-                    var id = reader.GetString(0);
-                    if (!inputs.TryGetValue(id, out var list))
-                    {
-                        inputs[id] = list = [];
-                    }
-                    list.Add(new DataInput(reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt32(4)));
+                    SqlDatabase.Rows(inputs, reader.GetString(0)).Add(new DataInput(reader.GetString(1), reader.GetString(2), reader.GetInt64(3), reader.GetInt32(4)));
                 }
             }
             using (var cmd = _db.Command(null, $"SELECT run_id, path, hash, size FROM artifacts WHERE run_id IN ({inList}) ORDER BY path", args))
@@ -429,12 +424,7 @@ public class SqlTrackingStore : ITrackingStore
             {
                 while (reader.Read())
                 {
-                    var id = reader.GetString(0);
-                    if (!artifacts.TryGetValue(id, out var list))
-                    {
-                        artifacts[id] = list = [];
-                    }
-                    list.Add(new ArtifactInfo(reader.GetString(1), reader.GetString(2), reader.GetInt64(3)));
+                    SqlDatabase.Rows(artifacts, reader.GetString(0)).Add(new ArtifactInfo(reader.GetString(1), reader.GetString(2), reader.GetInt64(3)));
                 }
             }
             using (var cmd = _db.Command(null, $"""

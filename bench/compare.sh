@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Before and after: the same benchmarks on another commit (default: main's first parent) and on the work tree, in one
+# Before and after: the same benchmarks on another commit (default: HEAD~1) and on the work tree, in one
 # run, each measured in both orders, as ratios (after / before; under 1.00 is faster). For a change that should not make
 # anything slower, such as a redesign. Usage: bench/compare.sh [base-commit] [runs]
 set -euo pipefail

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 
 namespace MlopsNotebooks.Magics;
 
@@ -70,42 +69,16 @@ public static class MagicParser
     }
 
     /// <summary>
-    /// Binds what the kernel's directive parser hands a subcommand: its parameters as JSON properties named in camel case
-    /// (<c>--order-by</c> is <c>orderBy</c>), strings for values and booleans for flags. The kernel has already refused
-    /// unknown options and repeats; the rest is checked here as for a line the runner parses.
+    /// Binds values the kernel's directive parser has bound already (into <c>Hosting.MlopsDirectiveCommand</c>), by
+    /// parameter name: the kernel has refused unknown options and repeats; the rest is checked here as for a line the
+    /// runner parses.
     /// </summary>
-    public static MagicInvocation Bind(string subcommand, IReadOnlyDictionary<string, JsonElement> parameters, IReadOnlyList<MagicCommand> commands, IMagicHost host)
-    {
-        var command = Find(subcommand, commands);
-        var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var p in command.Parameters)
-        {
-            if (!parameters.TryGetValue(CamelCase(p.Name), out var value))
-            {
-                continue;
-            }
-            switch (value.ValueKind)
-            {
-                case JsonValueKind.True:
-                    values[p.Name] = "true";
-                    break;
-                case JsonValueKind.String:
-                    values[p.Name] = value.GetString()!;
-                    break;
-                case JsonValueKind.False or JsonValueKind.Null or JsonValueKind.Undefined:
-                    break;
-                default:
-                    // The kernel reads a value that starts with { or [ as JSON; the magics take text only.
-                    values[p.Name] = value.GetRawText();
-                    break;
-            }
-        }
-        return Invocation(command, values, host);
-    }
+    public static MagicInvocation Bind(MagicCommand command, IReadOnlyDictionary<string, string> values, IMagicHost host) =>
+        Invocation(command, new Dictionary<string, string>(values, StringComparer.Ordinal), host);
 
     /// <summary>
-    /// The arguments of each <c>#!mlops</c> line of a cell, in order. The kernel extension parses these itself: the
-    /// kernel's parser passes options it does not know under a subcommand without a word, and the runner refuses them.
+    /// The arguments of each <c>#!mlops</c> line of a cell, in order: the kernel extension checks them with this parser
+    /// before the kernel runs the cell, so that a mistake gets the runner's message rather than the kernel's.
     /// </summary>
     public static IReadOnlyList<string> Lines(string code)
     {

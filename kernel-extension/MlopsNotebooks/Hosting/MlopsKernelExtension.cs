@@ -66,12 +66,36 @@ public sealed class MlopsKernelExtension : IKernelExtension
             throw new InvalidOperationException($"MlopsKernelExtension has no command type for #!mlops {string.Join(", ", missing)}.");
         }
         root.AddMiddleware(extension.CheckAndRecordAsync);
-
+        RecordNotebook(Environment.GetEnvironmentVariable("JPY_SESSION_NAME"));
         FSharpCoreBinding.BindToLoaded();
         MlopsFormatters.Register();
         if (KernelInvocationContext.Current is { } loading)
         {
+            if (Top(loading.Command) is SubmitCode loadingCell)
+            {
+                // The cell that loads the kit counts, as it does in the runner; cells before it are not known here.
+                extension.Begin(loadingCell, loading);
+            }
             KernelInvocationContextExtensions.Display(loading, "MlopsNotebooks loaded: #!mlops help lists the magic commands; Mlops.* is the C# API.", "text/plain");
+        }
+    }
+
+    /// <summary>
+    /// Runs name the notebook they came from where the host tells it: Jupyter's server hands its kernels the notebook's
+    /// path in JPY_SESSION_NAME, and the kernel runs in the notebook's folder. It becomes this process's provenance (as
+    /// the runner hands its own to the programs a cell starts); otherwise runs name the kernel, as any program's do.
+    /// </summary>
+    internal static void RecordNotebook(string? session)
+    {
+        if (string.IsNullOrEmpty(session) || Environment.GetEnvironmentVariable(RunContext.SourceVariable) is { Length: > 0 })
+        {
+            return;
+        }
+        var path = new[] { session, Path.GetFileName(session) }.Select(p => Path.GetFullPath(p)).FirstOrDefault(File.Exists);
+        if (path is not null && Path.GetExtension(path).ToLowerInvariant() is ".ipynb" or ".dib")
+        {
+            Environment.SetEnvironmentVariable(RunContext.SourceVariable, path);
+            Environment.SetEnvironmentVariable(RunContext.NotebookHashVariable, Versioning.ContentHash.OfFile(path).ToString());
         }
     }
 
@@ -90,6 +114,8 @@ public sealed class MlopsKernelExtension : IKernelExtension
         /// <summary>The cell's #!mlops lines as the runner parses them, in order, for the commands the kernel made of them.</summary>
         public Queue<MagicInvocation> Lines { get; } = new();
     }
+
+    private static KernelCommand Top(KernelCommand command) => command.Parent is { } parent ? Top(parent) : command;
 
     private MagicHost Host() => new(() => _csharp.ScriptState?.Variables.Select(v => (v.Name, (object?)v.Value)) ?? []);
 
@@ -153,23 +179,15 @@ public sealed class MlopsKernelExtension : IKernelExtension
     /// </summary>
     private async Task CheckAndRecordAsync(KernelCommand command, KernelInvocationContext context, KernelPipelineContinuation next)
     {
-        if (command.Parent is not SubmitCode { Parent: null } cell && command is not SubmitCode { Parent: null })
+        var submission = command as SubmitCode is { Parent: null } top ? top : command.Parent as SubmitCode is { Parent: null } parent ? parent : null;
+        if (submission is not null && !_seen.TryGetValue(submission, out _))
         {
-            await next(command, context);
-            return;
-        }
-        var submission = command.Parent as SubmitCode ?? (SubmitCode)command;
-        if (!_seen.TryGetValue(submission, out _))
-        {
-            var seen = new Cell();
-            _seen.Add(submission, seen);
-            var number = Interlocked.Increment(ref _cells);
-            context.OnComplete(done => NotebookCells.Record(number, submission.Code, Stopwatch.GetElapsedTime(seen.Started)));
+            var cell = Begin(submission, context);
             foreach (var line in MagicParser.Lines(submission.Code))
             {
                 try
                 {
-                    seen.Lines.Enqueue(MagicParser.Parse(line, MlopsMagics.All, Host()));
+                    cell.Lines.Enqueue(MagicParser.Parse(line, MlopsMagics.All, Host()));
                 }
                 catch (MlopsException e)
                 {
@@ -179,5 +197,15 @@ public sealed class MlopsKernelExtension : IKernelExtension
             }
         }
         await next(command, context);
+    }
+
+    /// <summary>Numbers a cell and records it in the active run when it ends.</summary>
+    private Cell Begin(SubmitCode submission, KernelInvocationContext context)
+    {
+        var cell = new Cell();
+        _seen.Add(submission, cell);
+        var number = Interlocked.Increment(ref _cells);
+        context.OnComplete(_ => NotebookCells.Record(number, submission.Code, Stopwatch.GetElapsedTime(cell.Started)));
+        return cell;
     }
 }

@@ -33,12 +33,14 @@ public sealed class KernelExtensionTests
     {
         var notebook = Dib.Read(ExtensionPath);
         var code = Assert.Single(notebook.Cells, c => c.Language is "csharp").Source;
-        // A script's usings and variables carry into the user's cells: the file holds the one call and nothing else.
-        Assert.Equal("MlopsNotebooks.Hosting.MlopsKernelExtension.Load(Microsoft.DotNet.Interactive.KernelInvocationContext.Current.HandlingKernel);", code.Trim());
+        // A script's usings and variables carry into the user's cells: the file holds the call and the one using the
+        // runner also gives every notebook (CSharpSession's imports), nothing else.
+        Assert.Equal(["using MlopsNotebooks.Tracking;", "MlopsNotebooks.Hosting.MlopsKernelExtension.Load(Microsoft.DotNet.Interactive.KernelInvocationContext.Current.HandlingKernel);"],
+            code.Trim().Split('\n'));
         var options = new CSharpParseOptions(LanguageVersion.Latest, kind: SourceCodeKind.Script);
         var references = AppDomain.CurrentDomain.GetAssemblies()
             .Where(a => !a.IsDynamic && a.Location.Length > 0 && (a.GetName().Name!.StartsWith("System", StringComparison.Ordinal) || a.GetName().Name is "netstandard"))
-            .Append(typeof(MlopsKernelExtension).Assembly).Append(typeof(Microsoft.DotNet.Interactive.Kernel).Assembly).Distinct()
+            .Append(typeof(MlopsKernelExtension).Assembly).Append(typeof(Mlops).Assembly).Append(typeof(Microsoft.DotNet.Interactive.Kernel).Assembly).Distinct()
             .Select(a => MetadataReference.CreateFromFile(a.Location));
         var compilation = CSharpCompilation.CreateScriptCompilation("extension", CSharpSyntaxTree.ParseText(code, options), references);
         Assert.Empty(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => d.ToString()));

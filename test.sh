@@ -13,8 +13,6 @@ command -v git >/dev/null || need+=(git)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
 /usr/bin/python3 -c 'import nbformat' 2>/dev/null || need+=(python3-nbformat)
-# Jupyter (Debian's) runs notebooks in the real .NET Interactive kernel.
-/usr/bin/python3 -c 'import nbclient, ipykernel' 2>/dev/null && [ -x /usr/bin/jupyter-nbconvert ] || need+=(jupyter-nbconvert python3-nbclient python3-ipykernel)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
 fi
@@ -24,21 +22,8 @@ if [ ! -f tests/tools/node_modules/.package-lock.json ] || [ tests/tools/package
   npm ci --prefix tests/tools --no-audit --no-fund --loglevel=error
 fi
 
-# The real .NET Interactive kernel (its last release, a .NET tool) and a Jupyter kernel spec for it that binds the
-# kernel's HTTP API to loopback; the extension's tests and the two-host comparison run notebooks in it.
-kernel_tool="$PWD/tests/tools/dotnet-interactive"
-if [ ! -x "$kernel_tool/dotnet-interactive" ]; then
-  dotnet tool install --tool-path "$kernel_tool" Microsoft.dotnet-interactive --version 1.0.712001 >/dev/null
-fi
-mkdir -p tests/tools/jupyter/kernels/.net-csharp
-cat > tests/tools/jupyter/kernels/.net-csharp/kernel.json <<SPEC
-{
-  "argv": ["$kernel_tool/dotnet-interactive", "jupyter", "--default-kernel", "csharp", "{connection_file}",
-           "--http-local-only", "--http-port-range", "2048-3000"],
-  "display_name": ".NET (C#)",
-  "language": "C#"
-}
-SPEC
+# The real .NET Interactive kernel and Debian's Jupyter: the extension's tests and the two-host comparison run in it.
+tests/tools/install-kernel.sh
 
 dotnet build MlopsNotebooks.sln -c Release -nologo -v quiet
 

@@ -117,7 +117,19 @@ public sealed class MlopsKernelExtension : IKernelExtension
 
     private static KernelCommand Top(KernelCommand command) => command.Parent is { } parent ? Top(parent) : command;
 
-    private MagicHost Host() => new(() => _csharp.ScriptState?.Variables.Select(v => (v.Name, (object?)v.Value)) ?? []);
+    private MagicHost Host() => new(Declared);
+
+    // The kernel runs its own Roslyn (5.0 in its last release), older than the one the kit builds with (5.12), so its
+    // ScriptState is reached by name: a typed call would bind to the newer assembly and fail to load in the kernel.
+    private IEnumerable<(string Name, object? Value)> Declared()
+    {
+        var state = typeof(CSharpKernel).GetProperty(nameof(CSharpKernel.ScriptState))!.GetValue(_csharp);
+        if (state?.GetType().GetProperty("Variables")?.GetValue(state) is not System.Collections.IEnumerable variables)
+        {
+            return [];
+        }
+        return variables.Cast<object>().Select(v => ((string)v.GetType().GetProperty("Name")!.GetValue(v)!, v.GetType().GetProperty("Value")!.GetValue(v)));
+    }
 
     private static KernelActionDirective SubcommandOf(MagicCommand magic)
     {

@@ -74,6 +74,9 @@ public sealed class LayerTests
     {
         AssertNoDependency(NotebookPackage, RunnerNamespace, GitHubNamespace, Cli, "Octokit", "Docker", "k8s", "Microsoft.AspNetCore",
             "Microsoft.CodeAnalysis", "System.CommandLine", "Npgsql", "Azure", "Amazon");
+        // Checked on the assembly as well, which sees every use (a lambda's too): the kernel that loads the package runs
+        // its own, older Roslyn, and a reference to ours would fail to load there.
+        Assert.DoesNotContain(NotebookPackage.GetReferencedAssemblies(), a => a.Name!.StartsWith("Microsoft.CodeAnalysis", StringComparison.Ordinal));
     }
 
     [Fact]

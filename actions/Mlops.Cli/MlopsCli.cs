@@ -93,6 +93,19 @@ internal static class GlobalOptions
 
     public static readonly Option<bool> Json = new("--json") { Description = "Write JSON for machines instead of a table." };
 
+    /// <summary>For the commands that write charts: the notebook runner's outputs and report.html.</summary>
+    public static readonly Option<string?> PlotlyJs = new("--plotly-js")
+    {
+        Description = "Where charts get plotly.js: cdn (default), embed (a copy in the page, for offline use), a URL, or a file to embed; default: MLOPS_PLOTLY_JS, else cdn.",
+    };
+
+    /// <summary>
+    /// Sets the charts' plotly.js from --plotly-js (null where the command has no such option) or MLOPS_PLOTLY_JS, so a
+    /// bad value stops the command before it starts.
+    /// </summary>
+    public static void UsePlotlyJs(string? option) =>
+        Display.PlotlyJs.Current = option is null ? Display.PlotlyJs.FromEnvironment() : Display.PlotlyJs.Parse(option, "--plotly-js");
+
     public static TrackingClient OpenClient(ParseResult parse) => new CliContext(parse).OpenClient();
 
     /// <summary>For commands that only read: creates nothing, writes nothing, and says so when there is no store.</summary>

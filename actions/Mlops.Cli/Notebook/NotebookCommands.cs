@@ -26,10 +26,11 @@ internal static class NotebookCommands
         var result = new Option<string?>("--result") { Description = "Also write the run's result as JSON to this file." };
         var run = new Command("run", "Run a notebook headless with parameters; write the executed copy; fail loudly if a cell fails.")
         {
-            path, parameters, output, cellTimeout, timeout, continueOnError, skip, result, GlobalOptions.Json,
+            path, parameters, output, cellTimeout, timeout, continueOnError, skip, result, GlobalOptions.PlotlyJs, GlobalOptions.Json,
         };
         run.Handles(parse =>
         {
+            GlobalOptions.UsePlotlyJs(parse.GetValue(GlobalOptions.PlotlyJs));
             var values = Arguments.NameValues(parse.GetValue(parameters) ?? [], "-p");
             // Both files are checked before the first cell runs; the notebook's output is checked by the runner.
             var resultPath = parse.GetValue(result) is { } r ? OutputFile.Check(r, "--result") : null;

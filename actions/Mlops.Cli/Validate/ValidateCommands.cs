@@ -31,10 +31,11 @@ internal static class ValidateCommands
         var cellTimeout = new Option<double?>("--cell-timeout") { Description = "Seconds one cell may take." };
         var command = new Command("validate", "Run notebooks, check data against its schema and the model against its gates; exit 1 if anything fails.")
         {
-            notebooks, parameters, data, gates, baseline, baselineRef, report, metricsOut, cellTimeout, GlobalOptions.Json,
+            notebooks, parameters, data, gates, baseline, baselineRef, report, metricsOut, cellTimeout, GlobalOptions.PlotlyJs, GlobalOptions.Json,
         };
         command.SetAction(async (parse, _) =>
         {
+            GlobalOptions.UsePlotlyJs(parse.GetValue(GlobalOptions.PlotlyJs));
             var request = new ValidateRequest
             {
                 Root = TrackingStores.FindWorkTreeRoot(Directory.GetCurrentDirectory()),
@@ -57,6 +58,7 @@ internal static class ValidateCommands
         var command = new Command("validate", "The validate action: read INPUT_* as the runner sets them, annotate, summarize, set outputs.") { GlobalOptions.Json };
         command.SetAction(async (parse, _) =>
         {
+            GlobalOptions.UsePlotlyJs(null);
             var actions = ActionRunner.FromProcess();
             var root = actions.Variable("GITHUB_WORKSPACE") ?? TrackingStores.FindWorkTreeRoot(Directory.GetCurrentDirectory());
             var request = new ValidateRequest

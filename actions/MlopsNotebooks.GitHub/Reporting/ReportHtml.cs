@@ -15,15 +15,15 @@ namespace MlopsNotebooks.GitHub.Reporting;
 /// </summary>
 public static class ReportHtml
 {
-    private static readonly string PlotlyJsVersion = global::Globals.PLOTLYJS_VERSION;
-
-    public static string Build(ValidationReport report)
+    /// <summary>The page; plotly.js as <paramref name="plotlyJs"/> (default <see cref="PlotlyJs.Current"/>) says.</summary>
+    public static string Build(ValidationReport report, PlotlyJs? plotlyJs = null)
     {
+        var page = new ChartPage(plotlyJs ?? PlotlyJs.Current);
         var reported = report.Runs.Where(r => r.Source is not null).ToList();
         var runs = reported.Select(r => r.Source!).ToList();
-        // The charts are Plotly.NET fragments: plotly.js comes from its CDN when the page is opened.
+        // The charts are Plotly.NET fragments; the head gives the page plotly.js, a reference or the copy.
         var html = new StringBuilder("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>MLOps report</title>\n")
-            .Append($"<script src=\"https://cdn.plot.ly/plotly-{PlotlyJsVersion}.min.js\"></script></head><body>\n");
+            .Append(page.HeadScript()).Append("</head><body>\n");
         html.Append($"<h1>MLOps report: {(report.Passed ? "all checks passed" : "checks failed")}</h1>\n");
         if (report.Gates is { } gates)
         {
@@ -42,14 +42,14 @@ public static class ReportHtml
                 var series = reported.Where(r => r.Points.ContainsKey(key)).Select(r => (Run: r.Source!, Points: r.Points[key])).ToList();
                 if (series.Count > 0)
                 {
-                    html.Append($"<h3>{E(key)} by step</h3>\n").Append(RunCharts.ToHtmlFragment(RunCharts.MetricHistory(key, series))).Append('\n');
+                    html.Append($"<h3>{E(key)} by step</h3>\n").Append(RunCharts.ToHtmlFragment(RunCharts.MetricHistory(key, series), page)).Append('\n');
                 }
             }
             if (runs.Count > 1)
             {
                 var comparison = RunComparison.Of(runs);
                 html.Append("<h2>Comparison</h2>\n").Append(RunHtml.Comparison(comparison)).Append('\n')
-                    .Append(RunCharts.ToHtmlFragment(RunCharts.Comparison(comparison))).Append('\n');
+                    .Append(RunCharts.ToHtmlFragment(RunCharts.Comparison(comparison), page)).Append('\n');
             }
         }
         if (report.Data is { Count: > 0 } data)

@@ -27,7 +27,8 @@ public static class MlopsFormatters
         Html<RunComparison>(RunHtml.Comparison);
         Html<DataVersion>(RunHtml.DataVersion);
         Html<ModelVersion>(RunHtml.ModelVersion);
-        // Plotly.NET.Interactive is not served; charts render through their own embedded HTML.
+        // Charts render through the kit's own HTML, not Plotly.NET.Interactive's: it loads plotly.js once per notebook,
+        // also offline (PlotlyJs), and keeps run names data in the script.
         Html<Plotly.NET.GenericChart>(RunCharts.ToHtmlFragment);
         Text<Run>(r => RunText.RunDetail(r));
         Text<RunList>(RunText.RunList);

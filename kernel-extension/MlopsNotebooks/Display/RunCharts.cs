@@ -101,26 +101,31 @@ public static class RunCharts
             logged.Count > 0 ? $"They logged: {string.Join(", ", logged)}." : "They have logged no metric yet.");
     }
 
-    private static readonly string PlotlyJsVersion = global::Globals.PLOTLYJS_VERSION;
+    /// <summary>A standalone HTML page of a chart, for reports and artifacts; plotly.js as <paramref name="plotlyJs"/> (default <see cref="PlotlyJs.Current"/>) says.</summary>
+    public static string ToHtml(GenericChart chart, PlotlyJs? plotlyJs = null)
+    {
+        var page = new ChartPage(plotlyJs ?? PlotlyJs.Current);
+        return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Chart</title>\n"
+            + page.HeadScript() + "</head><body>\n" + ToHtmlFragment(chart, page) + "\n</body></html>\n";
+    }
 
-    /// <summary>A standalone HTML page of a chart (plotly.js from its CDN), for reports and artifacts.</summary>
-    public static string ToHtml(GenericChart chart) =>
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Chart</title>\n"
-        + $"<script src=\"https://cdn.plot.ly/plotly-{PlotlyJsVersion}.min.js\" charset=\"utf-8\"></script></head><body>\n"
-        + ToHtmlFragment(chart) + "\n</body></html>\n";
+    /// <summary>The chart as an HTML fragment in the notebook of the current session (see <see cref="ChartPage.Of"/>).</summary>
+    public static string ToHtmlFragment(GenericChart chart) => ToHtmlFragment(chart, ChartPage.Of(MlopsSession.Current));
 
     /// <summary>
-    /// The chart as an HTML fragment (a div and its script) to embed in a notebook output or a page. Every chart's HTML
-    /// is made here, not by Plotly.NET, whose script block holds names as written: a run named <c>&lt;/script&gt;</c> would end it.
+    /// The chart as an HTML fragment (a div and its script) to embed in a notebook output or a page, which loads
+    /// plotly.js as <paramref name="page"/> does. Every chart's HTML is made here, not by Plotly.NET, whose script block
+    /// holds names as written: a run named <c>&lt;/script&gt;</c> would end it.
     /// </summary>
-    public static string ToHtmlFragment(GenericChart chart)
+    public static string ToHtmlFragment(GenericChart chart, ChartPage page)
     {
         var figure = JsonNode.Parse(ToJson(chart))!;
         var id = Guid.NewGuid().ToString();
-        return $"<div><div id=\"{id}\"></div><script type=\"text/javascript\">(function () {{\n"
+        return $"<div><div id=\"{id}\"></div>{page.TakeCopy()}<script type=\"text/javascript\">(function () {{\n"
             + $"    var data = {ScriptJson(figure["data"])};\n"
             + $"    var layout = {ScriptJson(figure["layout"])};\n"
-            + $"    Plotly.newPlot('{id}', data, layout, {{\"responsive\":true}});\n"
+            + $"    var draw = function (Plotly) {{ Plotly.newPlot('{id}', data, layout, {{\"responsive\":true}}); }};\n"
+            + "    " + page.Loader(id, "draw")
             + "})();\n</script></div>";
     }
 

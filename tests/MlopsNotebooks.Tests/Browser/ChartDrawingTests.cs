@@ -45,7 +45,7 @@ public sealed class ChartDrawingTests : IDisposable
     /// The executed notebook as Jupyter exports it (<c>jupyter nbconvert --to html</c>, Debian's), whose page loads
     /// require.js as the classic Notebook does; given from tests/tools, since the page may not reach a CDN here.
     /// </summary>
-    private static string Export(string notebook)
+    internal static string Export(string notebook)
     {
         var (code, _, error) = Programs.RunTool("/usr/bin/jupyter",
             ["nbconvert", "--to", "html", notebook, $"--HTMLExporter.require_js_url={new Uri(HeadlessChromium.RequireJsFile).AbsoluteUri}"]);
@@ -55,7 +55,7 @@ public sealed class ChartDrawingTests : IDisposable
     }
 
     /// <summary>The notebook's HTML outputs one after another on a page with no require.js, as JupyterLab and VS Code show them.</summary>
-    private static string OutputsPage(string notebook)
+    internal static string OutputsPage(string notebook)
     {
         var outputs = JsonNode.Parse(File.ReadAllText(notebook))!["cells"]!.AsArray()
             .SelectMany(c => c!["outputs"]?.AsArray() ?? [])

@@ -47,6 +47,22 @@ public sealed class JupyterKernelTests(RealKernel kernel) : IClassFixture<RealKe
         Assert.Equal(64, runs[1].Tags["mlops.cell.5.sha256"].Length); // the load cell is cell 1 here
     }
 
+    [Fact]
+    public void Charts_drawn_in_the_kernel_load_plotly_js_and_draw_in_a_browser()
+    {
+        var notebook = kernel.LoadingTheKit(TestNotebook("charts.ipynb"), _git.Root);
+        _git.Commit("charts");
+        var cells = kernel.Execute(notebook, new Dictionary<string, string?>
+        {
+            ["MLOPS_TRACKING_URI"] = Path.Combine(_git.Root, "mlops.db"),
+            ["MLOPS_PLOTLY_JS"] = HeadlessChromium.PlotlyJsFile, // embedded: the page needs no network
+        });
+        Assert.Empty(Errors(cells).Select(e => e.ToJsonString()));
+        var executed = Path.Combine(_git.Root, "charts.kernel.ipynb");
+        HeadlessChromium.AssertChartsDrew(Browser.ChartDrawingTests.Export(executed), 3);
+        HeadlessChromium.AssertChartsDrew(Browser.ChartDrawingTests.OutputsPage(executed), 3);
+    }
+
     public static TheoryData<string> Compared => ["fidelity.ipynb", "magic-errors.ipynb", "basics.ipynb"];
 
     /// <summary>

@@ -48,6 +48,37 @@ public sealed class JupyterKernelTests(RealKernel kernel) : IClassFixture<RealKe
     }
 
     [Fact]
+    public void The_churn_sample_trains_the_same_models_in_the_kernel_as_in_the_runner()
+    {
+        Directory.CreateDirectory(Path.Combine(_git.Root, "notebooks"));
+        var notebook = kernel.LoadingTheKit(Path.Combine(Programs.RepositoryRoot, "notebooks", "churn.ipynb"), Path.Combine(_git.Root, "notebooks"));
+        // Smaller, as the runner's own test runs it; the same file goes to both hosts (the kernel takes no parameters).
+        File.WriteAllText(notebook, File.ReadAllText(notebook).Replace("int rows = 6000;", "int rows = 1500;").Replace("int steps = 8;", "int steps = 3;"));
+        _git.Commit("churn");
+        var runnerDb = Path.Combine(_git.Root, "runner.db");
+        var (code, _, stderr) = Programs.Run(Programs.Mlops, ["notebook", "run", notebook, "--output", Path.Combine(_git.Root, "runner.ipynb")],
+            workingDirectory: _git.Root, environment: new Dictionary<string, string?> { ["MLOPS_TRACKING_URI"] = runnerDb }, timeoutSeconds: 600);
+        Assert.True(code == 0, stderr);
+        var kernelDb = Path.Combine(_git.Root, "kernel.db");
+        var cells = kernel.Execute(notebook, new Dictionary<string, string?> { ["MLOPS_TRACKING_URI"] = kernelDb, ["JPY_SESSION_NAME"] = notebook });
+        Assert.Empty(Errors(cells).Select(e => e.ToJsonString()));
+
+        using var inRunner = new TrackingClient(runnerDb);
+        using var inKernel = new TrackingClient(kernelDb);
+        var (a, b) = (inRunner.SearchRuns(["churn-demo"]), inKernel.SearchRuns(["churn-demo"]));
+        Assert.Equal(["sdca", "fasttree"], a.Select(r => r.Name));
+        Assert.Equal(a.Select(r => r.Name), b.Select(r => r.Name));
+        foreach (var (x, y) in a.Zip(b))
+        {
+            Assert.Equal(x.Metrics["auc"].Value, y.Metrics["auc"].Value, 1e-9); // a fixed seed: the same model in both hosts
+            Assert.Equal(x.Params, y.Params);
+            Assert.Equal("notebooks/churn.ipynb", y.Tags[RunContext.SourceName]);
+            Assert.Equal(x.Inputs.Single().Hash, y.Inputs.Single().Hash); // the same data version
+        }
+        Assert.Equal(new MlopsNotebooks.Registry.ModelRegistry(inRunner).Get("churn@candidate").Version, new MlopsNotebooks.Registry.ModelRegistry(inKernel).Get("churn@candidate").Version);
+    }
+
+    [Fact]
     public void Charts_drawn_in_the_kernel_load_plotly_js_and_draw_in_a_browser()
     {
         var notebook = kernel.LoadingTheKit(TestNotebook("charts.ipynb"), _git.Root);

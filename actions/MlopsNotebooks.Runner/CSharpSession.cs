@@ -72,67 +72,66 @@ public sealed partial class CSharpSession
         return framework.Concat(kit).Where(File.Exists).Distinct().Select(p => MetadataReference.CreateFromFile(p));
     }
 
-    /// <summary>Runs one cell's code. Never throws for the code's own failures: they come back in the result.</summary>
-    public async Task<CellExecution> RunAsync(string code, int cellNumber, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs one cell's code, writing its outputs into <paramref name="outputs"/> as they happen, as the kernel sends
+    /// them: console output and displays in their order, then the compiler's diagnostics (on stderr), then the value or
+    /// the error. Never throws for the code's own failures: they come back in the result. Once
+    /// <paramref name="cancellationToken"/> is cancelled (the cell timed out), nothing more is written.
+    /// </summary>
+    public async Task<CellExecution> RunAsync(string code, int cellNumber, List<CellOutput> outputs, CancellationToken cancellationToken)
     {
         _count++;
-        var outputs = new List<CellOutput>();
-        _globals.Outputs = outputs;
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        var cell = new CellOutputs(outputs);
+        using var abandoned = cancellationToken.Register(cell.Close);
+        CellOutputs.Capture(cell);
         var (oldOut, oldErr) = (Console.Out, Console.Error);
-        Console.SetOut(TextWriter.Synchronized(stdout));
-        Console.SetError(TextWriter.Synchronized(stderr));
+        Console.SetOut(TextWriter.Synchronized(cell.Writer("stdout")));
+        Console.SetError(TextWriter.Synchronized(cell.Writer("stderr")));
         CellFailure? failure = null;
-        object? value = null;
-        var hasValue = false;
         try
         {
             await StartAsync(cancellationToken);
             var options = _options.WithReferences(_newReferences).WithFilePath($"cell-{cellNumber}.csx");
             _state = await _state!.ContinueWithAsync<object?>(code, options, _ => true, cancellationToken);
             _newReferences.Clear(); // the chain holds them now (a cell that did not compile left the chain as it was)
+            var compilation = _state.Script.GetCompilation();
+            cell.Write("stderr", Diagnostics(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Warning)));
             if (_state.Exception is { } thrown)
             {
                 failure = Thrown(thrown, cellNumber);
+                var text = failure.Exception!.ToString();
+                // As the kernel writes an exception: its text, then the frames of its stack one by one.
+                cell.Add(CellOutput.Error(ErrorName, text, [text, .. (failure.Exception.StackTrace ?? "").Split('\n').Select(l => l.TrimEnd('\r'))]));
             }
-            else
+            else if (HasTrailingValue(compilation) && _state.ReturnValue is not DisplayedValue) // display(x) at the end shows x once
             {
-                hasValue = HasTrailingValue(_state.Script.GetCompilation());
-                value = _state.ReturnValue;
+                cell.Add(ValueFormatter.Result(_state.ReturnValue, _count));
             }
         }
         catch (CompilationErrorException e)
         {
-            var first = e.Diagnostics.First(d => d.Severity == DiagnosticSeverity.Error);
-            var line = first.Location.IsInSource ? first.Location.GetLineSpan().StartLinePosition.Line + 1 : (int?)null;
-            failure = new CellFailure("CompilationError", line,
-                string.Join("\n", e.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(Describe)));
+            var errors = e.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+            var line = errors[0].Location.IsInSource ? errors[0].Location.GetLineSpan().StartLinePosition.Line + 1 : (int?)null;
+            failure = new CellFailure("CompilationError", line, string.Join("\n", errors.Select(Describe)));
+            cell.Write("stderr", Diagnostics(errors));
+            cell.Add(CellOutput.Error(ErrorName, "compilation error", [])); // the kernel's words; the diagnostics are above
         }
         finally
         {
             Console.SetOut(oldOut);
             Console.SetError(oldErr);
-            _globals.Outputs = null;
         }
-        var all = new List<CellOutput>();
-        if (stdout.ToString() is { Length: > 0 } o)
-        {
-            all.Add(CellOutput.Stream("stdout", o));
-        }
-        if (stderr.ToString() is { Length: > 0 } err)
-        {
-            all.Add(CellOutput.Stream("stderr", err));
-        }
-        all.AddRange(outputs);
-        if (failure is null && hasValue)
-        {
-            all.Add(ValueFormatter.Result(value, _count));
-        }
-        if (failure is not null)
-        {
-            all.Add(CellOutput.Error(failure.Kind, failure.Message, Traceback(failure, cellNumber)));
-        }
-        return new CellExecution(all, failure);
+        return new CellExecution(outputs, failure);
+    }
+
+    /// <summary>The name the kernel gives every failure in a notebook.</summary>
+    internal const string ErrorName = "Error";
+
+    /// <summary>Diagnostics as the kernel writes them to stderr: each on its line, a blank line around each.</summary>
+    private static string Diagnostics(IEnumerable<Diagnostic> diagnostics)
+    {
+        var text = string.Concat(diagnostics.Select(d => Describe(d) + "\n\n"));
+        return text.Length == 0 ? "" : "\n" + text;
     }
 
     public int ExecutionCount => _count;
@@ -178,10 +177,12 @@ public sealed partial class CSharpSession
         return type is null || type.SpecialType != SpecialType.System_Void;
     }
 
+    // Roslyn's own form without the file name, which the kernel's cells have not got: "(1,5): error CS0103: ...".
     private static string Describe(Diagnostic d)
     {
+        var severity = d.Severity.ToString().ToLowerInvariant();
         var position = d.Location.IsInSource ? d.Location.GetLineSpan().StartLinePosition : default;
-        return d.Location.IsInSource ? $"({position.Line + 1},{position.Character + 1}): error {d.Id}: {d.GetMessage()}" : $"error {d.Id}: {d.GetMessage()}";
+        return d.Location.IsInSource ? $"({position.Line + 1},{position.Character + 1}): {severity} {d.Id}: {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}" : $"{severity} {d.Id}: {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}";
     }
 
     // The first stack frame in this cell gives the line ("in cell-3.csx:line 5", from the emitted debug information).
@@ -198,21 +199,6 @@ public sealed partial class CSharpSession
             }
         }
         return new CellFailure(inner.GetType().FullName ?? inner.GetType().Name, line, inner.Message) { Exception = inner };
-    }
-
-    private static IReadOnlyList<string> Traceback(CellFailure failure, int cellNumber)
-    {
-        var lines = new List<string> { $"{failure.Kind}: {failure.Message}" };
-        if (failure.Exception?.StackTrace is { } stack)
-        {
-            // Frames of the notebook's own code only; the runner's are noise to the reader.
-            lines.AddRange(stack.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Contains(".csx:line", StringComparison.Ordinal)));
-        }
-        else if (failure.Line is { } line)
-        {
-            lines.Add($"   at cell {cellNumber}, line {line}");
-        }
-        return lines;
     }
 
     [GeneratedRegex(@"cell-(\d+)\.csx:line (\d+)")]

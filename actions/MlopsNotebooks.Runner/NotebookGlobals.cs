@@ -1,39 +1,27 @@
-using MlopsNotebooks.Notebooks;
+using Microsoft.AspNetCore.Html;
+using Microsoft.DotNet.Interactive.Formatting;
 
 namespace MlopsNotebooks.Runner;
 
 /// <summary>
-/// What notebook code sees as globals, as in the .NET Interactive kernel: <c>display(value)</c> shows a value (and
-/// returns a handle whose <c>Update</c> replaces it).
+/// What notebook code sees as globals, with the signatures of the kernel's (<c>using static
+/// Microsoft.DotNet.Interactive.Kernel</c>, which every C# kernel imports). The runner keeps its own rather than
+/// referencing the kernel: <c>Javascript</c> and <c>CSS</c> there send a command through the kernel's invocation
+/// context, which a headless runner has not got (they would throw). Displays go through the formatting library's
+/// displayed-value events, as <c>x.Display()</c> does, so each lands where it happened in the cell's outputs.
 /// </summary>
 public class NotebookGlobals
 {
-    internal List<CellOutput>? Outputs { get; set; }
+    /// <summary>Shows a value in the given mime types (by default the ones the formatter prefers for its type).</summary>
+    public DisplayedValue display(object? value, params string[] mimeTypes) => value!.Display(mimeTypes);
 
-    public DisplayedValue display(object? value, string? mimeType = null)
-    {
-        var outputs = Outputs ?? throw new InvalidOperationException("display() was called outside a cell.");
-        lock (outputs)
-        {
-            outputs.Add(ValueFormatter.Display(value, mimeType));
-            return new DisplayedValue(outputs, outputs.Count - 1);
-        }
-    }
-}
+    /// <summary>Markup as HTML, not as a string: displayed, it is written as it is.</summary>
+    public IHtmlContent HTML(string content) => content.ToHtmlContent();
 
-/// <summary>A displayed value; <see cref="Update"/> replaces what it shows.</summary>
-public sealed class DisplayedValue
-{
-    private readonly List<CellOutput> _outputs;
-    private readonly int _index;
+    /// <summary>Runs a script in the page the notebook is shown in (an HTML display of a script element).</summary>
+    public void Javascript(string scriptContent) => $"<script type=\"text/javascript\">{scriptContent}</script>".DisplayAs(HtmlFormatter.MimeType);
 
-    internal DisplayedValue(List<CellOutput> outputs, int index) => (_outputs, _index) = (outputs, index);
-
-    public void Update(object? value)
-    {
-        lock (_outputs)
-        {
-            _outputs[_index] = ValueFormatter.Display(value, null);
-        }
-    }
+    /// <summary>Adds a style sheet to the page the notebook is shown in (through a script, as in the kernel).</summary>
+    public void CSS(string content) => Javascript(
+        $"const style = document.createElement('style');\nstyle.textContent = `{content}`;\n(document.head || document.documentElement).appendChild(style);");
 }

@@ -241,7 +241,7 @@ public sealed class NotebookRunner
                     var shown = invocation.Command.Handler(invocation);
                     if (shown is not null)
                     {
-                        cell.Outputs.Add(shown is string text ? CellOutput.Stream("stdout", text.EndsWith('\n') ? text : text + "\n") : ValueFormatter.Display(shown, null));
+                        cell.Outputs.Add(ValueFormatter.Display(shown)); // a string too: the kernel displays it, as text/plain
                     }
                 }
                 catch (MlopsException e)
@@ -290,21 +290,22 @@ public sealed class NotebookRunner
             timeout = timeout is null || left < timeout ? left : timeout;
         }
         var clock = Stopwatch.StartNew();
-        var run = Task.Run(() => session.RunAsync(code, number, CancellationToken.None));
+        using var abandon = new CancellationTokenSource();
+        var run = Task.Run(() => session.RunAsync(code, number, cell.Outputs, abandon.Token));
         if (timeout is { } limit && await Task.WhenAny(run, Task.Delay(limit > TimeSpan.Zero ? limit : TimeSpan.Zero)) != run)
         {
+            await abandon.CancelAsync(); // what the cell's code still writes no longer reaches the notebook
             cell.ExecutionCount = session.ExecutionCount; // its code started
             return Fail(cell, number, host, "Timeout", null, $"Cell {number} did not finish within {limit.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s.",
                 "Raise --cell-timeout or --timeout, or make the cell faster.");
         }
         var execution = await run;
-        cell.Outputs.AddRange(execution.Outputs);
         cell.ExecutionCount = session.ExecutionCount;
         NotebookCells.Record(number, cell.Source, clock.Elapsed);
         host.Finish(execution.Failure is null);
         if (timed)
         {
-            cell.Outputs.Insert(0, CellOutput.Stream("stdout", $"Wall time: {clock.Elapsed.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture)}ms\n"));
+            cell.Outputs.Add(ValueFormatter.Display($"Wall time: {clock.Elapsed.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture)}ms")); // after the value, as the kernel shows it
         }
         return execution.Failure is { } f ? new FailedCell(number, f.Line, f.Kind, Summary(f.Message)) : null;
     }
@@ -327,12 +328,15 @@ public sealed class NotebookRunner
     }
 
     /// <summary>
-    /// Records a failure in its cell (the message, with the hint under it) and ends what the cell's magic commands
-    /// started (a tracked run ends FAILED). The execution count stays as it is: set only where code ran.
+    /// Records a failure in its cell and ends what the cell's magic commands started (a tracked run ends FAILED). The
+    /// execution count stays as it is: set only where code ran. The cell shows it as the kernel shows a failed command:
+    /// named Error, the message with the hint under it, without the "Cell N, line L:" that the run's report needs.
     /// </summary>
     private static FailedCell Fail(NotebookCell cell, int number, MagicHost? host, string kind, int? line, string message, string? hint, string? summary = null)
     {
-        cell.Outputs.Add(CellOutput.Error(kind, message, hint is null ? [message] : [message, hint]));
+        var shown = message.StartsWith($"Cell {number}, line {line}: ", StringComparison.Ordinal) ? message[$"Cell {number}, line {line}: ".Length..] : message;
+        shown = hint is null ? shown : $"{shown}\n{hint}";
+        cell.Outputs.Add(CellOutput.Error(CSharpSession.ErrorName, shown, [shown]));
         host?.Finish(succeeded: false);
         return new FailedCell(number, line, kind, summary ?? Summary(message));
     }

@@ -75,7 +75,7 @@ public sealed class CellProcessTests : IDisposable
 
         Assert.Equal(1, code);
         Assert.Contains("Timeout: Cell 1 did not finish within 5 s.", stderr);
-        Assert.Equal("Timeout", (string)JsonNode.Parse(File.ReadAllText(_dir.File("out.ipynb")))!["cells"]![0]!["outputs"]!.AsArray().Last()!["ename"]!);
+        Assert.Equal("Error", (string)JsonNode.Parse(File.ReadAllText(_dir.File("out.ipynb")))!["cells"]![0]!["outputs"]!.AsArray().Last()!["ename"]!);
         Assert.False(KillLeftOver(), "the cell's process outlived the run");
     }
 }

@@ -38,7 +38,7 @@ public sealed class NotebookRunnerTests : IDisposable
         Assert.Equal("succeeded", (string)result["status"]!);
         NbFormat.AssertValid(output);
         var cells = Cells(output);
-        Assert.Equal("7", Text(cells[2]!["outputs"]![0]!["data"]!["text/plain"]));
+        Assert.Contains("<pre>7</pre>", Text(cells[2]!["outputs"]![0]!["data"]!["text/html"])); // html alone, as the kernel writes it
         Assert.Equal("execute_result", (string)cells[2]!["outputs"]![0]!["output_type"]!);
         var display = cells[3]!["outputs"]![0]!;
         Assert.Equal("display_data", (string)display["output_type"]!);
@@ -92,8 +92,9 @@ public sealed class NotebookRunnerTests : IDisposable
         Assert.Contains("CS0029", (string)result["failure"]!["message"]!);
         NbFormat.AssertValid(output);
         var cells = Cells(output);
-        Assert.Equal("error", (string)cells[1]!["outputs"]![0]!["output_type"]!);
-        Assert.Equal("CompilationError", (string)cells[1]!["outputs"]![0]!["ename"]!);
+        Assert.Equal("stream", (string)cells[1]!["outputs"]![0]!["output_type"]!); // the diagnostics, on stderr
+        Assert.Equal("error", (string)cells[1]!["outputs"]![1]!["output_type"]!);
+        Assert.Equal("Error", (string)cells[1]!["outputs"]![1]!["ename"]!);
         Assert.Empty(cells[2]!["outputs"]!.AsArray()); // not run
         Assert.Null(cells[2]!["execution_count"]);
     }
@@ -109,7 +110,8 @@ public sealed class NotebookRunnerTests : IDisposable
         var outputs = Cells(output)[1]!["outputs"]!.AsArray();
         Assert.Equal("about to fail\n", Text(outputs[0]!["text"])); // output before the exception is kept
         var error = outputs[1]!;
-        Assert.Equal("System.ArgumentOutOfRangeException", (string)error["ename"]!);
+        Assert.Equal("Error", (string)error["ename"]!);
+        Assert.StartsWith("System.ArgumentOutOfRangeException", (string)error["evalue"]!);
         Assert.Contains(error["traceback"]!.AsArray(), l => ((string)l!).Contains("cell-2.csx:line 3"));
     }
 
@@ -144,7 +146,8 @@ public sealed class NotebookRunnerTests : IDisposable
         Assert.Contains("cell 2: Timeout: Cell 2 did not finish within 5 s.", stderr);
         Assert.Equal("Timeout", (string)result["failure"]!["kind"]!);
         NbFormat.AssertValid(output);
-        Assert.Equal("Timeout", (string)Cells(output)[1]!["outputs"]![0]!["ename"]!);
+        Assert.Equal("Error", (string)Cells(output)[1]!["outputs"]![0]!["ename"]!);
+        Assert.StartsWith("Cell 2 did not finish within 5 s.", (string)Cells(output)[1]!["outputs"]![0]!["evalue"]!);
     }
 
     [Fact]

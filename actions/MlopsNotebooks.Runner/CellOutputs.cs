@@ -1,0 +1,109 @@
+using System.Text;
+using Microsoft.DotNet.Interactive.Formatting;
+using MlopsNotebooks.Notebooks;
+
+namespace MlopsNotebooks.Runner;
+
+/// <summary>
+/// A cell's outputs in the order they happen, as the kernel sends them to Jupyter: console writes, displays, console
+/// writes again. Consecutive writes to one stream are one stream output, as Jupyter merges them. Once the cell is
+/// closed (abandoned after a timeout) what it still writes is dropped, so that the notebook can be written while its
+/// code runs on.
+/// </summary>
+internal sealed class CellOutputs(List<CellOutput> outputs)
+{
+    private bool _closed;
+
+    public void Write(string stream, string text)
+    {
+        if (text.Length == 0)
+        {
+            return;
+        }
+        lock (outputs)
+        {
+            if (_closed)
+            {
+                return;
+            }
+            if (outputs.Count > 0 && outputs[^1] is { Kind: OutputKind.Stream } last && last.StreamName == stream)
+            {
+                outputs[^1] = CellOutput.Stream(stream, last.Text + text);
+            }
+            else
+            {
+                outputs.Add(CellOutput.Stream(stream, text));
+            }
+        }
+    }
+
+    public void Add(CellOutput output)
+    {
+        lock (outputs)
+        {
+            if (!_closed)
+            {
+                outputs.Add(output);
+            }
+        }
+    }
+
+    public void Close()
+    {
+        lock (outputs)
+        {
+            _closed = true;
+        }
+    }
+
+    /// <summary>The cell whose code runs on this flow of execution (and the tasks and threads it starts).</summary>
+    private static readonly AsyncLocal<CellOutputs?> CurrentCell = new();
+
+    private static int _subscribed;
+
+    /// <summary>
+    /// Makes <paramref name="cell"/> the one that <c>Display()</c>, <c>DisplayAs</c>, <c>DisplayTable</c> and
+    /// <c>display()</c> write to while the calling flow runs: they raise the formatting library's displayed-value
+    /// events, which the kernel turns into display_data and the runner does here.
+    /// </summary>
+    public static void Capture(CellOutputs cell)
+    {
+        if (Interlocked.Exchange(ref _subscribed, 1) == 0)
+        {
+            Formatter.SubscribeToDisplayedValues(OnDisplayed);
+        }
+        CurrentCell.Value = cell;
+    }
+
+    private static void OnDisplayed(DisplayedValue value)
+    {
+        // An update is not written, as the kernel's is lost in a notebook file: Display() raises its event with one
+        // DisplayedValue and returns another, so an update carries an id no output has (Jupyter drops it).
+        if (value.IsUpdated)
+        {
+            return;
+        }
+        if (CurrentCell.Value is { } cell)
+        {
+            cell.Add(ValueFormatter.Display(value.FormattedValues));
+        }
+        else
+        {
+            Formatter.WriteToConsole(value); // what the library does when no host listens
+        }
+    }
+
+    /// <summary>Console.Out or Console.Error while a cell runs: each write goes to the cell's outputs as it happens.</summary>
+    public TextWriter Writer(string stream) => new StreamWriter(this, stream);
+
+    private sealed class StreamWriter(CellOutputs cell, string stream) : TextWriter
+    {
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void Write(char value) => cell.Write(stream, value.ToString());
+
+        public override void Write(char[] buffer, int index, int count) => cell.Write(stream, new string(buffer, index, count));
+
+        public override void Write(string? value) => cell.Write(stream, value ?? "");
+    }
+}

@@ -265,7 +265,7 @@ public static class Ipynb
         var node = new JsonObject
         {
             ["output_type"] = output.Kind == OutputKind.ExecuteResult ? "execute_result" : "display_data",
-            ["data"] = new JsonObject(output.Data.Select(d => KeyValuePair.Create<string, JsonNode?>(d.Key, Lines(d.Value)))),
+            ["data"] = new JsonObject(output.Data.Select(d => KeyValuePair.Create(d.Key, DataValue(d.Key, d.Value)))),
             ["metadata"] = new JsonObject(),
         };
         if (output.Kind == OutputKind.ExecuteResult)
@@ -273,6 +273,23 @@ public static class Ipynb
             node["execution_count"] = output.ExecutionCount;
         }
         return node;
+    }
+
+    // nbformat keeps the value of a JSON mime type (application/json, */*+json) as JSON, as Jupyter writes it; others as text.
+    private static JsonNode? DataValue(string mimeType, string value)
+    {
+        if (mimeType == "application/json" || mimeType.EndsWith("+json", StringComparison.Ordinal))
+        {
+            try
+            {
+                return JsonNode.Parse(value);
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                // not JSON after all: kept as the text it is
+            }
+        }
+        return Lines(value);
     }
 
     // nbformat stores multi-line strings as a list of lines, each keeping its newline.

@@ -182,6 +182,7 @@ public sealed class KernelOutputTests : IDisposable
         Assert.Equal(["display_data text/html"], Shapes(cells[3]!));
         Assert.Contains("p { color: red; }", Text(cells[3]!["outputs"]![0]!["data"]!["text/html"]));
         Assert.Equal(["display_data application/json text/html"], Shapes(cells[4]!));
+        Assert.Equal(1, (int)cells[4]!["outputs"]![0]!["data"]!["application/json"]!["A"]!); // JSON as JSON, as Jupyter keeps it
         Assert.Equal(["display_data text/html"], Shapes(cells[5]!));
         Assert.Contains("<pre>x</pre>", Text(cells[5]!["outputs"]![0]!["data"]!["text/html"]));
     }

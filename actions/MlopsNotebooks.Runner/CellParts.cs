@@ -31,7 +31,7 @@ internal static class CellParts
         ["csharp"] = "csharp", ["c#"] = "csharp", ["fsharp"] = "fsharp", ["f#"] = "fsharp",
         ["pwsh"] = "pwsh", ["powershell"] = "pwsh", ["javascript"] = "javascript", ["js"] = "javascript",
         ["html"] = "html", ["mermaid"] = "mermaid", ["sql"] = "sql", ["kql"] = "kql", ["python"] = "python",
-        ["r"] = "r", ["http"] = "http",
+        ["r"] = "r", ["http"] = "http", ["value"] = "value",
     };
 
     public static IReadOnlyList<CellPart> Parse(string source, string language)

@@ -60,9 +60,9 @@ public sealed class DirectiveTests : IDisposable
     private static List<string> Describe(JsonArray outputs) => outputs.Select(Describe).ToList();
 
     [Theory]
-    [InlineData(new string[0])]
-    [InlineData(new[] { "--skip-unsupported" })]
-    public void Html_markdown_and_mermaid_selectors_display_what_the_kernel_displays(string[] args)
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Html_markdown_and_mermaid_selectors_display_what_the_kernel_displays(bool skipUnsupported)
     {
         var (code, stderr, outputs) = Run(
         [
@@ -72,7 +72,7 @@ public sealed class DirectiveTests : IDisposable
             "#!mermaid\ngraph TD; A-->B;",
             "var x = 1;\nConsole.WriteLine(\"cs part\");\n#!html\n<i>html part</i>\n#!csharp\nConsole.WriteLine(x + 1);",
             "Console.WriteLine(\"one\");\n#!markdown\n# Head\n#!csharp\nConsole.WriteLine(\"never\");",
-        ], args);
+        ], skipUnsupported ? ["--skip-unsupported"] : []);
 
         Assert.True(code == 0, stderr);
         Assert.Equal(["text/html: <b>bold</b>"], Describe(outputs[0]));
@@ -112,7 +112,7 @@ public sealed class DirectiveTests : IDisposable
         [
             "// a comment first\n#!time\nConsole.WriteLine(\"after time\");",
             "var a = 41;\n#!time\nConsole.WriteLine(a + 1);",
-            $"#r \"{typeof(Tracking.Mlops).Assembly.Location}\"\n#!mlops experiment directives\nConsole.WriteLine(Mlops.ExperimentName);",
+            $"#r \"{typeof(MlopsNotebooks.Tracking.Mlops).Assembly.Location}\"\n#!mlops experiment directives\nConsole.WriteLine(Mlops.ExperimentName);",
             "Console.WriteLine(\"x\");\n#!mlops experiment second\nConsole.WriteLine(Mlops.ExperimentName);",
         ]);
 
@@ -222,7 +222,7 @@ public sealed class DirectiveTests : IDisposable
         Beside("helper2.csx", "static string Hello() => \"hello from csx\";\n");
         var library = Path.Combine(Folder, "lib", "Core.dll");
         Directory.CreateDirectory(Path.GetDirectoryName(library)!);
-        File.Copy(typeof(Tracking.Mlops).Assembly.Location, library);
+        File.Copy(typeof(MlopsNotebooks.Tracking.Mlops).Assembly.Location, library);
 
         var (code, stderr, outputs) = Run(
         [

@@ -233,9 +233,10 @@ public sealed class NotebookRunner
             NotebookCells.Record(number, cell.Source, clock.Elapsed);
         }
         run.Host.Finish(failure is null);
-        if (run.Timed)
+        if (run.Timed && failure is null) // the kernel shows no time for a cell that failed
         {
-            cell.Outputs.Insert(0, CellOutput.Stream("stdout", $"Wall time: {clock.Elapsed.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture)}ms\n"));
+            // As Jupyter's #!time shows it: once the cell is done, after its outputs.
+            cell.Outputs.Add(ValueFormatter.Display($"Wall time: {clock.Elapsed.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}ms", "text/plain"));
         }
         return failure;
     }
@@ -433,6 +434,11 @@ public sealed class NotebookRunner
         {
             return Refuse($"{Path.GetFileName(path)} imports itself ({string.Join(" -> ", importing.Append(path).Select(Path.GetFileName))}).",
                 "Remove the #!import that closes the loop.");
+        }
+        if (language is not ("csharp" or "notebook"))
+        {
+            var message = $"Cell {number}, line {import.Line}: #!import {import.Arguments}: {Path.GetFileName(path)} is in {language}; the headless runner runs C# only.";
+            return run.Request.SkipUnsupported ? Skipped(cell, message) : Unsupported(run, import.Line, message, "Import a C# file or a notebook, or pass --skip-unsupported to skip it.");
         }
         var chain = importing.Append(path).ToList();
         FailedCell? failure;

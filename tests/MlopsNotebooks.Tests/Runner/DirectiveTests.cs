@@ -117,7 +117,8 @@ public sealed class DirectiveTests : IDisposable
         ]);
 
         Assert.True(code == 0, stderr);
-        Assert.Contains("stdout: after time\n", Describe(outputs[0]));
+        Assert.Equal("stdout: after time\n", Describe(outputs[0])[0]);
+        Assert.Matches(@"^text/plain: Wall time: [0-9.]+ms$", Describe(outputs[0])[1]); // after the outputs, as the kernel shows it
         Assert.Contains("stdout: 42\n", Describe(outputs[1]));
         Assert.Contains("stdout: directives\n", Describe(outputs[2]));
         var mixed = Describe(outputs[3]);
@@ -176,6 +177,7 @@ public sealed class DirectiveTests : IDisposable
     public void Import_of_a_missing_file_a_folder_another_kind_or_itself_fails_its_cell_with_a_clear_message()
     {
         Beside("data.txt", "data");
+        Beside("helper.fsx", "printfn \"fsx\"");
         Beside("loop.dib", "#!csharp\n\n#!import loop.dib\n");
         Directory.CreateDirectory(Path.Combine(Folder, "sub"));
 
@@ -186,6 +188,7 @@ public sealed class DirectiveTests : IDisposable
             "#!import sub",
             "#!import loop.dib",
             "#!import",
+            "#!import helper.fsx",
         ]);
 
         Assert.Equal(1, code);
@@ -197,6 +200,7 @@ public sealed class DirectiveTests : IDisposable
             $"Cell 3, line 1: #!import sub: {Path.Combine(Folder, "sub")} is a folder, not a file.",
             "Cell 4, line 1: #!import loop.dib: loop.dib imports itself",
             "Cell 5, line 1: #!import needs the file to import",
+            "Cell 6, line 1: #!import helper.fsx: helper.fsx is in fsharp; the headless runner runs C# only.",
         ];
         for (var i = 0; i < messages.Length; i++)
         {

@@ -444,7 +444,7 @@ public sealed class NotebookRunner
         FailedCell? failure;
         try
         {
-            failure = language == "notebook" ? await ImportNotebookAsync(run, Notebook.Read(path), chain) : await RunSourceAsync(run, File.ReadAllText(path), language, chain);
+            failure = language == "notebook" ? await ImportNotebookAsync(run, Notebook.Read(path), chain) : await RunSourceAsync(run, ScriptText(run, import, path), language, chain);
         }
         catch (MlopsException e)
         {
@@ -454,7 +454,26 @@ public sealed class NotebookRunner
         {
             return Refuse($"{path} could not be read: {e.Message}", "Check the file's permissions.");
         }
-        return failure is null ? null : failure with { Line = import.Line };
+        // The kernel drops the failures of what it imports and goes on; a run that checks a notebook must not.
+        return failure is null ? null : failure with { Line = import.Line, Message = $"#!import {import.Arguments}: {failure.Message}" };
+    }
+
+    /// <summary>
+    /// A C# file's text; a script's interpreter line (<c>#!/usr/bin/env dotnet-script</c>) is left out with a note on
+    /// stderr, as the kernel reports it and runs the rest. Line numbers are kept.
+    /// </summary>
+    private static string ScriptText(CellRun run, DirectivePart import, string path)
+    {
+        var text = File.ReadAllText(path);
+        if (!text.StartsWith("#!/", StringComparison.Ordinal))
+        {
+            return text;
+        }
+        var end = text.IndexOf('\n');
+        var first = (end < 0 ? text : text[..end]).TrimEnd();
+        run.Cell.Outputs.Add(CellOutput.Stream("stderr",
+            $"Cell {run.Number}, line {import.Line}: #!import {import.Arguments}: line 1 of {Path.GetFileName(path)} ({first}) is a script's interpreter line; it is not run.\n"));
+        return end < 0 ? "" : "\n" + text[(end + 1)..];
     }
 
     private static async Task<FailedCell?> ImportNotebookAsync(CellRun run, Notebook notebook, IReadOnlyList<string> importing)

@@ -150,7 +150,7 @@ public sealed class DirectiveTests : IDisposable
     public void Import_runs_a_csharp_file_or_a_notebook_relative_to_the_notebook_in_its_place()
     {
         Beside("helper.cs", "static int Twice(int x) => x * 2;\nConsole.WriteLine(\"helper.cs ran\");\n");
-        Beside("helper.csx", "static int Thrice(int x) => x * 3;\nConsole.WriteLine(\"helper.csx ran\");\n");
+        Beside("helper.csx", "#!/usr/bin/env dotnet-script\nstatic int Thrice(int x) => x * 3;\nConsole.WriteLine(\"helper.csx ran\");\n");
         Beside("lib.dib", "#!meta\n\n{\"kernelInfo\":{\"defaultKernelName\":\"csharp\",\"items\":[{\"aliases\":[],\"name\":\"csharp\"}]}}\n\n"
             + "#!markdown\n\n# Lib heading\n\n#!csharp\n\nstatic int Quad(int x) => x * 4;\nConsole.WriteLine(\"lib.dib ran\");\n\n#!csharp\n\n\"dib value\"\n");
         var lib = CSharpCells("static int Five(int x) => x * 5;\nConsole.WriteLine(\"lib.ipynb ran\");");
@@ -167,7 +167,9 @@ public sealed class DirectiveTests : IDisposable
 
         Assert.True(code == 0, stderr);
         Assert.Equal(["stdout: helper.cs ran\n", "stdout: 4\n"], Describe(outputs[0]));
-        Assert.Equal(["stdout: helper.csx ran\n", "stdout: 6\n"], Describe(outputs[1]));
+        // A dotnet-script interpreter line: the kernel reports it on stderr and runs the rest.
+        Assert.Equal(["stderr: Cell 2, line 1: #!import \"helper.csx\": line 1 of helper.csx (#!/usr/bin/env dotnet-script) is a script's interpreter line; it is not run.\n",
+            "stdout: helper.csx ran\n", "stdout: 6\n"], Describe(outputs[1]));
         // A notebook's markdown is shown as markdown, its cells run in order, values shown: as the kernel writes them.
         Assert.Equal(["stdout: before\n", "text/markdown: # Lib heading", "stdout: lib.dib ran\n", "text/plain: dib value", "stdout: 8\n"], Describe(outputs[2]));
         Assert.Equal(["text/markdown: ## Lib md", "stdout: lib.ipynb ran\n", "stdout: 10\n"], Describe(outputs[3]));
@@ -180,6 +182,7 @@ public sealed class DirectiveTests : IDisposable
         Beside("helper.fsx", "printfn \"fsx\"");
         Beside("loop.dib", "#!csharp\n\n#!import loop.dib\n");
         Directory.CreateDirectory(Path.Combine(Folder, "sub"));
+        Beside("throws.dib", "#!csharp\n\nConsole.WriteLine(\"first\");\n\n#!csharp\n\nthrow new Exception(\"boom in import\");\n\n#!csharp\n\nConsole.WriteLine(\"third\");\n");
 
         var (code, stderr, outputs) = Run(
         [
@@ -208,6 +211,12 @@ public sealed class DirectiveTests : IDisposable
             Assert.StartsWith(messages[i], (string)error["evalue"]!);
             Assert.DoesNotContain("stdout: after\n", Describe(outputs[i]));
         }
+
+        // A failing cell of an imported notebook fails the cell that imports it (the kernel would drop the error).
+        var (failed, failedErr, failedOutputs) = Run(["#!import throws.dib\nConsole.WriteLine(\"after\");"]);
+        Assert.Equal(1, failed);
+        Assert.Equal(["stdout: first\n", "error System.Exception: boom in import"], Describe(failedOutputs[0]));
+        Assert.Contains("line 1: System.Exception: #!import throws.dib: boom in import", failedErr);
     }
 
     [Fact]

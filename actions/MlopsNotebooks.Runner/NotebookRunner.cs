@@ -155,6 +155,7 @@ public sealed class NotebookRunner
         await session.StartAsync();
         FailedCell? firstFailure = null;
         var cellsRun = 0;
+        var executions = 0; // Jupyter's execution count: one per cell the kernel runs, whatever the cell holds
         var abandoned = false;
         var deadline = request.RunTimeout is { } total ? DateTimeOffset.UtcNow + total : (DateTimeOffset?)null;
         var (stdout, stderr) = (Console.Out, Console.Error);
@@ -172,7 +173,7 @@ public sealed class NotebookRunner
                 continue;
             }
             var started = DateTimeOffset.UtcNow;
-            var failure = await RunCellAsync(session, resolver, cell, i + 1, request, deadline);
+            var failure = IsPassThrough(cell) ? null : await RunCellAsync(session, resolver, cell, i + 1, ++executions, request, deadline);
             if (failure is { Kind: "Timeout" })
             {
                 Console.SetOut(stdout); // the abandoned cell still holds the captured writers
@@ -212,15 +213,14 @@ public sealed class NotebookRunner
         return new RunResult(path, output, firstFailure is null, firstFailure, clock.Elapsed, cellsRun, request.Parameters, abandoned);
     }
 
-    private static async Task<FailedCell?> RunCellAsync(CSharpSession session, NuGetReferenceResolver resolver, NotebookCell cell, int number,
+    private static bool IsPassThrough(NotebookCell cell) => PassThrough.Contains(cell.Language.ToLowerInvariant());
+
+    private static async Task<FailedCell?> RunCellAsync(CSharpSession session, NuGetReferenceResolver resolver, NotebookCell cell, int number, int execution,
         RunRequest request, DateTimeOffset? deadline)
     {
         var language = cell.Language.ToLowerInvariant();
-        if (PassThrough.Contains(language))
-        {
-            return null;
-        }
-        var run = new CellRun(session, resolver, cell, number, request, deadline, new MagicHost(session.DeclaredVariables));
+        cell.ExecutionCount = execution;
+        var run = new CellRun(session, resolver, cell, number, execution, request, deadline, new MagicHost(session.DeclaredVariables));
         var clock = Stopwatch.StartNew();
         var failure = await RunSourceAsync(run, cell.Source, language is "c#" ? "csharp" : language, []);
         if (failure is { Kind: "Timeout" })
@@ -229,7 +229,6 @@ public sealed class NotebookRunner
         }
         if (run.CodeRan)
         {
-            cell.ExecutionCount = session.ExecutionCount;
             NotebookCells.Record(number, cell.Source, clock.Elapsed);
         }
         run.Host.Finish(failure is null);
@@ -242,8 +241,8 @@ public sealed class NotebookRunner
     }
 
     /// <summary>One cell being run: what its parts (and the files it imports) share.</summary>
-    private sealed record CellRun(CSharpSession Session, NuGetReferenceResolver Resolver, NotebookCell Cell, int Number, RunRequest Request,
-        DateTimeOffset? Deadline, MagicHost Host)
+    private sealed record CellRun(CSharpSession Session, NuGetReferenceResolver Resolver, NotebookCell Cell, int Number, int Execution,
+        RunRequest Request, DateTimeOffset? Deadline, MagicHost Host)
     {
         public bool Timed { get; set; }
 
@@ -381,12 +380,12 @@ public sealed class NotebookRunner
         var execution = Task.Run(() => session.RunAsync(part.NumberedCode, number, CancellationToken.None));
         if (timeout is { } limit && await Task.WhenAny(execution, Task.Delay(limit > TimeSpan.Zero ? limit : TimeSpan.Zero)) != execution)
         {
-            cell.ExecutionCount = session.ExecutionCount; // its code started
             return Fail(cell, number, run.Host, "Timeout", null, $"Cell {number} did not finish within {limit.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s.",
                 "Raise --cell-timeout or --timeout, or make the cell faster.");
         }
         var result = await execution;
-        cell.Outputs.AddRange(result.Outputs);
+        // A cell's values carry its own count, however many submissions the kernel splits it into.
+        cell.Outputs.AddRange(result.Outputs.Select(o => o.Kind == OutputKind.ExecuteResult ? o with { ExecutionCount = run.Execution } : o));
         return result.Failure is { } f ? new FailedCell(number, f.Line, f.Kind, Summary(f.Message)) : null;
     }
 
@@ -504,7 +503,7 @@ public sealed class NotebookRunner
 
     /// <summary>
     /// Records a failure in its cell (the message, with the hint under it) and ends what the cell's magic commands
-    /// started (a tracked run ends FAILED). The execution count stays as it is: set only where code ran.
+    /// started (a tracked run ends FAILED). The cell keeps its execution count: Jupyter counts a cell the kernel refused too.
     /// </summary>
     private static FailedCell Fail(NotebookCell cell, int number, MagicHost? host, string kind, int? line, string message, string? hint, string? summary = null)
     {

@@ -220,6 +220,21 @@ public sealed class DirectiveTests : IDisposable
     }
 
     [Fact]
+    public void Each_cell_has_the_next_execution_count_however_many_submissions_it_holds_as_in_jupyter()
+    {
+        var notebook = Path.Combine(Folder, "cells.ipynb");
+        CSharpCells("1 + 1\n#!time\n2 + 2", "#!mlops experiment counts", "#!frobnicate", "3").Write(notebook);
+        var output = _dir.File("out.ipynb");
+        Programs.Run(Programs.Mlops, ["notebook", "run", notebook, "--output", output, "--continue-on-error"],
+            workingDirectory: _dir.Path, environment: new Dictionary<string, string?> { ["MLOPS_TRACKING_URI"] = _dir.File("mlops.db") });
+
+        var cells = JsonNode.Parse(File.ReadAllText(output))!["cells"]!.AsArray();
+        Assert.Equal([1, 2, 3, 4], cells.Select(c => (int?)c!["execution_count"]));
+        Assert.Equal([1, 1], cells[0]!["outputs"]!.AsArray().Where(o => (string)o!["output_type"]! == "execute_result").Select(o => (int)o!["execution_count"]!));
+        Assert.Equal(4, (int)cells[3]!["outputs"]![0]!["execution_count"]!);
+    }
+
+    [Fact]
     public void A_skipped_kernel_magic_is_named_in_the_output_and_the_rest_of_its_cell_runs()
     {
         var (code, stderr, outputs) = Run(["#!set --name x --value 1\nConsole.WriteLine(\"csharp ran\");"], "--skip-unsupported");

@@ -173,7 +173,7 @@ public sealed class NotebookRunner
                 continue;
             }
             var started = DateTimeOffset.UtcNow;
-            var failure = IsPassThrough(cell) ? null : await RunCellAsync(session, resolver, cell, i + 1, ++executions, request, deadline);
+            var failure = IsPassThrough(cell) ? null : await RunCellAsync(session, resolver, path, cell, i + 1, ++executions, request, deadline);
             if (failure is { Kind: "Timeout" })
             {
                 Console.SetOut(stdout); // the abandoned cell still holds the captured writers
@@ -215,14 +215,14 @@ public sealed class NotebookRunner
 
     private static bool IsPassThrough(NotebookCell cell) => PassThrough.Contains(cell.Language.ToLowerInvariant());
 
-    private static async Task<FailedCell?> RunCellAsync(CSharpSession session, NuGetReferenceResolver resolver, NotebookCell cell, int number, int execution,
-        RunRequest request, DateTimeOffset? deadline)
+    private static async Task<FailedCell?> RunCellAsync(CSharpSession session, NuGetReferenceResolver resolver, string notebook, NotebookCell cell, int number,
+        int execution, RunRequest request, DateTimeOffset? deadline)
     {
         var language = cell.Language.ToLowerInvariant();
         cell.ExecutionCount = execution;
         var run = new CellRun(session, resolver, cell, number, execution, request, deadline, new MagicHost(session.DeclaredVariables));
         var clock = Stopwatch.StartNew();
-        var failure = await RunSourceAsync(run, cell.Source, language is "c#" ? "csharp" : language, []);
+        var failure = await RunSourceAsync(run, cell.Source, language is "c#" ? "csharp" : language, [notebook]); // a notebook that imports itself is a loop
         if (failure is { Kind: "Timeout" })
         {
             return failure;
@@ -397,8 +397,7 @@ public sealed class NotebookRunner
     private static async Task<FailedCell?> ImportAsync(CellRun run, DirectivePart import, IReadOnlyList<string> importing)
     {
         var (cell, number) = (run.Cell, run.Number);
-        var argument = import.Arguments.StartsWith("--file", StringComparison.Ordinal) ? import.Arguments["--file".Length..].Trim() : import.Arguments;
-        argument = argument.Trim('"');
+        var argument = (import.Arguments == "--file" || import.Arguments.StartsWith("--file ", StringComparison.Ordinal) ? import.Arguments["--file".Length..].Trim() : import.Arguments).Trim('"');
         FailedCell Refuse(string message, string hint) =>
             Fail(cell, number, run.Host, "MagicCommandError", import.Line, $"Cell {number}, line {import.Line}: #!import {import.Arguments}: {message}", hint);
         if (argument.Length == 0)

@@ -192,6 +192,7 @@ public sealed class DirectiveTests : IDisposable
             "#!import loop.dib",
             "#!import",
             "#!import helper.fsx",
+            "#!import cells.ipynb",
         ]);
 
         Assert.Equal(1, code);
@@ -204,6 +205,7 @@ public sealed class DirectiveTests : IDisposable
             "Cell 4, line 1: #!import loop.dib: loop.dib imports itself",
             "Cell 5, line 1: #!import needs the file to import",
             "Cell 6, line 1: #!import helper.fsx: helper.fsx is in fsharp; the headless runner runs C# only.",
+            "Cell 7, line 1: #!import cells.ipynb: cells.ipynb imports itself (cells.ipynb -> cells.ipynb).",
         ];
         for (var i = 0; i < messages.Length; i++)
         {

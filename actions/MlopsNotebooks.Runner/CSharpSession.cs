@@ -42,7 +42,12 @@ public sealed partial class CSharpSession
     private ScriptState<object?>? _state;
     private int _count;
 
-    public CSharpSession(MetadataReferenceResolver? resolver = null)
+    /// <param name="resolver">Resolves <c>#r</c>; packages and files.</param>
+    /// <param name="baseDirectory">
+    /// The folder <c>#load</c> paths are relative to: the notebook's, the kernel's working folder in Jupyter (each cell's
+    /// file name has no folder, so Roslyn resolves against this one).
+    /// </param>
+    public CSharpSession(MetadataReferenceResolver? resolver = null, string? baseDirectory = null)
     {
         Display.MlopsFormatters.Register(); // the kit's types render as in the kernel
         _options = ScriptOptions.Default
@@ -55,6 +60,10 @@ public sealed partial class CSharpSession
         if (resolver is not null)
         {
             _options = _options.WithMetadataResolver(resolver);
+        }
+        if (baseDirectory is not null)
+        {
+            _options = _options.WithSourceResolver(ScriptSourceResolver.Default.WithBaseDirectory(baseDirectory));
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Microsoft.DotNet.Interactive.Formatting;
 using MlopsNotebooks.Magics;
 using MlopsNotebooks.Notebooks;
 using MlopsNotebooks.Tracking;
@@ -80,9 +81,13 @@ public sealed record RunResult(
 public sealed class NotebookRunner
 {
     /// <summary>Kernel magics the headless runner does not do (they need the kernel's other languages or its UI).</summary>
-    private static readonly HashSet<string> KernelMagics = ["set", "share", "value", "who", "whos", "lsmagic", "about", "import", "connect", "log"];
+    private static readonly HashSet<string> KernelMagics = ["set", "share", "who", "whos", "lsmagic", "about", "connect", "log"];
 
-    private static readonly HashSet<string> OtherLanguages = ["fsharp", "f#", "pwsh", "powershell", "javascript", "js", "sql", "kql", "python", "r", "http"];
+    /// <summary>The magic commands the runner does itself.</summary>
+    private static readonly HashSet<string> Directives = [MagicParser.Directive, "time", "markdown", "import"];
+
+    /// <summary>The languages whose parts the runner runs (C#) or shows (HTML, Mermaid) itself.</summary>
+    private static readonly HashSet<string> RunnerLanguages = ["csharp", "html", "mermaid"];
 
     private static readonly HashSet<string> PassThrough = ["markdown", "md", "html", "mermaid", "raw"];
 
@@ -147,10 +152,11 @@ public sealed class NotebookRunner
         CellProcesses processes, MlopsSession tracking)
     {
         var resolver = new NuGetReferenceResolver(Path.GetDirectoryName(path)!);
-        var session = new CSharpSession(resolver);
+        var session = new CSharpSession(resolver, Path.GetDirectoryName(path));
         await session.StartAsync();
         FailedCell? firstFailure = null;
         var cellsRun = 0;
+        var executions = 0; // Jupyter's execution count: one per cell the kernel runs, whatever the cell holds
         var abandoned = false;
         var deadline = request.RunTimeout is { } total ? DateTimeOffset.UtcNow + total : (DateTimeOffset?)null;
         var (stdout, stderr) = (Console.Out, Console.Error);
@@ -168,7 +174,7 @@ public sealed class NotebookRunner
                 continue;
             }
             var started = DateTimeOffset.UtcNow;
-            var failure = await RunCellAsync(session, resolver, cell, i + 1, request, deadline);
+            var failure = IsPassThrough(cell) ? null : await RunCellAsync(session, resolver, path, cell, i + 1, ++executions, request, deadline);
             if (failure is { Kind: "Timeout" })
             {
                 Console.SetOut(stdout); // the abandoned cell still holds the captured writers
@@ -208,106 +214,291 @@ public sealed class NotebookRunner
         return new RunResult(path, output, firstFailure is null, firstFailure, clock.Elapsed, cellsRun, request.Parameters, abandoned);
     }
 
-    private static async Task<FailedCell?> RunCellAsync(CSharpSession session, NuGetReferenceResolver resolver, NotebookCell cell, int number,
-        RunRequest request, DateTimeOffset? deadline)
+    private static bool IsPassThrough(NotebookCell cell) => PassThrough.Contains(cell.Language.ToLowerInvariant());
+
+    private static async Task<FailedCell?> RunCellAsync(CSharpSession session, NuGetReferenceResolver resolver, string notebook, NotebookCell cell, int number,
+        int execution, RunRequest request, DateTimeOffset? deadline)
     {
         var language = cell.Language.ToLowerInvariant();
-        if (PassThrough.Contains(language))
+        cell.ExecutionCount = execution;
+        var run = new CellRun(session, resolver, cell, number, execution, request, deadline, new MagicHost(session.DeclaredVariables));
+        var clock = Stopwatch.StartNew();
+        var failure = await RunSourceAsync(run, cell.Source, language is "c#" ? "csharp" : language, [notebook]); // a notebook that imports itself is a loop
+        if (failure is { Kind: "Timeout" })
         {
-            return null;
+            return failure;
         }
-        var (code, magics) = SplitMagics(cell.Source);
-        foreach (var magic in magics)
+        if (run.CodeRan)
         {
-            if (OtherLanguages.Contains(magic.Name) || magic.Name is "csharp" or "c#")
+            NotebookCells.Record(number, cell.Source, clock.Elapsed);
+        }
+        run.Host.Finish(failure is null);
+        if (run.Timed && failure is null) // the kernel shows no time for a cell that failed
+        {
+            // As Jupyter's #!time shows it: once the cell is done, after its outputs.
+            cell.Outputs.Add(ValueFormatter.Display($"Wall time: {clock.Elapsed.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}ms", "text/plain"));
+        }
+        return failure;
+    }
+
+    /// <summary>One cell being run: what its parts (and the files it imports) share.</summary>
+    private sealed record CellRun(CSharpSession Session, NuGetReferenceResolver Resolver, NotebookCell Cell, int Number, int Execution,
+        RunRequest Request, DateTimeOffset? Deadline, MagicHost Host)
+    {
+        public bool Timed { get; set; }
+
+        public bool CodeRan { get; set; }
+    }
+
+    /// <summary>
+    /// Runs a cell's source (or an imported file's) part by part, as the kernel runs a submission: a magic command or a
+    /// kernel selector on any line, each C# part a submission of its own in the one session. A part the runner cannot
+    /// run refuses the source before anything of it runs, unless skipped; then it is named in the output.
+    /// </summary>
+    private static async Task<FailedCell?> RunSourceAsync(CellRun run, string source, string language, IReadOnlyList<string> importing)
+    {
+        var (cell, number, request) = (run.Cell, run.Number, run.Request);
+        var parts = CellParts.Parse(source, language).ToList();
+        foreach (var part in parts)
+        {
+            var refused = part switch
             {
-                language = magic.Name is "c#" ? "csharp" : magic.Name;
+                DirectivePart d when !Directives.Contains(d.Name) && !KernelMagics.Contains(d.Name) =>
+                    Fail(cell, number, run.Host, "UnknownMagic", d.Line, $"Cell {number}, line {d.Line}: unknown magic command #!{d.Name}.",
+                        "A line that starts with #! is a magic command wherever it is in a cell, also inside a string or a comment, in the kernel as here; indent it to keep it in the code."),
+                _ when request.SkipUnsupported => null,
+                CodePart c when !RunnerLanguages.Contains(c.Language) => Unsupported(run, c.Line, OtherLanguage(c, parts.Count, number),
+                    "Rewrite it in C#, or pass --skip-unsupported to skip such parts."),
+                DirectivePart d when KernelMagics.Contains(d.Name) => Unsupported(run, d.Line, KernelMagic(d, number),
+                    "Remove it, or pass --skip-unsupported to skip such magics (the rest of the cell still runs)."),
+                _ => null,
+            };
+            if (refused is not null)
+            {
+                return refused;
             }
         }
-        if (language is not ("csharp" or "c#"))
+        // Packages first, as the kernel restores a submission's #r "nuget:" lines before its code runs.
+        for (var i = 0; i < parts.Count; i++)
         {
-            return Unsupported(cell, number, request, null, $"Cell {number} is in {language}; the headless runner runs C# only.",
-                "Rewrite it in C#, or pass --skip-unsupported to skip such cells.");
-        }
-        var timed = false;
-        var host = new MagicHost(session.DeclaredVariables);
-        foreach (var magic in magics.Where(m => !OtherLanguages.Contains(m.Name) && m.Name is not ("csharp" or "c#")))
-        {
-            if (magic.Name == MagicParser.Directive)
+            if (parts[i] is CodePart { Language: "csharp" } code)
             {
                 try
                 {
-                    var invocation = MagicParser.Parse(magic.Arguments, MlopsMagics.All, host);
-                    var shown = invocation.Command.Handler(invocation);
-                    if (shown is not null)
-                    {
-                        cell.Outputs.Add(ValueFormatter.Display(shown)); // a string too: the kernel displays it, as text/plain
-                    }
+                    parts[i] = code with { Code = TakePackages(code.Code, run.Resolver, run.Session) };
                 }
                 catch (MlopsException e)
                 {
-                    return Fail(cell, number, host, "MagicCommandError", magic.Line, $"Cell {number}, line {magic.Line}: {e.Message}", e.Hint);
+                    return Fail(cell, number, run.Host, "PackageRestoreError", null, e.Message, e.Hint, summary: e.Describe());
                 }
-                catch (Exception e)
-                {
-                    // A magic runs the kit's code on the notebook's values: whatever it throws fails its cell, as the
-                    // cell's own code would, and the run goes on to end FAILED with the notebook written.
-                    return Fail(cell, number, host, "MagicCommandError", magic.Line,
-                        $"Cell {number}, line {magic.Line}: #!{magic.Name} {magic.Arguments} failed: {e.GetType().Name}: {e.Message}", null);
-                }
-            }
-            else if (magic.Name == "time")
-            {
-                timed = true;
-            }
-            else if (KernelMagics.Contains(magic.Name))
-            {
-                var failure = Unsupported(cell, number, request, host, $"Cell {number} uses the kernel magic #!{magic.Name}, which the headless runner does not support.",
-                    "Remove it, or pass --skip-unsupported to skip such cells.");
-                if (failure is not null || request.SkipUnsupported)
-                {
-                    return failure;
-                }
-            }
-            else
-            {
-                return Fail(cell, number, host, "UnknownMagic", magic.Line, $"Cell {number}, line {magic.Line}: unknown magic command #!{magic.Name}.", null);
             }
         }
+        foreach (var part in parts)
+        {
+            var failure = part switch
+            {
+                CodePart { Language: "csharp" } code => await RunCodeAsync(run, code),
+                CodePart { Language: "html" } html => Shown(cell, html.Code.Trim(), "text/html"),
+                CodePart { Language: "mermaid" } mermaid => Shown(cell, KernelDisplays.MermaidHtml(mermaid.Code.Trim(), $"{number}:{cell.Outputs.Count}"), "text/html"),
+                CodePart other => Skipped(cell, OtherLanguage(other, parts.Count, number)),
+                DirectivePart { Name: MagicParser.Directive } magic => RunMagic(run, magic),
+                DirectivePart { Name: "time" } => Timed(run),
+                // Jupyter's #!markdown shows the whole source as Markdown and ends it.
+                DirectivePart { Name: "markdown" } => Shown(cell, KernelDisplays.MarkdownHtml(source.Replace("#!markdown", "", StringComparison.Ordinal).Trim()), "text/html"),
+                DirectivePart { Name: "import" } import => await ImportAsync(run, import, importing),
+                DirectivePart magic => Skipped(cell, KernelMagic(magic, number)),
+                _ => null,
+            };
+            if (failure is not null || part is DirectivePart { Name: "markdown" })
+            {
+                return failure;
+            }
+        }
+        return null;
+    }
 
+    private static string OtherLanguage(CodePart part, int parts, int number) =>
+        $"Cell {number}{(parts == 1 || part.Line == 1 ? "" : $", line {part.Line - 1}")} is in {part.Language}; the headless runner runs C# only.";
+
+    private static string KernelMagic(DirectivePart magic, int number) =>
+        $"Cell {number} uses the kernel magic #!{magic.Name}, which the headless runner does not support.";
+
+    private static FailedCell? Shown(NotebookCell cell, string content, string mimeType)
+    {
+        // The content is the output itself (HTML to show as it is), not a value to format.
+        cell.Outputs.Add(ValueFormatter.Display([new FormattedValue(mimeType, content)]));
+        return null;
+    }
+
+    private static FailedCell? Skipped(NotebookCell cell, string message)
+    {
+        cell.Outputs.Add(CellOutput.Stream("stderr", $"Skipped: {message}\n"));
+        return null;
+    }
+
+    private static FailedCell? Timed(CellRun run)
+    {
+        run.Timed = true;
+        return null;
+    }
+
+    private static FailedCell? RunMagic(CellRun run, DirectivePart magic)
+    {
+        var (cell, number) = (run.Cell, run.Number);
         try
         {
-            code = TakePackages(code, resolver, session);
+            var invocation = MagicParser.Parse(magic.Arguments, MlopsMagics.All, run.Host);
+            var shown = invocation.Command.Handler(invocation);
+            if (shown is not null)
+            {
+                cell.Outputs.Add(ValueFormatter.Display(shown)); // a string too: the kernel displays it, as text/plain
+            }
+            return null;
         }
         catch (MlopsException e)
         {
-            return Fail(cell, number, host, "PackageRestoreError", null, e.Message, e.Hint, summary: e.Describe());
+            return Fail(cell, number, run.Host, "MagicCommandError", magic.Line, $"Cell {number}, line {magic.Line}: {e.Message}", e.Hint);
         }
-        var timeout = request.CellTimeout;
-        if (deadline is { } end)
+        catch (Exception e)
+        {
+            // A magic runs the kit's code on the notebook's values: whatever it throws fails its cell, as the
+            // cell's own code would, and the run goes on to end FAILED with the notebook written.
+            return Fail(cell, number, run.Host, "MagicCommandError", magic.Line,
+                $"Cell {number}, line {magic.Line}: #!{magic.Name} {magic.Arguments} failed: {e.GetType().Name}: {e.Message}", null);
+        }
+    }
+
+    /// <summary>One C# part as a submission, within what is left of the cell's and the run's time.</summary>
+    private static async Task<FailedCell?> RunCodeAsync(CellRun run, CodePart part)
+    {
+        var (session, cell, number) = (run.Session, run.Cell, run.Number);
+        var timeout = run.Request.CellTimeout;
+        if (run.Deadline is { } end)
         {
             var left = end - DateTimeOffset.UtcNow;
             timeout = timeout is null || left < timeout ? left : timeout;
         }
-        var clock = Stopwatch.StartNew();
+        run.CodeRan = true;
+        var first = cell.Outputs.Count;
         using var abandon = new CancellationTokenSource();
-        var run = Task.Run(() => session.RunAsync(code, number, cell.Outputs, abandon.Token));
-        if (timeout is { } limit && await Task.WhenAny(run, Task.Delay(limit > TimeSpan.Zero ? limit : TimeSpan.Zero)) != run)
+        var execution = Task.Run(() => session.RunAsync(part.NumberedCode, number, cell.Outputs, abandon.Token));
+        if (timeout is { } limit && await Task.WhenAny(execution, Task.Delay(limit > TimeSpan.Zero ? limit : TimeSpan.Zero)) != execution)
         {
             await abandon.CancelAsync(); // what the cell's code still writes no longer reaches the notebook
-            cell.ExecutionCount = session.ExecutionCount; // its code started
-            return Fail(cell, number, host, "Timeout", null, $"Cell {number} did not finish within {limit.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s.",
+            return Fail(cell, number, run.Host, "Timeout", null, $"Cell {number} did not finish within {limit.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s.",
                 "Raise --cell-timeout or --timeout, or make the cell faster.");
         }
-        var execution = await run;
-        cell.ExecutionCount = session.ExecutionCount;
-        NotebookCells.Record(number, cell.Source, clock.Elapsed);
-        host.Finish(execution.Failure is null);
-        if (timed)
+        var result = await execution;
+        // A cell's values carry its own count, however many submissions the kernel splits it into.
+        for (var i = first; i < cell.Outputs.Count; i++)
         {
-            cell.Outputs.Add(ValueFormatter.Display($"Wall time: {clock.Elapsed.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture)}ms")); // after the value, as the kernel shows it
+            if (cell.Outputs[i].Kind == OutputKind.ExecuteResult)
+            {
+                cell.Outputs[i] = cell.Outputs[i] with { ExecutionCount = run.Execution };
+            }
         }
-        return execution.Failure is { } f ? new FailedCell(number, f.Line, f.Kind, Summary(f.Message)) : null;
+        return result.Failure is { } f ? new FailedCell(number, f.Line, f.Kind, Summary(f.Message)) : null;
+    }
+
+    /// <summary>
+    /// <c>#!import</c> as the kernel does it: the file's path is relative to the notebook's folder (the kernel's working
+    /// folder); a C# file runs as one submission; a notebook's markdown cells are shown as Markdown and its code cells
+    /// run in order, each as a cell of its own would.
+    /// </summary>
+    private static async Task<FailedCell?> ImportAsync(CellRun run, DirectivePart import, IReadOnlyList<string> importing)
+    {
+        var (cell, number) = (run.Cell, run.Number);
+        var argument = (import.Arguments == "--file" || import.Arguments.StartsWith("--file ", StringComparison.Ordinal) ? import.Arguments["--file".Length..].Trim() : import.Arguments).Trim('"');
+        FailedCell Refuse(string message, string hint) =>
+            Fail(cell, number, run.Host, "MagicCommandError", import.Line, $"Cell {number}, line {import.Line}: #!import {import.Arguments}: {message}", hint);
+        if (argument.Length == 0)
+        {
+            return Fail(cell, number, run.Host, "MagicCommandError", import.Line, $"Cell {number}, line {import.Line}: #!import needs the file to import.",
+                "Write #!import path/to/file.cs (or a .csx, .ipynb or .dib file), relative to the notebook's folder.");
+        }
+        var path = Path.GetFullPath(argument);
+        var language = Path.GetExtension(path).ToLowerInvariant() switch
+        {
+            ".cs" or ".csx" => "csharp",
+            ".fs" or ".fsx" => "fsharp",
+            ".ps1" => "pwsh",
+            ".js" => "javascript",
+            ".ipynb" or ".dib" => "notebook",
+            _ => null,
+        };
+        if (Directory.Exists(path))
+        {
+            return Refuse($"{path} is a folder, not a file.", "Name a notebook (.ipynb, .dib) or a C# file (.cs, .csx) in it.");
+        }
+        if (language is null)
+        {
+            return Refuse($"the runner imports notebooks (.ipynb, .dib) and C# files (.cs, .csx), not {Path.GetExtension(path)} files.",
+                "Import a notebook or a C# file; read data files from the code.");
+        }
+        if (!File.Exists(path))
+        {
+            return Refuse($"there is no file at {path}.", "The path is relative to the notebook's folder, as in the kernel.");
+        }
+        if (importing.Contains(path))
+        {
+            return Refuse($"{Path.GetFileName(path)} imports itself ({string.Join(" -> ", importing.Append(path).Select(Path.GetFileName))}).",
+                "Remove the #!import that closes the loop.");
+        }
+        if (language is not ("csharp" or "notebook"))
+        {
+            var message = $"Cell {number}, line {import.Line}: #!import {import.Arguments}: {Path.GetFileName(path)} is in {language}; the headless runner runs C# only.";
+            return run.Request.SkipUnsupported ? Skipped(cell, message) : Unsupported(run, import.Line, message, "Import a C# file or a notebook, or pass --skip-unsupported to skip it.");
+        }
+        var chain = importing.Append(path).ToList();
+        FailedCell? failure;
+        try
+        {
+            failure = language == "notebook" ? await ImportNotebookAsync(run, Notebook.Read(path), chain) : await RunSourceAsync(run, ScriptText(run, import, path), language, chain);
+        }
+        catch (MlopsException e)
+        {
+            return Refuse(e.Message, e.Hint ?? "Check the file.");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Refuse($"{path} could not be read: {e.Message}", "Check the file's permissions.");
+        }
+        // The kernel drops the failures of what it imports and goes on; a run that checks a notebook must not.
+        return failure is null ? null : failure with { Line = import.Line, Message = $"#!import {import.Arguments}: {failure.Message}" };
+    }
+
+    /// <summary>
+    /// A C# file's text; a script's interpreter line (<c>#!/usr/bin/env dotnet-script</c>) is left out with a note on
+    /// stderr, as the kernel reports it and runs the rest. Line numbers are kept.
+    /// </summary>
+    private static string ScriptText(CellRun run, DirectivePart import, string path)
+    {
+        var text = File.ReadAllText(path);
+        if (!text.StartsWith("#!/", StringComparison.Ordinal))
+        {
+            return text;
+        }
+        var end = text.IndexOf('\n');
+        var first = (end < 0 ? text : text[..end]).TrimEnd();
+        run.Cell.Outputs.Add(CellOutput.Stream("stderr",
+            $"Cell {run.Number}, line {import.Line}: #!import {import.Arguments}: line 1 of {Path.GetFileName(path)} ({first}) is a script's interpreter line; it is not run.\n"));
+        return end < 0 ? "" : "\n" + text[(end + 1)..];
+    }
+
+    private static async Task<FailedCell?> ImportNotebookAsync(CellRun run, Notebook notebook, IReadOnlyList<string> importing)
+    {
+        foreach (var imported in notebook.Cells)
+        {
+            var language = imported.Language.ToLowerInvariant();
+            var failure = imported.Kind == CellKind.Markdown || language is "markdown" or "md"
+                ? Shown(run.Cell, imported.Source, "text/markdown")
+                : imported.Kind == CellKind.Code ? await RunSourceAsync(run, imported.Source, language is "c#" ? "csharp" : language, importing) : null;
+            if (failure is not null)
+            {
+                return failure;
+            }
+        }
+        return null;
     }
 
     /// <summary>The first line of a message, at most 400 characters: enough for an annotation; the cell keeps it all.</summary>
@@ -317,20 +508,13 @@ public sealed class NotebookRunner
         return first.Length > 400 ? first[..400] + " ..." : first;
     }
 
-    private static FailedCell? Unsupported(NotebookCell cell, int number, RunRequest request, MagicHost? host, string message, string hint)
-    {
-        if (request.SkipUnsupported)
-        {
-            cell.Outputs.Add(CellOutput.Stream("stderr", $"Skipped: {message}\n"));
-            return null;
-        }
-        return Fail(cell, number, host, "Unsupported", 1, message, hint, summary: $"{message} {hint}");
-    }
+    private static FailedCell Unsupported(CellRun run, int line, string message, string hint) =>
+        Fail(run.Cell, run.Number, run.Host, "Unsupported", line, message, hint, summary: $"{message} {hint}");
 
     /// <summary>
-    /// Records a failure in its cell and ends what the cell's magic commands started (a tracked run ends FAILED). The
-    /// execution count stays as it is: set only where code ran. The cell shows it as the kernel shows a failed command:
-    /// named Error, the message with the hint under it, without the "Cell N, line L:" that the run's report needs.
+    /// Records a failure in its cell and ends what the cell's magic commands started (a tracked run ends FAILED). The cell
+    /// keeps its execution count: Jupyter counts a cell the kernel refused too. The cell shows it as the kernel shows a
+    /// failed command: named Error, the message with the hint under it, without the "Cell N, line L:" the run's report needs.
     /// </summary>
     private static FailedCell Fail(NotebookCell cell, int number, MagicHost? host, string kind, int? line, string message, string? hint, string? summary = null)
     {
@@ -339,30 +523,6 @@ public sealed class NotebookRunner
         cell.Outputs.Add(CellOutput.Error(CSharpSession.ErrorName, shown, [shown]));
         host?.Finish(succeeded: false);
         return new FailedCell(number, line, kind, summary ?? Summary(message));
-    }
-
-    /// <summary>Magic lines (<c>#!name args</c>) at the top of a cell, and the code after them with its line numbers kept.</summary>
-    internal static (string Code, IReadOnlyList<(string Name, string Arguments, int Line)> Magics) SplitMagics(string source)
-    {
-        var lines = source.Replace("\r\n", "\n").Split('\n');
-        var magics = new List<(string, string, int)>();
-        for (var i = 0; i < lines.Length; i++)
-        {
-            var line = lines[i].Trim();
-            if (line.Length == 0)
-            {
-                continue;
-            }
-            if (!line.StartsWith("#!", StringComparison.Ordinal))
-            {
-                break;
-            }
-            var space = line.IndexOf(' ');
-            var name = (space < 0 ? line[2..] : line[2..space]).ToLowerInvariant();
-            magics.Add((name, space < 0 ? "" : line[(space + 1)..].Trim(), i + 1));
-            lines[i] = ""; // keep the line so that error lines still match the cell
-        }
-        return (string.Join("\n", lines), magics);
     }
 
     /// <summary>

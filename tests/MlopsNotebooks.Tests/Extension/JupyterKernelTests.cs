@@ -37,13 +37,9 @@ public sealed partial class JupyterKernelTests(RealKernel kernel) : IClassFixtur
         Assert.Contains(loaded, o => Text(o!).Contains("MlopsNotebooks loaded", StringComparison.Ordinal));
         Assert.DoesNotContain(loaded, o => Text(o!).Contains("CS1701", StringComparison.Ordinal)); // no warnings from loading the package
         using var client = new TrackingClient(db);
-        var runs = client.SearchRuns(["magic-demo"], orderBy: "attributes.start_time ASC");
-        Assert.Equal(["first run", "tracked-cell"], runs.Select(r => r.Name));
-        Assert.Equal(new Dictionary<string, string> { ["trainer"] = "FastTree", ["trees"] = "100" }, runs[0].Params);
-        Assert.Equal((0.91, 3L), (runs[0].Metrics["auc"].Value, runs[0].Metrics["auc"].Step));
+        var runs = MagicsNotebook.AssertTracked(client);
         Assert.All(runs, r => Assert.Equal("magics.ipynb", r.Tags[RunContext.SourceName]));
         Assert.All(runs, r => Assert.Equal("NOTEBOOK", r.Tags[RunContext.SourceType]));
-        Assert.Equal(0.5, runs[1].Metrics["loss"].Value);
         Assert.Equal(64, runs[1].Tags["mlops.cell.5.sha256"].Length); // the load cell is cell 1 here
     }
 

@@ -88,20 +88,12 @@ public sealed class MagicTests : IDisposable
         Assert.True(code == 0, stderr);
         Assert.Contains("#!mlops register-model", string.Concat(cells[0]!["outputs"]![0]!["data"]!["text/plain"]!.AsArray().Select(l => (string)l!))); // displayed, as the kernel does
         using var client = new TrackingClient(db);
-        var runs = client.SearchRuns(["magic-demo"], orderBy: "attributes.start_time ASC");
-        Assert.Equal(["first run", "tracked-cell"], runs.Select(r => r.Name));
-        var first = runs[0];
-        Assert.Equal(RunStatus.Finished, first.Status);
-        Assert.Equal(new Dictionary<string, string> { ["trainer"] = "FastTree", ["trees"] = "100" }, first.Params);
-        Assert.Equal((0.91, 3L), (first.Metrics["auc"].Value, first.Metrics["auc"].Step));
-        Assert.Equal("churn", first.Tags["team"]);
+        var runs = MagicsNotebook.AssertTracked(client);
         var listed = cells[4]!["outputs"]![0]!["data"]!["text/html"]!.AsArray();
         var html = string.Concat(listed.Select(l => (string)l!));
         Assert.Contains("<div class=\"mlops-runs\">", html); // the kit's own view, as the kernel shows it
         Assert.Contains("first run", html);
         var tracked = runs[1];
-        Assert.Equal(RunStatus.Finished, tracked.Status);
-        Assert.Equal(0.5, tracked.Metrics["loss"].Value);
         Assert.Equal(64, tracked.Tags["mlops.cell.4.sha256"].Length);
         Assert.True(double.Parse(tracked.Tags["mlops.cell.4.seconds"], System.Globalization.CultureInfo.InvariantCulture) >= 0);
     }

@@ -180,6 +180,12 @@ public sealed class MlopsKernelExtension : IKernelExtension
         {
             context.Fail(command, message: e.Describe());
         }
+        catch (Exception e)
+        {
+            // A magic runs the kit's code on the notebook's values: whatever it throws fails its cell, in the runner's
+            // words, and not as a stack trace of the kernel's.
+            context.Fail(command, message: $"#!mlops {magic?.Name} failed: {e.GetType().Name}: {e.Message}");
+        }
         return Task.CompletedTask;
     }
 

@@ -114,6 +114,9 @@ public sealed class InProcessKernelTests : IDisposable
         Assert.Contains("unknown option --nope", Failure(await Submit("#!mlops log-metric auc=1 --nope 2")));
         Assert.Contains("#!mlops needs a subcommand", Failure(await Submit("#!mlops")));
         Assert.Contains("--step is given twice", Failure(await Submit("#!mlops log-metric auc=1 --step 1 --step 2")));
+        var thrown = Failure(await Submit("#!mlops runs --filter \"metrics.x > NaN\""));
+        Assert.Contains("Filter syntax error at position", thrown); // a filter the search refuses: in words, no stack trace
+        Assert.DoesNotContain("   at ", thrown);
         var later = await Submit("Console.WriteLine(\"ran\");\n#!mlops start-run --colour red");
         Assert.Contains("unknown option --colour", Failure(later));
         Assert.Empty(later.Events.OfType<StandardOutputValueProduced>()); // refused before any of the cell ran

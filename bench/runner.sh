@@ -3,7 +3,7 @@
 # whole process, and the cost of a #r nuget with a warm cache. References measured in the same run, with Jupyter's
 # nbconvert --execute (Debian's): the real .NET Interactive kernel (its last release) on the same five C# cells, the
 # reference the runner replaces (target: at least 3x faster, a ratio of 0.33 or less); and the Python kernel on the
-# same five cells in Python (target 2.0).
+# same five cells in Python (target 2.0). Also a cell that prints 50,000 lines, against the same cell in Python.
 # The mlops tool is measured as shipped (dotnet publish with ReadyToRun) and as a plain build (JIT).
 # Usage: bench/runner.sh [runs]
 set -euo pipefail
@@ -27,6 +27,8 @@ hyperfine --warmup 1 --runs "$runs" --export-json "$out/times.json" \
   -n "mlops notebook run, 1 cell" "$r2r notebook run bench/notebooks/one-cell.ipynb -o $out/c.ipynb" \
   -n "mlops notebook run, 1 cell with #r nuget (warm cache)" "$r2r notebook run bench/notebooks/one-cell-nuget.ipynb -o $out/d.ipynb" \
   -n "jupyter nbconvert --execute, 5 Python cells" "/usr/bin/jupyter-nbconvert --to notebook --execute bench/notebooks/five-cells-python.ipynb --output $out/e.ipynb" \
+  -n "mlops notebook run, 1 cell printing 50,000 lines" "$r2r notebook run bench/notebooks/print-lines.ipynb -o $out/g.ipynb" \
+  -n "jupyter nbconvert --execute, 1 Python cell printing 50,000 lines" "/usr/bin/jupyter-nbconvert --to notebook --execute bench/notebooks/print-lines-python.ipynb --output $out/h.ipynb" \
   -n "jupyter nbconvert --execute, 5 C# cells (.NET Interactive kernel)" "JUPYTER_PATH=tests/tools/jupyter /usr/bin/jupyter-nbconvert --to notebook --execute --ExecutePreprocessor.kernel_name=.net-csharp tests/notebooks/basics.ipynb --output $out/f.ipynb" \
   >/dev/null 2>&1
 
@@ -41,6 +43,8 @@ print("| --- | ---: | ---: | ---: | ---: | ---: |")
 for r in results:
     five = "5 cells" in r["command"]
     print(f"| {r['command']} | {r['mean']:.3f} | {r['mean'] / kernel:.2f} | {'0.33' if five else ''} | {r['mean'] / ref:.2f} | {'2.0' if five else ''} |")
+printing = mean["mlops notebook run, 1 cell printing 50,000 lines"] / mean["jupyter nbconvert --execute, 1 Python cell printing 50,000 lines"]
+print(f"\nA cell printing 50,000 lines: {printing:.2f} of the Python kernel's time (output kept in the order written, linear in its size).")
 nuget = mean["mlops notebook run, 1 cell with #r nuget (warm cache)"] - mean["mlops notebook run, 1 cell"]
 print(f"\n#r nuget with a warm cache adds {nuget:.3f} s (one cell with it vs the same cell without).")
 PY

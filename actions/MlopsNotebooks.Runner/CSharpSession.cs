@@ -129,6 +129,7 @@ public sealed partial class CSharpSession
         {
             Console.SetOut(oldOut);
             Console.SetError(oldErr);
+            cell.Settle();
         }
         return new CellExecution(outputs, failure);
     }

@@ -14,6 +14,14 @@ internal sealed class CellOutputs(List<CellOutput> outputs)
 {
     private bool _closed;
 
+    // The stream output being written grows here and reaches the list when something else is added or the cell ends:
+    // a cell that prints many lines costs time in proportion to them, not to their square.
+    private StringBuilder? _open;
+    private string? _openStream;
+
+    // Once the cell's code has returned, what threads it started still write goes to the list at once.
+    private bool _settled;
+
     public void Write(string stream, string text)
     {
         if (text.Length == 0)
@@ -26,13 +34,22 @@ internal sealed class CellOutputs(List<CellOutput> outputs)
             {
                 return;
             }
-            if (outputs.Count > 0 && outputs[^1] is { Kind: OutputKind.Stream } last && last.StreamName == stream)
+            if (_open is null || _openStream != stream)
             {
-                outputs[^1] = CellOutput.Stream(stream, last.Text + text);
+                FlushLocked();
+                _open = new StringBuilder();
+                _openStream = stream;
+                // Jupyter merges consecutive writes to one stream into one output, also across a flush.
+                if (outputs.Count > 0 && outputs[^1] is { Kind: OutputKind.Stream } last && last.StreamName == stream)
+                {
+                    _open.Append(last.Text);
+                    outputs.RemoveAt(outputs.Count - 1);
+                }
             }
-            else
+            _open.Append(text);
+            if (_settled)
             {
-                outputs.Add(CellOutput.Stream(stream, text));
+                FlushLocked();
             }
         }
     }
@@ -43,8 +60,19 @@ internal sealed class CellOutputs(List<CellOutput> outputs)
         {
             if (!_closed)
             {
+                FlushLocked();
                 outputs.Add(output);
             }
+        }
+    }
+
+    /// <summary>The cell's code has returned: what it wrote is in the list, and later writes go there at once.</summary>
+    public void Settle()
+    {
+        lock (outputs)
+        {
+            FlushLocked();
+            _settled = true;
         }
     }
 
@@ -52,7 +80,17 @@ internal sealed class CellOutputs(List<CellOutput> outputs)
     {
         lock (outputs)
         {
+            FlushLocked();
             _closed = true;
+        }
+    }
+
+    private void FlushLocked()
+    {
+        if (_open is not null)
+        {
+            outputs.Add(CellOutput.Stream(_openStream!, _open.ToString()));
+            (_open, _openStream) = (null, null);
         }
     }
 

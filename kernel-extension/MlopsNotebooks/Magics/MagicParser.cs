@@ -85,7 +85,8 @@ public static class MagicParser
         var lines = new List<string>();
         foreach (var raw in code.Split('\n'))
         {
-            var line = raw.Trim();
+            // In the first column only: the kernel's parser takes an indented #! line for code, as the runner does.
+            var line = raw.TrimEnd();
             if (line.StartsWith("#!" + Directive, StringComparison.Ordinal) && (line.Length == Directive.Length + 2 || char.IsWhiteSpace(line[Directive.Length + 2])))
             {
                 lines.Add(line[(Directive.Length + 2)..].Trim());

@@ -125,7 +125,7 @@ public sealed class KernelExtensionTests
     [Fact]
     public void Each_mlops_line_of_a_cell_is_found_in_order_and_nothing_else()
     {
-        var code = "#!mlops start-run --name a\n  #!mlops log-param trees=1\n#!mlopsx no\n// #!mlops no\nvar s = \"#!mlops no\";\n#!mlops end-run";
+        var code = "#!mlops start-run --name a\r\n#!mlops log-param trees=1\n  #!mlops indented is code\n#!mlopsx no\n// #!mlops no\nvar s = \"#!mlops no\";\n#!mlops end-run";
         Assert.Equal(["start-run --name a", "log-param trees=1", "end-run"], MagicParser.Lines(code));
     }
 

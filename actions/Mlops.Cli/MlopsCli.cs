@@ -5,6 +5,7 @@ using MlopsNotebooks.Cli.Experiments;
 using MlopsNotebooks.Cli.Models;
 using MlopsNotebooks.Cli.Notebook;
 using MlopsNotebooks.Cli.Runs;
+using MlopsNotebooks.Cli.Serve;
 using MlopsNotebooks.Cli.Validate;
 using MlopsNotebooks.GitHub.Toolkit;
 using MlopsNotebooks.Tracking;
@@ -35,6 +36,7 @@ public static class MlopsCli
         root.Add(data);
         root.Add(RemoteCommands.Create());
         root.Add(ValidateCommands.Validate());
+        root.Add(ServeCommands.Create());
         root.Add(new Command("action", "The GitHub Actions' steps: configured by INPUT_* variables as the runner sets them.")
         {
             ValidateCommands.ActionValidate(),

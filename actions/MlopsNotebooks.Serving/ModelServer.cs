@@ -192,6 +192,11 @@ public sealed class ModelServer : IAsyncDisposable
                 MlopsException known => (ErrorKinds.HttpStatus(known.Kind), known.Message),
                 _ => (500, $"Internal error: {e.GetType().Name}."),
             };
+            if (status == 413)
+            {
+                // The rest of the body was never read: the connection cannot carry another request.
+                context.Response.Headers.Connection = "close";
+            }
             await Error(context, status, message);
         }
         var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";

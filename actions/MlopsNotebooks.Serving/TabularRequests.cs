@@ -183,7 +183,7 @@ internal sealed class TabularRequests(ServedModel model)
         {
             throw new RequestRejectedException($"Input '{name}' has datatype {(datatype is null ? "none" : $"'{Shown(datatype)}'")}; it must be {column.Type.Datatype}.");
         }
-        if (shape is not { ValueKind: JsonValueKind.Array } dims || dims.GetArrayLength() != 1 || !dims[0].TryGetInt32(out var length) || length < 1)
+        if (shape is not { ValueKind: JsonValueKind.Array } dims || dims.GetArrayLength() != 1 || dims[0].ValueKind != JsonValueKind.Number || !dims[0].TryGetInt32(out var length) || length < 1)
         {
             throw new RequestRejectedException($"Input '{name}' must have shape [N], N the number of rows (at least 1).");
         }

@@ -5,8 +5,13 @@ using MlopsNotebooks.Serving;
 namespace MlopsNotebooks.Cli.Serve;
 
 /// <summary><c>mlops serve</c>: the model server as a process, for a laptop and for tests; the container runs the same.</summary>
-internal static class ServeCommands
+internal static partial class ServeCommands
 {
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(models:/)?[A-Za-z0-9_-][A-Za-z0-9_.-]*(/[0-9]+|@[A-Za-z0-9_.-]+)?$")]
+    private static partial System.Text.RegularExpressions.Regex ReferencePattern();
+
+    private static readonly System.Text.RegularExpressions.Regex Reference = ReferencePattern();
+
     public static Command Create()
     {
         var model = new Argument<string>("model") { Description = "name@alias or name/3 (a registered version), or an export bundle's folder." };
@@ -23,8 +28,9 @@ internal static class ServeCommands
         {
             throw new MlopsException($"--max-body-bytes {settings.MaxBodyBytes} is not a size.", "Give a number of bytes, e.g. 1048576.");
         }
-        // A folder is a bundle; anything else names a version in the registry, exported for the server's lifetime.
-        var exported = Directory.Exists(settings.Model) ? null : Path.Combine(Path.GetTempPath(), $"mlops-serve-{Guid.NewGuid():N}");
+        // A version's name (name, name/3, name@alias) is exported from the registry for the server's lifetime; a folder,
+        // or anything else that reads as a path, is a bundle.
+        var exported = Directory.Exists(settings.Model) || !Reference.IsMatch(settings.Model) ? null : Path.Combine(Path.GetTempPath(), $"mlops-serve-{Guid.NewGuid():N}");
         try
         {
             if (exported is not null)

@@ -80,6 +80,15 @@ public sealed class LayerTests
     }
 
     [Fact]
+    public void The_model_server_references_neither_the_notebook_package_nor_the_tool_and_nothing_below_references_ASP_NET()
+    {
+        var server = typeof(MlopsNotebooks.Serving.ModelServer).Assembly;
+        AssertNoDependency(server, Magics, Display, RunnerNamespace, GitHubNamespace, Cli, "Microsoft.DotNet.Interactive", "Microsoft.CodeAnalysis", "System.CommandLine");
+        Assert.DoesNotContain(NotebookPackage.GetReferencedAssemblies(), a => a.Name!.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));
+        Assert.DoesNotContain(Core.GetReferencedAssemblies(), a => a.Name!.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal) || a.Name == "Prometheus.NetStandard");
+    }
+
+    [Fact]
     public void The_runner_references_neither_the_GitHub_side_nor_the_tool()
     {
         AssertNoDependency(Runner, GitHubNamespace, Cli, "Octokit", "System.CommandLine");

@@ -104,7 +104,7 @@ public sealed partial class CSharpSession
             _state = await _state!.ContinueWithAsync<object?>(code, options, _ => true, cancellationToken);
             _newReferences.Clear(); // the chain holds them now (a cell that did not compile left the chain as it was)
             var compilation = _state.Script.GetCompilation();
-            cell.Write("stderr", Diagnostics(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Warning)));
+            cell.Write("stderr", Diagnostics(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Warning && !UnificationNotes.Contains(d.Id))));
             if (_state.Exception is { } thrown)
             {
                 failure = Thrown(thrown, cellNumber);
@@ -136,6 +136,10 @@ public sealed partial class CSharpSession
 
     /// <summary>The name the kernel gives every failure in a notebook.</summary>
     internal const string ErrorName = "Error";
+
+    // "Assuming assembly reference X matches identity Y": a newer assembly of the host (ASP.NET's shared framework under
+    // the tool) unified with an older reference. The SDK silences both by default (NoWarn 1701;1702); so does the runner.
+    private static readonly HashSet<string> UnificationNotes = ["CS1701", "CS1702"];
 
     /// <summary>Diagnostics as the kernel writes them to stderr: each on its line, a blank line around each.</summary>
     private static string Diagnostics(IEnumerable<Diagnostic> diagnostics)

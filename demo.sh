@@ -3,7 +3,8 @@
 # headless (it versions a generated churn data set, trains two ML.NET models as two tracked runs that record it and
 # registers the better model as churn@candidate), checks the data against notebooks/data/churn.schema.yaml and the model
 # against mlops-gates.yaml and the committed baseline notebooks/metrics.json, and writes the report the pull request
-# would get (.mlops/report/). Then the mlops tool shows runs, data and models and exports the bundle.
+# would get (.mlops/report/). Then the mlops tool shows runs, data and models, exports the bundle, and serves the
+# candidate as a process on 127.0.0.1: a few predictions, a refused one, and the server's metrics.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -30,3 +31,34 @@ echo "== mlops models list"
 mlops models list
 mlops models download churn@candidate --to .mlops/export/churn-candidate
 ls .mlops/export/churn-candidate
+
+echo
+echo "== mlops serve churn@candidate (a process on 127.0.0.1; the container runs the same server)"
+log=$(mktemp)
+mlops serve churn@candidate --port 0 > "$log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; rm -f "$log"' EXIT
+url=
+for _ in $(seq 1 100); do
+  url=$(sed -n 's|^Ready: POST \(http://[0-9.:]*\)/predict.*|\1|p' "$log")
+  [ -n "$url" ] && break
+  kill -0 $server 2>/dev/null || { cat "$log"; exit 1; }
+  sleep 0.2
+done
+[ -n "$url" ] || { echo "the server did not get ready:"; cat "$log"; exit 1; }
+cat "$log"
+# curl where the machine has it, else Python's standard library (the demo needs neither installed by hand).
+get() { if command -v curl >/dev/null; then curl -sS "$1"; else python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode(), end="")' "$1"; fi; }
+post() {
+  if command -v curl >/dev/null; then curl -sS "$1" -H 'content-type: application/json' -d "$2"; else
+    python3 -c 'import sys, urllib.request, urllib.error
+r = urllib.request.Request(sys.argv[1], sys.argv[2].encode(), {"content-type": "application/json"})
+try: print(urllib.request.urlopen(r).read().decode(), end="")
+except urllib.error.HTTPError as e: print(e.read().decode(), end="")' "$1" "$2"; fi
+}
+predict() { echo "POST /predict $1"; post "$url/predict" "$1"; echo; }
+predict '{"TenureMonths": 3, "MonthlyCharges": 95, "SupportCalls": 5, "Contract": "month-to-month", "Internet": "fiber", "SeniorCitizen": 1}'
+predict '[{"TenureMonths": 60, "MonthlyCharges": 40, "SupportCalls": 0, "Contract": "two-year", "Internet": "dsl", "SeniorCitizen": 0}, {"TenureMonths": 12, "MonthlyCharges": 70, "SupportCalls": 2, "Contract": "one-year", "Internet": "fiber", "SeniorCitizen": 0}]'
+predict '{"TenureMonths": "soon"}'
+echo "GET /metrics (the model's own lines)"
+get "$url/metrics" | grep -E '^mlops_server_(requests|predictions)_total'

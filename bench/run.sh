@@ -9,8 +9,11 @@ echo
 echo "== data versioning: 1 GiB file, 100,000 files"
 bench/versioning.sh
 echo
-echo "== notebook runner: 5 cells end to end, #r nuget warm"
+echo "== notebook runner: 5 cells end to end against the .NET Interactive kernel, #r nuget warm"
 bench/runner.sh
 echo
 echo "== notebook runner: cost against the number of cells (100 to 1,000 small cells)"
 bench/runner-scaling.sh
+echo
+echo "== model server: single-row predictions per second against FastAPI + uvicorn"
+bench/serving.sh

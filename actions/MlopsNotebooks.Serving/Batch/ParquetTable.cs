@@ -20,7 +20,8 @@ internal static class ParquetTable
                 : throw new MlopsException($"{path}: column {f.Name} is nested ({f.SchemaType}); batch scoring reads flat tables.", "Flatten the column before scoring.")).ToList();
             return new Reader(stream, reader, fields);
         }
-        catch (Exception e) when (e is not MlopsException && EnvironmentException.From(e, path) is null)
+        // The library says a file is not Parquet with a plain IOException (or InvalidDataException): the file's fault, not the machine's.
+        catch (Exception e) when (e.GetType() == typeof(IOException) || e is InvalidDataException || (e is not MlopsException && EnvironmentException.From(e, path) is null))
         {
             await stream.DisposeAsync();
             throw new MlopsException($"{path} is not a Parquet file: {e.Message}", "Give a Parquet file, or a .csv file with a header.");
@@ -34,6 +35,13 @@ internal static class ParquetTable
         return new Writer(stream, await ParquetWriter.CreateAsync(new ParquetSchema(fields), stream), fields);
     }
 
+    /// <summary>A column's values as the scorer sees them: text as strings (the library reads it as ReadOnlyMemory&lt;char&gt;), not nullable.</summary>
+    private static Type ValueType(DataField field)
+    {
+        var type = Nullable.GetUnderlyingType(field.ClrType) ?? field.ClrType;
+        return type == typeof(ReadOnlyMemory<char>) ? typeof(string) : type;
+    }
+
     private sealed class Reader(Stream stream, ParquetReader reader, IReadOnlyList<DataField> fields) : ITableReader
     {
         private static readonly MethodInfo ReadValues = typeof(Reader).GetMethod(nameof(ReadColumnAsync), BindingFlags.NonPublic | BindingFlags.Static)!;
@@ -44,7 +52,7 @@ internal static class ParquetTable
         private int _next;
         private long _done;
 
-        public IReadOnlyList<TableColumn> Columns { get; } = fields.Select(f => new TableColumn(f.Name, Nullable.GetUnderlyingType(f.ClrType) ?? f.ClrType)).ToList();
+        public IReadOnlyList<TableColumn> Columns { get; } = fields.Select(f => new TableColumn(f.Name, ValueType(f))).ToList();
 
         public double Progress => _total == 0 ? 1 : (double)_done / _total;
 
@@ -68,7 +76,7 @@ internal static class ParquetTable
             var rows = Enumerable.Range(0, count).Select(_ => new object?[fields.Count]).ToArray();
             for (var c = 0; c < fields.Count; c++)
             {
-                var type = Nullable.GetUnderlyingType(fields[c].ClrType) ?? fields[c].ClrType;
+                var type = ValueType(fields[c]);
                 var values = type == typeof(string)
                     ? await ReadStringsAsync(group, fields[c], count, cancellationToken)
                     : await (Task<object?[]>)ReadValues.MakeGenericMethod(type).Invoke(null, [group, fields[c], count, cancellationToken])!;
@@ -90,9 +98,16 @@ internal static class ParquetTable
         private static async Task<object?[]> ReadColumnAsync<T>(ParquetRowGroupReader group, DataField field, int count, CancellationToken cancellationToken)
             where T : struct
         {
-            var values = new T?[count];
-            await group.ReadAsync(field, values.AsMemory(), null, cancellationToken);
-            return Array.ConvertAll(values, v => (object?)v);
+            // A required column read as nullable comes back as nulls: each is read as the file declares it.
+            if (field.IsNullable)
+            {
+                var values = new T?[count];
+                await group.ReadAsync(field, values.AsMemory(), null, cancellationToken);
+                return Array.ConvertAll(values, v => (object?)v);
+            }
+            var required = new T[count];
+            await group.ReadAsync(field, required.AsMemory(), null, cancellationToken);
+            return Array.ConvertAll(required, v => (object?)v);
         }
 
         public async ValueTask DisposeAsync()
@@ -113,7 +128,7 @@ internal static class ParquetTable
             {
                 var column = c;
                 var values = rows.Select(r => r[column]).ToArray();
-                var type = Nullable.GetUnderlyingType(fields[c].ClrType) ?? fields[c].ClrType;
+                var type = ValueType(fields[c]);
                 await (type == typeof(string)
                     ? group.WriteAsync(fields[c], values.Cast<string?>().ToList()!)
                     : (Task)WriteValues.MakeGenericMethod(type).Invoke(null, [group, fields[c], values, cancellationToken])!);

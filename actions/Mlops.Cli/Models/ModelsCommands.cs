@@ -4,7 +4,7 @@ using MlopsNotebooks.Views;
 
 namespace MlopsNotebooks.Cli.Models;
 
-/// <summary><c>mlops models list|show|register|alias|download</c>.</summary>
+/// <summary><c>mlops models list|show|register|alias|download|predict</c>.</summary>
 internal static class ModelsCommands
 {
     public static Command Create()
@@ -16,6 +16,7 @@ internal static class ModelsCommands
         models.Add(RegisterCommand());
         models.Add(AliasCommand());
         models.Add(DownloadCommand());
+        models.Add(PredictCommand.Create());
         return models;
     }
 

@@ -14,3 +14,6 @@ internal sealed record ModelAliasSettings(string Name, string Alias, int? Versio
 
 /// <summary><c>mlops models download</c>: the bundle goes to <see cref="To"/>, default ./name-version.</summary>
 internal sealed record DownloadModelSettings(string Reference, string? To);
+
+/// <summary><c>mlops models predict</c>: score <see cref="Input"/> with <see cref="Model"/> into <see cref="Output"/>.</summary>
+internal sealed record PredictSettings(string Model, string Input, string Output);

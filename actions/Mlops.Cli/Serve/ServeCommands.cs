@@ -1,17 +1,11 @@
 using System.CommandLine;
-using MlopsNotebooks.Registry;
 using MlopsNotebooks.Serving;
 
 namespace MlopsNotebooks.Cli.Serve;
 
 /// <summary><c>mlops serve</c>: the model server as a process, for a laptop and for tests; the container runs the same.</summary>
-internal static partial class ServeCommands
+internal static class ServeCommands
 {
-    [System.Text.RegularExpressions.GeneratedRegex(@"^(models:/)?[A-Za-z0-9_-][A-Za-z0-9_.-]*(/[0-9]+|@[A-Za-z0-9_.-]+)?$")]
-    private static partial System.Text.RegularExpressions.Regex ReferencePattern();
-
-    private static readonly System.Text.RegularExpressions.Regex Reference = ReferencePattern();
-
     public static Command Create()
     {
         var model = new Argument<string>("model") { Description = "name@alias or name/3 (a registered version), or an export bundle's folder." };
@@ -28,27 +22,12 @@ internal static partial class ServeCommands
         {
             throw new MlopsException($"--max-body-bytes {settings.MaxBodyBytes} is not a size.", "Give a number of bytes, e.g. 1048576.");
         }
-        // A version's name (name, name/3, name@alias) is exported from the registry for the server's lifetime; a folder,
-        // or anything else that reads as a path, is a bundle.
-        var exported = Directory.Exists(settings.Model) || !Reference.IsMatch(settings.Model) ? null : Path.Combine(Path.GetTempPath(), $"mlops-serve-{Guid.NewGuid():N}");
-        try
+        return await RegisteredBundle.UseAsync(settings.Model, cli, async bundle =>
         {
-            if (exported is not null)
-            {
-                using var client = cli.OpenReader();
-                new ModelRegistry(client).Export(settings.Model, exported);
-            }
-            var options = new ServerOptions(exported ?? settings.Model) { Host = settings.Host, Port = settings.Port, MaxBodyBytes = settings.MaxBodyBytes };
+            var options = new ServerOptions(bundle) { Host = settings.Host, Port = settings.Port, MaxBodyBytes = settings.MaxBodyBytes };
             await ServerProgram.ServeAsync(options, cli.Output, stop);
             return MlopsCli.Ok;
-        }
-        finally
-        {
-            if (exported is not null && Directory.Exists(exported))
-            {
-                Directory.Delete(exported, recursive: true);
-            }
-        }
+        });
     }
 }
 

@@ -12,7 +12,6 @@ using MlopsNotebooks.Notebooks;
 namespace MlopsNotebooks.Runner;
 
 /// <summary>What one cell did: its outputs and, if it failed, where and why.</summary>
-public sealed record CellExecution(IReadOnlyList<CellOutput> Outputs, CellFailure? Failure);
 
 /// <summary>Why a cell failed: the kind (compile error, exception, timeout), the line in the cell and the message.</summary>
 public sealed partial record CellFailure(string Kind, int? Line, string Message);
@@ -40,7 +39,6 @@ public sealed partial class CSharpSession
     // compilation's reference list grow with the cells run so far (quadratic time and memory in the notebook's length).
     private readonly List<MetadataReference> _newReferences = [];
     private ScriptState<object?>? _state;
-    private int _count;
 
     /// <param name="resolver">Resolves <c>#r</c>; packages and files.</param>
     /// <param name="baseDirectory">
@@ -84,12 +82,12 @@ public sealed partial class CSharpSession
     /// <summary>
     /// Runs one cell's code, writing its outputs into <paramref name="outputs"/> as they happen, as the kernel sends
     /// them: console output and displays in their order, then the compiler's diagnostics (on stderr), then the value or
-    /// the error. Never throws for the code's own failures: they come back in the result. Once
-    /// <paramref name="cancellationToken"/> is cancelled (the cell timed out), nothing more is written.
+    /// the error. Never throws for the code's own failures: they come back as the result. Once
+    /// <paramref name="cancellationToken"/> is cancelled (the cell timed out), nothing more is written. A value shown
+    /// carries <paramref name="executionCount"/>, the cell's, however many submissions the cell is split into.
     /// </summary>
-    public async Task<CellExecution> RunAsync(string code, int cellNumber, List<CellOutput> outputs, CancellationToken cancellationToken)
+    public async Task<CellFailure?> RunAsync(string code, int cellNumber, int executionCount, List<CellOutput> outputs, CancellationToken cancellationToken)
     {
-        _count++;
         var cell = new CellOutputs(outputs);
         using var abandoned = cancellationToken.Register(cell.Close);
         CellOutputs.Capture(cell);
@@ -114,7 +112,7 @@ public sealed partial class CSharpSession
             }
             else if (HasTrailingValue(compilation) && _state.ReturnValue is not DisplayedValue) // display(x) at the end shows x once
             {
-                cell.Add(ValueFormatter.Result(_state.ReturnValue, _count));
+                cell.Add(ValueFormatter.Result(_state.ReturnValue, executionCount));
             }
         }
         catch (CompilationErrorException e)
@@ -131,7 +129,7 @@ public sealed partial class CSharpSession
             Console.SetError(oldErr);
             cell.Settle();
         }
-        return new CellExecution(outputs, failure);
+        return failure;
     }
 
     /// <summary>The name the kernel gives every failure in a notebook.</summary>
@@ -147,8 +145,6 @@ public sealed partial class CSharpSession
         var text = string.Concat(diagnostics.Select(d => Describe(d) + "\n\n"));
         return text.Length == 0 ? "" : "\n" + text;
     }
-
-    public int ExecutionCount => _count;
 
     /// <summary>The session's variables in declaration order, as the kernel's C# session holds them (a redeclared name twice).</summary>
     public IEnumerable<(string Name, object? Value)> DeclaredVariables() =>

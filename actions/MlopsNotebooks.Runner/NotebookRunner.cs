@@ -379,25 +379,15 @@ public sealed class NotebookRunner
             timeout = timeout is null || left < timeout ? left : timeout;
         }
         run.CodeRan = true;
-        var first = cell.Outputs.Count;
         using var abandon = new CancellationTokenSource();
-        var execution = Task.Run(() => session.RunAsync(part.NumberedCode, number, cell.Outputs, abandon.Token));
+        var execution = Task.Run(() => session.RunAsync(part.NumberedCode, number, run.Execution, cell.Outputs, abandon.Token));
         if (timeout is { } limit && await Task.WhenAny(execution, Task.Delay(limit > TimeSpan.Zero ? limit : TimeSpan.Zero)) != execution)
         {
             await abandon.CancelAsync(); // what the cell's code still writes no longer reaches the notebook
             return Fail(cell, number, run.Host, "Timeout", null, $"Cell {number} did not finish within {limit.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s.",
                 "Raise --cell-timeout or --timeout, or make the cell faster.");
         }
-        var result = await execution;
-        // A cell's values carry its own count, however many submissions the kernel splits it into.
-        for (var i = first; i < cell.Outputs.Count; i++)
-        {
-            if (cell.Outputs[i].Kind == OutputKind.ExecuteResult)
-            {
-                cell.Outputs[i] = cell.Outputs[i] with { ExecutionCount = run.Execution };
-            }
-        }
-        return result.Failure is { } f ? new FailedCell(number, f.Line, f.Kind, Summary(f.Message)) : null;
+        return await execution is { } f ? new FailedCell(number, f.Line, f.Kind, Summary(f.Message)) : null;
     }
 
     /// <summary>

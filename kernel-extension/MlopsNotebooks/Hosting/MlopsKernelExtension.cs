@@ -155,7 +155,6 @@ public sealed class MlopsKernelExtension : IKernelExtension
 
     private Task Run(MagicCommand? magic, IReadOnlyDictionary<string, string> values, KernelCommand command, KernelInvocationContext context)
     {
-        var host = Host();
         try
         {
             // A line of a cell was parsed when the cell began (see CheckAndRecordAsync): the kernel's own binding of an
@@ -163,7 +162,7 @@ public sealed class MlopsKernelExtension : IKernelExtension
             var invocation = command.Parent is { } cell && _seen.TryGetValue(cell, out var seen) && seen.Lines.TryDequeue(out var line)
                 && line.Command == magic
                 ? line
-                : magic is null ? MagicParser.Parse("", MlopsMagics.All, host) : MagicParser.Bind(magic, values, host);
+                : magic is null ? MagicParser.Parse("", MlopsMagics.All, Host()) : MagicParser.Bind(magic, values, Host());
             var shown = invocation.Command.Handler(invocation);
             if (invocation.Host is MagicHost { WaitsForCell: true } waiting)
             {

@@ -21,8 +21,7 @@ public sealed partial class JupyterKernelTests(RealKernel kernel) : IClassFixtur
     private static IEnumerable<JsonNode> Errors(JsonArray cells) =>
         cells.SelectMany(c => c!["outputs"]?.AsArray() ?? []).Where(o => (string?)o!["output_type"] == "error")!;
 
-    private static string Text(JsonNode output) => output["text"] is JsonArray lines ? string.Concat(lines.Select(l => (string)l!))
-        : output["data"]?["text/plain"] is JsonArray plain ? string.Concat(plain.Select(l => (string)l!)) : "";
+    private static string Text(JsonNode output) => NbFormat.Text(output["text"] ?? output["data"]?["text/plain"]);
 
     [Fact]
     public void The_magics_notebook_runs_in_the_kernel_and_its_runs_name_the_notebook()
@@ -124,7 +123,7 @@ public sealed partial class JupyterKernelTests(RealKernel kernel) : IClassFixtur
         Assert.True(differences.Count == 0, string.Join("\n", differences));
     }
 
-    private static string RunnerSource(JsonNode cell) => RealKernel.Source(cell).Split('\n')[0];
+    private static string RunnerSource(JsonNode cell) => NbFormat.Text(cell["source"]).Split('\n')[0];
 
     /// <summary>What is compared of a cell's outputs, in order.</summary>
     private static List<string> Signature(JsonNode cell)
@@ -149,13 +148,13 @@ public sealed partial class JupyterKernelTests(RealKernel kernel) : IClassFixtur
                     break;
                 default:
                     var data = output["data"]!.AsObject();
-                    if (data["text/html"] is { } html && Join(html).Contains("dotnet-interactive-this-cell", StringComparison.Ordinal))
+                    if (data["text/html"] is { } html && NbFormat.Text(html).Contains("dotnet-interactive-this-cell", StringComparison.Ordinal))
                     {
                         continue; // the kernel's own probe script in jupyter mode, not an output of the notebook (README)
                     }
                     // HTML is compared by kind: its ids, times and the kernel's style sheet differ from run to run.
                     // Run ids are new in each host.
-                    var plain = data["text/plain"] is { } plainText ? $" \"{RunId().Replace(Join(plainText), "<run id>")}\"" : "";
+                    var plain = data["text/plain"] is { } plainText ? $" \"{RunId().Replace(NbFormat.Text(plainText), "<run id>")}\"" : "";
                     signature.Add($"{type} [{string.Join(", ", data.Select(d => d.Key).Order())}]{plain}");
                     break;
             }
@@ -163,7 +162,6 @@ public sealed partial class JupyterKernelTests(RealKernel kernel) : IClassFixtur
         return signature;
     }
 
-    private static string Join(JsonNode value) => value is JsonArray lines ? string.Concat(lines.Select(l => (string)l!)) : (string)value!;
 
     [System.Text.RegularExpressions.GeneratedRegex("\\b[0-9a-f]{32}\\b")]
     private static partial System.Text.RegularExpressions.Regex RunId();

@@ -47,7 +47,7 @@ public sealed class DirectiveTests : IDisposable
         return (code, stderr, written.Select(c => c!["outputs"]!.AsArray()).ToList());
     }
 
-    private static string Text(JsonNode? lines) => lines is JsonArray a ? string.Concat(a.Select(l => (string)l!)) : (string?)lines ?? "";
+    private static string Text(JsonNode? lines) => NbFormat.Text(lines);
 
     /// <summary>An output in short: "stdout: text", "text/html: ...", "error Kind: message".</summary>
     private static string Describe(JsonNode? output) => (string)output!["output_type"]! switch

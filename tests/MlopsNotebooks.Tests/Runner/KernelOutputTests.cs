@@ -39,7 +39,7 @@ public sealed class KernelOutputTests : IDisposable
         return (code, stderr, JsonNode.Parse(File.ReadAllText(output))!["cells"]!.AsArray());
     }
 
-    private static string Text(JsonNode? lines) => lines is JsonArray a ? string.Concat(a.Select(l => (string)l!)) : (string?)lines ?? "";
+    private static string Text(JsonNode? lines) => NbFormat.Text(lines);
 
     /// <summary>A cell's outputs in short: "stream stdout", "display_data text/html", "error Error".</summary>
     private static List<string> Shapes(JsonNode cell) => cell["outputs"]!.AsArray().Select(o => (string)o!["output_type"]! switch

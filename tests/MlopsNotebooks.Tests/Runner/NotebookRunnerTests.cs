@@ -27,7 +27,7 @@ public sealed class NotebookRunnerTests : IDisposable
 
     private static JsonArray Cells(string output) => JsonNode.Parse(File.ReadAllText(output))!["cells"]!.AsArray();
 
-    private static string Text(JsonNode? lines) => lines is JsonArray a ? string.Concat(a.Select(l => (string)l!)) : (string?)lines ?? "";
+    private static string Text(JsonNode? lines) => NbFormat.Text(lines);
 
     [Fact]
     public void A_five_cell_notebook_runs_and_its_outputs_are_valid_nbformat()

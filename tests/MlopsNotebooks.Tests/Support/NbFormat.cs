@@ -6,6 +6,10 @@ namespace MlopsNotebooks.Tests.Support;
 /// </summary>
 public static class NbFormat
 {
+    /// <summary>A multi-line string as nbformat stores it (a list of lines, or one string), joined; "" when absent.</summary>
+    public static string Text(System.Text.Json.Nodes.JsonNode? lines) =>
+        lines is System.Text.Json.Nodes.JsonArray a ? string.Concat(a.Select(l => (string)l!)) : (string?)lines ?? "";
+
     public static void AssertValid(string path)
     {
         var (code, output, error) = Programs.RunTool("/usr/bin/python3",

@@ -55,10 +55,10 @@ public sealed class RealKernel : IDisposable
     {
         var json = JsonNode.Parse(File.ReadAllText(notebook))!;
         var cells = json["cells"]!.AsArray();
-        var loading = cells.FirstOrDefault(c => Source(c!).Contains("#r \"nuget: MlopsNotebooks,", StringComparison.Ordinal));
+        var loading = cells.FirstOrDefault(c => NbFormat.Text(c!["source"]).Contains("#r \"nuget: MlopsNotebooks,", StringComparison.Ordinal));
         if (loading is not null)
         {
-            loading["source"] = $"#i \"nuget: {_feed.Path}\"\n" + Source(loading);
+            loading["source"] = $"#i \"nuget: {_feed.Path}\"\n" + NbFormat.Text(loading["source"]);
         }
         else
         {
@@ -72,9 +72,6 @@ public sealed class RealKernel : IDisposable
         File.WriteAllText(copy, json.ToJsonString());
         return copy;
     }
-
-    public static string Source(JsonNode cell) =>
-        cell["source"] is JsonArray lines ? string.Concat(lines.Select(l => (string)l!)) : (string)cell["source"]!;
 
     /// <summary>Runs the notebook in the kernel, in its folder, and returns the executed notebook's cells.</summary>
     public JsonArray Execute(string notebook, IDictionary<string, string?> environment, int timeoutSeconds = 900)

@@ -142,6 +142,12 @@ public sealed class ModelServer : IAsyncDisposable
             kestrel.Limits.MaxRequestBodySize = options.MaxBodyBytes;
             kestrel.AddServerHeader = false;
         });
+        // The description is the served model's: written on request once the model is loaded (503 before).
+        builder.Services.AddOpenApi("v1", openApi => openApi.AddDocumentTransformer((document, _, _) =>
+        {
+            ServerOpenApi.Describe(document, Model().Model, _version);
+            return Task.CompletedTask;
+        }));
         var app = builder.Build();
         app.Use(Measured);
         app.UseRouting();
@@ -161,6 +167,7 @@ public sealed class ModelServer : IAsyncDisposable
             app.MapPost(prefix + "/infer", (RequestDelegate)(c => Infer(c)));
         }
         app.MapPost("/predict", (RequestDelegate)(c => Predict(c)));
+        app.MapOpenApi("/openapi/{documentName}.json");
         app.MapGet("/metrics", (RequestDelegate)(async c =>
         {
             c.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";

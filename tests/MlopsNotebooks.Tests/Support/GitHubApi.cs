@@ -18,16 +18,24 @@ public static class Prism
 
     private static async Task<Uri> StartAsync()
     {
-        var tools = Path.Combine(Programs.RepositoryRoot, "tests", "tools", "node_modules");
-        var cli = Path.Combine(tools, "@stoplight", "prism-cli", "dist", "index.js");
-        var spec = Path.Combine(tools, "@octokit", "openapi", "generated", "api.github.com.json");
+        var spec = Path.Combine(Tools, "@octokit", "openapi", "generated", "api.github.com.json");
+        var (process, address) = await MockAsync(spec);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } };
+        return address;
+    }
+
+    private static string Tools => Path.Combine(Programs.RepositoryRoot, "tests", "tools", "node_modules");
+
+    /// <summary>Starts Prism mocking <paramref name="spec"/> on a free loopback port; the caller stops the process.</summary>
+    public static async Task<(System.Diagnostics.Process Process, Uri Address)> MockAsync(string spec)
+    {
+        var cli = Path.Combine(Tools, "@stoplight", "prism-cli", "dist", "index.js");
         if (!File.Exists(cli) || !File.Exists(spec))
         {
-            throw new Xunit.Sdk.XunitException("Prism or GitHub's OpenAPI description is missing from tests/tools; run ./test.sh (npm ci there).");
+            throw new Xunit.Sdk.XunitException($"Prism or {spec} is missing; run ./test.sh (npm ci in tests/tools).");
         }
         var port = FreePort();
         var process = Programs.StartTool("node", [cli, "mock", "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), spec]);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => { try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } };
         var ready = new TaskCompletionSource();
         var log = new StringBuilder();
         process.OutputDataReceived += (_, e) =>
@@ -46,9 +54,10 @@ public static class Prism
         process.BeginErrorReadLine();
         if (await Task.WhenAny(ready.Task, Task.Delay(TimeSpan.FromSeconds(90))) != ready.Task)
         {
+            process.Kill(entireProcessTree: true);
             throw new Xunit.Sdk.XunitException($"Prism did not start in 90 s:\n{log}");
         }
-        return new Uri($"http://127.0.0.1:{port}/");
+        return (process, new Uri($"http://127.0.0.1:{port}/"));
     }
 
     internal static int FreePort()

@@ -128,6 +128,56 @@ public sealed class ServerRobustnessTests(RunningServer running) : IClassFixture
         sink.Release.SetResult();
     }
 
+    private sealed class CountingSink : IPredictionSink
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public ValueTask WriteAsync(PredictionRecord record, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _count);
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public async Task Clients_that_hang_up_mid_body_cost_no_server_error_no_prediction_and_no_later_answer()
+    {
+        var sink = new CountingSink();
+        await using var server = await ModelServer.StartAsync(new ServerOptions(running.Bundle.Folder) { Port = 0, Sink = sink });
+        await server.Ready;
+        var body = "[" + string.Join(",", Enumerable.Repeat(ModelServerTests.Row(ServedBundle.Rows(1, seed: 3)[0]).ToJsonString(), 200)) + "]";
+        var bytes = System.Text.Encoding.UTF8.GetBytes(body);
+        foreach (var path in new[] { "/predict", "/v2/models/churn/infer" })
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                using var socket = new System.Net.Sockets.TcpClient();
+                await socket.ConnectAsync(server.Address.Host, server.Address.Port);
+                var stream = socket.GetStream();
+                var head = $"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {bytes.Length}\r\n\r\n";
+                await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(head));
+                await stream.WriteAsync(bytes.AsMemory(0, bytes.Length / 2));
+                await stream.FlushAsync();
+                socket.Client.Shutdown(System.Net.Sockets.SocketShutdown.Both);
+            }
+        }
+        using var http = new HttpClient { BaseAddress = server.Address };
+        // The hung-up requests end on the server's side after the clients leave: wait for them to be counted.
+        var metrics = "";
+        for (var i = 0; i < 50 && !metrics.Contains("status=\"499\"", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(100);
+            metrics = await http.GetStringAsync("/metrics");
+        }
+        Assert.Contains("status=\"499\"", metrics);
+        Assert.DoesNotMatch("""mlops_server_requests_total\{[^}]*status="5""", metrics);
+        Assert.Equal(0, sink.Count);
+        var (status, _) = await ModelServerTests.Post(http, "/predict", ModelServerTests.Row(ServedBundle.Rows(1, seed: 4)[0]).ToJsonString());
+        Assert.Equal(HttpStatusCode.OK, status);
+    }
+
     [Fact]
     public async Task The_server_is_live_but_not_ready_until_the_model_is_loaded_and_warmed_up()
     {

@@ -54,7 +54,8 @@ internal static partial class DeployCommands
         };
         command.Validators.Add(result =>
         {
-            if (result.GetValue(target) == "kubernetes" && string.IsNullOrWhiteSpace(result.GetValue(output)))
+            // The target's token, not its value: a value outside the accepted ones is the parser's error already.
+            if (result.GetResult(target)?.Tokens.FirstOrDefault()?.Value == "kubernetes" && string.IsNullOrWhiteSpace(result.GetValue(output)))
             {
                 result.AddError("--target kubernetes writes manifests: give the folder with --output DIR.");
             }

@@ -27,6 +27,10 @@ public sealed class KubernetesTarget(KubernetesOptions options) : IDeploymentTar
     {
         var manifests = Render(request);
         var folder = Path.GetFullPath(options.OutputFolder);
+        if (File.Exists(folder))
+        {
+            throw new MlopsException($"The output '{options.OutputFolder}' is a file; the manifests go to a folder.", "Give --output a new or existing folder, e.g. deploy/k8s.");
+        }
         Directory.CreateDirectory(folder);
         var name = KubernetesNames.ForModel(request.Model);
         // A folder written before with the other strategy would otherwise hold both a Deployment and a Rollout.

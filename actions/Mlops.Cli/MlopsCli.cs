@@ -1,6 +1,7 @@
 using System.CommandLine;
 using MlopsNotebooks.Cli.Actions;
 using MlopsNotebooks.Cli.Data;
+using MlopsNotebooks.Cli.Deploy;
 using MlopsNotebooks.Cli.Experiments;
 using MlopsNotebooks.Cli.Models;
 using MlopsNotebooks.Cli.Notebook;
@@ -37,6 +38,7 @@ public static class MlopsCli
         root.Add(RemoteCommands.Create());
         root.Add(ValidateCommands.Validate());
         root.Add(ServeCommands.Create());
+        root.Add(DeployCommands.Create());
         root.Add(new Command("action", "The GitHub Actions' steps: configured by INPUT_* variables as the runner sets them.")
         {
             ValidateCommands.ActionValidate(),

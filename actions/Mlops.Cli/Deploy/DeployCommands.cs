@@ -1,0 +1,150 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using MlopsNotebooks.Deployment;
+using MlopsNotebooks.Registry;
+
+namespace MlopsNotebooks.Cli.Deploy;
+
+/// <summary>
+/// <c>mlops deploy</c>: one model version, as an image, to one environment, through a deployment target picked by
+/// --target. Kubernetes writes manifests (nothing is deployed yet, so no alias moves); a target is one entry in
+/// <see cref="Targets"/>.
+/// </summary>
+internal static partial class DeployCommands
+{
+    /// <summary>The targets by name: each makes its <see cref="IDeploymentTarget"/> from the settings.</summary>
+    private static readonly Dictionary<string, Func<DeploySettings, IDeploymentTarget>> Targets = new(StringComparer.Ordinal)
+    {
+        ["kubernetes"] = s => new KubernetesTarget(new KubernetesOptions(s.Output!, s.Namespace, s.Replicas, s.MinReplicas, s.MaxReplicas, s.Cpu, s.Memory, s.PrometheusUrl)),
+    };
+
+    [GeneratedRegex(@"^(models:/)?(?<name>[A-Za-z0-9][A-Za-z0-9_.-]*)(/(?<version>[0-9]+)|@(?<alias>[A-Za-z0-9_.-]+))$")]
+    private static partial Regex Reference();
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
+    private static partial Regex EnvironmentName();
+
+    public static Command Create()
+    {
+        var model = new Argument<string>("model") { Description = "name@alias or name/3: the registered version the image serves (name/3 also without a registry)." };
+        var target = new Option<string>("--target") { Description = "Where to deploy: kubernetes (writes manifests).", Required = true };
+        target.AcceptOnlyFromAmong([.. Targets.Keys]);
+        var image = new Option<string>("--image") { Description = "The image that serves the version (repository:tag or repository@digest).", Required = true };
+        var environment = new Option<string>("--environment") { Description = "dev, staging or production: the registry alias a successful deploy moves.", Required = true };
+        var output = new Option<string?>("--output") { Description = "(kubernetes) The folder to write the manifests to." };
+        var ns = new Option<string>("--namespace") { Description = "(kubernetes) The namespace.", DefaultValueFactory = _ => "default" };
+        var replicas = new Option<int>("--replicas") { Description = "(kubernetes) Pods at first.", DefaultValueFactory = _ => 2 };
+        var minReplicas = new Option<int>("--min-replicas") { Description = "(kubernetes) The fewest pods the autoscaler keeps.", DefaultValueFactory = _ => 2 };
+        var maxReplicas = new Option<int>("--max-replicas") { Description = "(kubernetes) The most pods the autoscaler starts.", DefaultValueFactory = _ => 5 };
+        var cpu = new Option<string>("--cpu") { Description = "(kubernetes) Each pod's CPU request and limit.", DefaultValueFactory = _ => "500m" };
+        var memory = new Option<string>("--memory") { Description = "(kubernetes) Each pod's memory request and limit.", DefaultValueFactory = _ => "512Mi" };
+        var canary = new Option<bool>("--canary") { Description = "Move traffic step by step, judged on error rate and p99 latency (kubernetes: an Argo Rollouts Rollout)." };
+        var policy = CanaryPolicy.Default;
+        var steps = new Option<string>("--canary-steps") { Description = "Traffic shares in percent, rising.", DefaultValueFactory = _ => string.Join(',', policy.Steps) };
+        var stepDuration = new Option<string>("--canary-step-duration") { Description = "How long each share is held: 90s, 1m, 2h.", DefaultValueFactory = _ => "1m" };
+        var maxErrorRate = new Option<double>("--max-error-rate") { Description = "The most 5xx answers per prediction request.", DefaultValueFactory = _ => policy.MaxErrorRate };
+        var maxP99 = new Option<double>("--max-p99-ms") { Description = "The slowest p99 latency in milliseconds.", DefaultValueFactory = _ => policy.MaxP99Latency.TotalMilliseconds };
+        var prometheus = new Option<string>("--prometheus-url") { Description = "(kubernetes) The Prometheus the canary analysis queries.", DefaultValueFactory = _ => KubernetesOptions.DefaultPrometheusUrl };
+        var command = new Command("deploy", "Deploy a model version's image to an environment (kubernetes: write manifests for kubectl or a GitOps tool).")
+        {
+            model, target, image, environment, output, ns, replicas, minReplicas, maxReplicas, cpu, memory,
+            canary, steps, stepDuration, maxErrorRate, maxP99, prometheus, GlobalOptions.Json,
+        };
+        command.Validators.Add(result =>
+        {
+            // The target's token, not its value: a value outside the accepted ones is the parser's error already.
+            if (result.GetResult(target)?.Tokens.FirstOrDefault()?.Value == "kubernetes" && string.IsNullOrWhiteSpace(result.GetValue(output)))
+            {
+                result.AddError("--target kubernetes writes manifests: give the folder with --output DIR.");
+            }
+        });
+        return command.Handles(parse => new DeploySettings(parse.GetValue(model)!, parse.GetValue(target)!, parse.GetValue(image)!, parse.GetValue(environment)!,
+            parse.GetValue(output), parse.GetValue(ns)!, parse.GetValue(replicas), parse.GetValue(minReplicas), parse.GetValue(maxReplicas),
+            parse.GetValue(cpu)!, parse.GetValue(memory)!,
+            parse.GetValue(canary) ? new CanarySettings(parse.GetValue(steps)!, parse.GetValue(stepDuration)!, parse.GetValue(maxErrorRate), parse.GetValue(maxP99)) : null,
+            parse.GetValue(prometheus)!), Deploy);
+    }
+
+    public static async Task<int> Deploy(DeploySettings settings, CliContext cli, CancellationToken cancellationToken)
+    {
+        if (!EnvironmentName().IsMatch(settings.Environment) || settings.Environment == "latest")
+        {
+            throw new InvalidNameException($"'{settings.Environment}' is not an environment name: a deploy moves the registry alias of that name.",
+                "Use letters, digits, '-', '_' and '.', e.g. dev, staging or production.");
+        }
+        var (name, version) = Resolve(settings.Model, cli);
+        var request = new DeploymentRequest(name, version, settings.Image, settings.Environment, settings.Canary is { } c ? Policy(c) : null);
+        var outcome = await Targets[settings.Target](settings).DeployAsync(request, new Progress<string>(), cancellationToken);
+        var files = new JsonArray([.. outcome.Files.Select(f => JsonValue.Create(f))]);
+        cli.Write(new JsonObject
+        {
+            ["status"] = outcome.Status.ToString().ToLowerInvariant(),
+            ["model"] = name,
+            ["version"] = version,
+            ["environment"] = settings.Environment,
+            ["target"] = settings.Target,
+            ["image"] = settings.Image,
+            ["files"] = files,
+            ["message"] = outcome.Message,
+        }, string.Concat(outcome.Files.Select(f => $"wrote {f}\n")) + outcome.Message + "\n"
+            + (outcome.Status == DeploymentStatus.Written ? $"Nothing is deployed yet and no alias moved: after a successful rollout, run mlops models alias {name} {settings.Environment} {version}\n" : ""));
+        return outcome.Succeeded ? MlopsCli.Ok : MlopsCli.UserError;
+    }
+
+    /// <summary>
+    /// The model's name and version: name@alias from the registry; name/3 checked against the registry when there is one,
+    /// taken as given when there is none (the image names what it serves).
+    /// </summary>
+    private static (string Name, int Version) Resolve(string reference, CliContext cli)
+    {
+        var match = Reference().Match(reference);
+        if (!match.Success || !int.TryParse(match.Groups["version"].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var number) && !match.Groups["alias"].Success)
+        {
+            throw new MlopsException($"'{reference}' names no model version.", "Write name@alias (e.g. churn@candidate) or name/3.");
+        }
+        var name = match.Groups["name"].Value;
+        if (match.Groups["version"].Success && !StoreExists(cli))
+        {
+            return (name, number);
+        }
+        using var client = cli.OpenReader();
+        var found = new ModelRegistry(client).Get(reference);
+        return (found.Name, found.Version);
+    }
+
+    private static bool StoreExists(CliContext cli)
+    {
+        try
+        {
+            using var client = cli.OpenReader();
+            return true;
+        }
+        // Opening for reading refuses only when there is no store to read (or none that is one): then name/3 stands alone.
+        catch (TrackingStoreException)
+        {
+            return false;
+        }
+    }
+
+    private static CanaryPolicy Policy(CanarySettings settings)
+    {
+        var steps = settings.Steps.Split(',', StringSplitOptions.TrimEntries).Select(step =>
+            int.TryParse(step, NumberStyles.None, CultureInfo.InvariantCulture, out var percent) ? percent
+                : throw new MlopsException($"--canary-steps '{settings.Steps}' has '{step}', which is not a whole percentage.", "Give rising percentages, e.g. --canary-steps 10,25,50."));
+        if (!double.IsFinite(settings.MaxP99Milliseconds) || settings.MaxP99Milliseconds is <= 0 or > 3_600_000)
+        {
+            throw new MlopsException($"--max-p99-ms {settings.MaxP99Milliseconds} is not a latency.", "Give milliseconds, e.g. --max-p99-ms 500.");
+        }
+        var policy = CanaryPolicy.Default with
+        {
+            Steps = [.. steps],
+            StepDuration = Arguments.Duration(settings.StepDuration, "--canary-step-duration"),
+            MaxErrorRate = settings.MaxErrorRate,
+            MaxP99Latency = TimeSpan.FromMilliseconds(settings.MaxP99Milliseconds),
+        };
+        policy.Check();
+        return policy;
+    }
+}

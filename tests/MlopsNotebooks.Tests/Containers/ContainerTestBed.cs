@@ -64,7 +64,8 @@ public sealed class ContainerTestBed : IAsyncLifetime
         {
             variables[key] = value;
         }
-        return Programs.Run(Programs.Mlops, ["containerize", model, "--tracking-uri", Bundle.StoreUri, "--base-image", DockerEngineFixture.BaseImage, .. args],
+        string[] baseImage = args.Contains("--base-image") ? [] : ["--base-image", DockerEngineFixture.BaseImage];
+        return Programs.Run(Programs.Mlops, ["containerize", model, "--tracking-uri", Bundle.StoreUri, .. baseImage, .. args],
             environment: variables, timeoutSeconds: 300);
     }
 

@@ -84,10 +84,16 @@ public sealed class ContainerizeTests(ContainerTestBed bed)
         Assert.StartsWith("sha256:", (string)result["digest"]!);
         Assert.DoesNotContain(bed.Registry.Password, output + error);
 
-        // Every layer and the image's config, as `docker save` exports them.
-        await using var saved = await Docker.Images.SaveImageAsync((string)result["id"]!, CancellationToken.None);
+        // Every layer and the image's config, as `docker save` exports them (kept in a file: the engine's chunked
+        // stream ends before a tar reader's last padding read).
+        using var temp = new TempDirectory();
+        await using (var saved = await Docker.Images.SaveImageAsync((string)result["id"]!, CancellationToken.None))
+        await using (var file = File.Create(temp.File("image.tar")))
+        {
+            await saved.CopyToAsync(file);
+        }
         var files = 0;
-        using var archive = new TarReader(saved);
+        await using var archive = new TarReader(File.OpenRead(temp.File("image.tar")));
         while (await archive.GetNextEntryAsync() is { } entry)
         {
             if (entry.DataStream is null)

@@ -158,6 +158,8 @@ public sealed class ActionFilesTests
         Assert.All(new[] { "action.yml", "actions/validate/action.yml", "actions/report/action.yml" }, a => Assert.Equal("${{ runner.temp }}/mlops",
             ((Dictionary<object, object>)Steps(a).Single(s => (string?)s.GetValueOrDefault("id") == "cache")["with"])["path"]));
         Assert.True(File.Exists(runnerTemp.File("mlops/mlops")), string.Join("\n", Directory.GetFileSystemEntries(runnerTemp.Path, "*", SearchOption.AllDirectories).Take(20)));
+        // The installed tool carries the model server that containerize puts in images.
+        Assert.Contains(Directory.GetFiles(runnerTemp.File("mlops"), "mlops-server.dll", SearchOption.AllDirectories), f => f.EndsWith("/server/mlops-server.dll", StringComparison.Ordinal));
 
         // The action's last step, as written, runs a notebook with the installed tool and reports as a step.
         using var repo = new GitRepository();

@@ -93,7 +93,8 @@ public sealed class ActionFilesTests
         foreach (var file in Directory.EnumerateFiles(Programs.RepositoryRoot, "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(Programs.RepositoryRoot, f))
             .Where(f => f is "action.yml" or "Directory.Build.props" or "Directory.Packages.props"
-                || (f.StartsWith("actions", StringComparison.Ordinal) || f.StartsWith("kernel-extension", StringComparison.Ordinal))
+                || (f.StartsWith("actions", StringComparison.Ordinal) || f.StartsWith("kernel-extension", StringComparison.Ordinal)
+                    || f.StartsWith("templates/server", StringComparison.Ordinal))
                     && !f.Contains("/bin/", StringComparison.Ordinal) && !f.Contains("/obj/", StringComparison.Ordinal)))
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(to, file))!);
@@ -131,6 +132,10 @@ public sealed class ActionFilesTests
         Assert.Equal(keys[0], Key("actions/validate/action.yml", copy.Path));
         File.AppendAllText(copy.File("kernel-extension/MlopsNotebooks/MlopsException.cs"), "\n// changed\n");
         Assert.NotEqual(keys[0], Key("actions/validate/action.yml", copy.Path));
+        // The model server's Dockerfile is packed into the tool too.
+        var changed = Key("actions/validate/action.yml", copy.Path);
+        File.AppendAllText(copy.File("templates/server/Dockerfile"), "\n# changed\n");
+        Assert.NotEqual(changed, Key("actions/validate/action.yml", copy.Path));
     }
 
     [Fact]

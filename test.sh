@@ -23,6 +23,33 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
+# A Docker engine, a registry with htpasswd logins and Prometheus, for the container tests. No systemd here, so the engine
+# starts in the background when none answers; a second dockerd is never started beside a running one.
+need=()
+command -v dockerd >/dev/null || need+=(docker.io)
+command -v docker-registry >/dev/null || need+=(docker-registry)
+command -v htpasswd >/dev/null || need+=(apache2-utils)
+command -v prometheus >/dev/null || need+=(prometheus)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if ! docker version >/dev/null 2>&1; then
+  if ! pgrep -x dockerd >/dev/null; then
+    nohup dockerd >/tmp/mlops-dockerd.log 2>&1 &
+  fi
+  for _ in $(seq 60); do
+    docker version >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  if ! docker version >/dev/null 2>&1; then
+    echo "The Docker engine did not start in 30 s; see /tmp/mlops-dockerd.log:" >&2
+    tail -n 20 /tmp/mlops-dockerd.log >&2 || true
+    exit 1
+  fi
+fi
+# The tests' base image, from this machine's .NET runtimes (nothing can be pulled).
+tests/tools/build-base-image.sh mlops-test/aspnet:10.0
+
 # The npm tools at the versions package-lock.json pins; skipped when they are there already.
 if [ ! -f tests/tools/node_modules/.package-lock.json ] || [ tests/tools/package-lock.json -nt tests/tools/node_modules/.package-lock.json ]; then
   npm ci --prefix tests/tools --no-audit --no-fund --loglevel=error

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MlopsNotebooks.Cli.Actions;
+using MlopsNotebooks.Cli.Containerize;
 using MlopsNotebooks.Cli.Data;
 using MlopsNotebooks.Cli.Deploy;
 using MlopsNotebooks.Cli.Experiments;
@@ -38,11 +39,13 @@ public static class MlopsCli
         root.Add(RemoteCommands.Create());
         root.Add(ValidateCommands.Validate());
         root.Add(ServeCommands.Create());
+        root.Add(ContainerizeCommands.Create());
         root.Add(DeployCommands.Create());
         root.Add(new Command("action", "The GitHub Actions' steps: configured by INPUT_* variables as the runner sets them.")
         {
             ValidateCommands.ActionValidate(),
             ReportCommands.ActionReport(),
+            ContainerizeCommands.ActionContainerize(),
         });
 
         var parsed = root.Parse(args);
@@ -131,9 +134,12 @@ internal sealed class CliContext(ParseResult parse)
     /// <summary>For commands that only read: creates nothing, writes nothing, and says so when there is no store.</summary>
     public TrackingClient OpenReader() => new(Storage.TrackingStores.OpenForReading(parse.GetValue(GlobalOptions.TrackingUri)));
 
+    /// <summary>Whether --json asked for JSON (progress then goes to standard error, so standard output stays JSON).</summary>
+    public bool Json => parse.GetValue(GlobalOptions.Json);
+
     /// <summary>Writes the JSON view with --json, the text view otherwise.</summary>
     public void Write(System.Text.Json.Nodes.JsonNode json, string text) =>
-        Output.Write(parse.GetValue(GlobalOptions.Json) ? Views.RunJson.Write(json) + "\n" : text);
+        Output.Write(Json ? Views.RunJson.Write(json) + "\n" : text);
 }
 
 /// <summary>

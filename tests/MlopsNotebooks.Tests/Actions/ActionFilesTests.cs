@@ -93,7 +93,8 @@ public sealed class ActionFilesTests
         foreach (var file in Directory.EnumerateFiles(Programs.RepositoryRoot, "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(Programs.RepositoryRoot, f))
             .Where(f => f is "action.yml" or "Directory.Build.props" or "Directory.Packages.props"
-                || (f.StartsWith("actions", StringComparison.Ordinal) || f.StartsWith("kernel-extension", StringComparison.Ordinal))
+                || (f.StartsWith("actions", StringComparison.Ordinal) || f.StartsWith("kernel-extension", StringComparison.Ordinal)
+                    || f.StartsWith("templates/server", StringComparison.Ordinal))
                     && !f.Contains("/bin/", StringComparison.Ordinal) && !f.Contains("/obj/", StringComparison.Ordinal)))
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(to, file))!);
@@ -131,6 +132,10 @@ public sealed class ActionFilesTests
         Assert.Equal(keys[0], Key("actions/validate/action.yml", copy.Path));
         File.AppendAllText(copy.File("kernel-extension/MlopsNotebooks/MlopsException.cs"), "\n// changed\n");
         Assert.NotEqual(keys[0], Key("actions/validate/action.yml", copy.Path));
+        // The model server's Dockerfile is packed into the tool too.
+        var changed = Key("actions/validate/action.yml", copy.Path);
+        File.AppendAllText(copy.File("templates/server/Dockerfile"), "\n# changed\n");
+        Assert.NotEqual(changed, Key("actions/validate/action.yml", copy.Path));
     }
 
     [Fact]
@@ -158,6 +163,8 @@ public sealed class ActionFilesTests
         Assert.All(new[] { "action.yml", "actions/validate/action.yml", "actions/report/action.yml" }, a => Assert.Equal("${{ runner.temp }}/mlops",
             ((Dictionary<object, object>)Steps(a).Single(s => (string?)s.GetValueOrDefault("id") == "cache")["with"])["path"]));
         Assert.True(File.Exists(runnerTemp.File("mlops/mlops")), string.Join("\n", Directory.GetFileSystemEntries(runnerTemp.Path, "*", SearchOption.AllDirectories).Take(20)));
+        // The installed tool carries the model server that containerize puts in images.
+        Assert.Contains(Directory.GetFiles(runnerTemp.File("mlops"), "mlops-server.dll", SearchOption.AllDirectories), f => f.EndsWith("/server/mlops-server.dll", StringComparison.Ordinal));
 
         // The action's last step, as written, runs a notebook with the installed tool and reports as a step.
         using var repo = new GitRepository();

@@ -4,6 +4,7 @@ using MlopsNotebooks.Cli.Data;
 using MlopsNotebooks.Cli.Experiments;
 using MlopsNotebooks.Cli.Models;
 using MlopsNotebooks.Cli.Notebook;
+using MlopsNotebooks.Cli.Proxy;
 using MlopsNotebooks.Cli.Runs;
 using MlopsNotebooks.Cli.Serve;
 using MlopsNotebooks.Cli.Validate;
@@ -37,6 +38,7 @@ public static class MlopsCli
         root.Add(RemoteCommands.Create());
         root.Add(ValidateCommands.Validate());
         root.Add(ServeCommands.Create());
+        root.Add(ProxyCommands.Create());
         root.Add(new Command("action", "The GitHub Actions' steps: configured by INPUT_* variables as the runner sets them.")
         {
             ValidateCommands.ActionValidate(),

@@ -126,14 +126,7 @@ public sealed class ModelServer : IAsyncDisposable
 
     private WebApplication Build(ServerOptions options)
     {
-        if (!IPAddress.TryParse(options.Host == "localhost" ? "127.0.0.1" : options.Host, out var address))
-        {
-            throw new MlopsException($"'{options.Host}' is not an IP address to listen on.", "Use 127.0.0.1 (the default), 0.0.0.0 for every interface, or ::.");
-        }
-        if (options.Port is < 0 or > 65535)
-        {
-            throw new MlopsException($"{options.Port} is not a port.", "Use a port from 1 to 65535, or 0 for a free one.");
-        }
+        var address = ListenAddress(options.Host, options.Port);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -167,6 +160,20 @@ public sealed class ModelServer : IAsyncDisposable
             await _metrics.Registry.CollectAndExportAsTextAsync(c.Response.Body, c.RequestAborted);
         }));
         return app;
+    }
+
+    /// <summary>The address a server of the kit (model server or proxy) listens on; a host or port that cannot be is an <see cref="MlopsException"/>.</summary>
+    internal static IPAddress ListenAddress(string host, int port)
+    {
+        if (!IPAddress.TryParse(host == "localhost" ? "127.0.0.1" : host, out var address))
+        {
+            throw new MlopsException($"'{host}' is not an IP address to listen on.", "Use 127.0.0.1 (the default), 0.0.0.0 for every interface, or ::.");
+        }
+        if (port is < 0 or > 65535)
+        {
+            throw new MlopsException($"{port} is not a port.", "Use a port from 1 to 65535, or 0 for a free one.");
+        }
+        return address;
     }
 
     /// <summary>Counts and times every request, and turns every refusal into the protocol's <c>{"error": ...}</c>.</summary>
@@ -372,10 +379,10 @@ public sealed class ModelServer : IAsyncDisposable
         }
     }
 
-    private static Task Error(HttpContext context, int status, string message) => Json(context, status, w => w.WriteString("error", message));
+    internal static Task Error(HttpContext context, int status, string message) => Json(context, status, w => w.WriteString("error", message));
 
     /// <summary>Writes a JSON answer: an object whose members <paramref name="write"/> writes, or, unwrapped, whatever it writes.</summary>
-    private static async Task Json(HttpContext context, int status, Action<Utf8JsonWriter> write, bool wrap = true)
+    internal static async Task Json(HttpContext context, int status, Action<Utf8JsonWriter> write, bool wrap = true)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         // Answers are JSON for programs, never HTML: quotes and apostrophes stay readable.

@@ -117,7 +117,11 @@ public static class CanaryJudge
     /// <summary>Each prediction route's series of <paramref name="name"/> with its increase over the window.</summary>
     private static List<(PrometheusSample Sample, double Increase)> Increases(PrometheusText before, PrometheusText after, string name)
     {
-        var earlier = before.Named(name).ToDictionary(Key, s => s.Value);
+        var earlier = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var sample in before.Named(name))
+        {
+            earlier[Key(sample)] = sample.Value; // a series written twice: the last one, as Prometheus keeps it
+        }
         return after.Named(name)
             .Where(s => PredictionRoutes.Contains(s.Label("route")))
             .Select(s => (s, earlier.TryGetValue(Key(s), out var was) && was <= s.Value ? s.Value - was : s.Value))

@@ -17,6 +17,8 @@ command -v npm >/dev/null || need+=(npm)
 # Jupyter's HTML export and a headless browser, to open executed notebooks and reports and see their charts draw.
 [ -x /usr/bin/jupyter-nbconvert ] || need+=(jupyter-nbconvert)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# Prometheus, to check the canary judge against histogram_quantile over the same scrapes.
+command -v prometheus >/dev/null || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
 fi

@@ -62,31 +62,14 @@ public sealed class ModelServer : IAsyncDisposable
     public static async Task<ModelServer> StartAsync(ServerOptions options, CancellationToken cancellationToken = default)
     {
         var server = new ModelServer(options, ModelBundle.Open(options.Bundle));
-        try
-        {
-            await server._app.StartAsync(cancellationToken);
-        }
-        catch (IOException e)
-        {
-            await server.DisposeAsync();
-            throw new UnavailableException($"Cannot listen on {options.Host}:{options.Port}: {e.GetBaseException().Message}",
-                "Pick another port with --port (0 picks a free one), or stop what uses this one.", e);
-        }
+        await ServerApp.StartAsync(server._app, options.Host, options.Port, server, cancellationToken);
         server.Ready = Task.Run(server.LoadAsync, CancellationToken.None);
         return server;
     }
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            await _app.StopAsync(CancellationToken.None);
-        }
-        catch (InvalidOperationException)
-        {
-            // it never started
-        }
-        await _app.DisposeAsync();
+        await ServerApp.StopAsync(_app);
         await _hook.DisposeAsync();
     }
 
@@ -126,7 +109,7 @@ public sealed class ModelServer : IAsyncDisposable
 
     private WebApplication Build(ServerOptions options)
     {
-        var address = ListenAddress(options.Host, options.Port);
+        var address = ServerApp.ListenAddress(options.Host, options.Port);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -160,20 +143,6 @@ public sealed class ModelServer : IAsyncDisposable
             await _metrics.Registry.CollectAndExportAsTextAsync(c.Response.Body, c.RequestAborted);
         }));
         return app;
-    }
-
-    /// <summary>The address a server of the kit (model server or proxy) listens on; a host or port that cannot be is an <see cref="MlopsException"/>.</summary>
-    internal static IPAddress ListenAddress(string host, int port)
-    {
-        if (!IPAddress.TryParse(host == "localhost" ? "127.0.0.1" : host, out var address))
-        {
-            throw new MlopsException($"'{host}' is not an IP address to listen on.", "Use 127.0.0.1 (the default), 0.0.0.0 for every interface, or ::.");
-        }
-        if (port is < 0 or > 65535)
-        {
-            throw new MlopsException($"{port} is not a port.", "Use a port from 1 to 65535, or 0 for a free one.");
-        }
-        return address;
     }
 
     /// <summary>Counts and times every request, and turns every refusal into the protocol's <c>{"error": ...}</c>.</summary>

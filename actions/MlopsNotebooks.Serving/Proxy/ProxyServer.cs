@@ -79,19 +79,10 @@ public sealed class ProxyServer : IAsyncDisposable
             throw new MlopsException("The routes file's poll interval must be positive.");
         }
         var server = new ProxyServer(options);
-        try
-        {
-            // Routes that are there at the start serve the first request; the caller says which (the first line is the address).
-            server.Poll();
-            server._log = options.Log;
-            await server._app.StartAsync(cancellationToken);
-        }
-        catch (IOException e)
-        {
-            await server.DisposeAsync();
-            throw new UnavailableException($"Cannot listen on {options.Host}:{options.Port}: {e.GetBaseException().Message}",
-                "Pick another port with --port (0 picks a free one), or stop what uses this one.", e);
-        }
+        // Routes that are there at the start serve the first request; the caller says which (the first line is the address).
+        server.Poll();
+        server._log = options.Log;
+        await ServerApp.StartAsync(server._app, options.Host, options.Port, server, cancellationToken);
         server._watching = Task.Run(server.WatchAsync, CancellationToken.None);
         return server;
     }
@@ -100,15 +91,7 @@ public sealed class ProxyServer : IAsyncDisposable
     {
         await _stop.CancelAsync();
         await _watching;
-        try
-        {
-            await _app.StopAsync(CancellationToken.None);
-        }
-        catch (InvalidOperationException)
-        {
-            // it never started
-        }
-        await _app.DisposeAsync();
+        await ServerApp.StopAsync(_app);
         _stop.Dispose();
     }
 
@@ -116,7 +99,7 @@ public sealed class ProxyServer : IAsyncDisposable
 
     private WebApplication Build(ProxyOptions options)
     {
-        var address = ModelServer.ListenAddress(options.Host, options.Port);
+        var address = ServerApp.ListenAddress(options.Host, options.Port);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>

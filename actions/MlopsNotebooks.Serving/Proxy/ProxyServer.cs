@@ -55,6 +55,7 @@ public sealed class ProxyServer : IAsyncDisposable
     private byte[]? _unsettled;
     private Task _watching = Task.CompletedTask;
     private TextWriter _log = TextWriter.Null;
+    private bool _listening;
 
     private ProxyServer(ProxyOptions options)
     {
@@ -83,6 +84,7 @@ public sealed class ProxyServer : IAsyncDisposable
         server.Poll();
         server._log = options.Log;
         await ServerApp.StartAsync(server._app, options.Host, options.Port, server, cancellationToken);
+        server._listening = true;
         server._watching = Task.Run(server.WatchAsync, CancellationToken.None);
         return server;
     }
@@ -302,6 +304,12 @@ public sealed class ProxyServer : IAsyncDisposable
         };
         var route = new RouteConfig { RouteId = "all", ClusterId = Cluster, Match = new RouteMatch { Path = "{**path}" } };
         _app.Services.GetRequiredService<InMemoryConfigProvider>().Update([route], [cluster]);
+        // YARP applies a configuration when its change token fires; a deploy that sees this generation in /-/proxy must
+        // find it routing already, so it is reported only once YARP's destinations carry its weights. (Before listening,
+        // YARP reads the configuration as it starts.)
+        SpinWait.SpinUntil(() => !_listening || lookup.TryGetCluster(Cluster, out var now) && now.Destinations.Count == routes.Destinations.Count
+            && routes.Destinations.All(d => now.Destinations.TryGetValue(d.Name, out var state) && WeightedPolicy.Weight(state) == d.Weight
+                && state.Model.Config.Address == cluster.Destinations[d.Name].Address), TimeSpan.FromSeconds(5));
         _applied = new Applied(routes);
     }
 }

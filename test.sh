@@ -17,13 +17,11 @@ command -v npm >/dev/null || need+=(npm)
 # Jupyter's HTML export and a headless browser, to open executed notebooks and reports and see their charts draw.
 [ -x /usr/bin/jupyter-nbconvert ] || need+=(jupyter-nbconvert)
 [ -x /usr/bin/chromium ] || need+=(chromium)
-# Prometheus, to scrape a running server and answer the canary analysis' queries.
-command -v prometheus >/dev/null || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-# A Docker engine, a registry with htpasswd logins and Prometheus, for the container tests. No systemd here, so the engine
+# A Docker engine and a registry with htpasswd logins for the container tests; Prometheus to scrape a running server. No systemd here, so the engine
 # starts in the background when none answers; a second dockerd is never started beside a running one.
 need=()
 command -v dockerd >/dev/null || need+=(docker.io)

@@ -6,6 +6,7 @@ using MlopsNotebooks.Cli.Deploy;
 using MlopsNotebooks.Cli.Experiments;
 using MlopsNotebooks.Cli.Models;
 using MlopsNotebooks.Cli.Notebook;
+using MlopsNotebooks.Cli.Proxy;
 using MlopsNotebooks.Cli.Runs;
 using MlopsNotebooks.Cli.Serve;
 using MlopsNotebooks.Cli.Validate;
@@ -41,6 +42,7 @@ public static class MlopsCli
         root.Add(ServeCommands.Create());
         root.Add(ContainerizeCommands.Create());
         root.Add(DeployCommands.Create());
+        root.Add(ProxyCommands.Create());
         root.Add(new Command("action", "The GitHub Actions' steps: configured by INPUT_* variables as the runner sets them.")
         {
             ValidateCommands.ActionValidate(),

@@ -62,31 +62,14 @@ public sealed class ModelServer : IAsyncDisposable
     public static async Task<ModelServer> StartAsync(ServerOptions options, CancellationToken cancellationToken = default)
     {
         var server = new ModelServer(options, ModelBundle.Open(options.Bundle));
-        try
-        {
-            await server._app.StartAsync(cancellationToken);
-        }
-        catch (IOException e)
-        {
-            await server.DisposeAsync();
-            throw new UnavailableException($"Cannot listen on {options.Host}:{options.Port}: {e.GetBaseException().Message}",
-                "Pick another port with --port (0 picks a free one), or stop what uses this one.", e);
-        }
+        await ServerApp.StartAsync(server._app, options.Host, options.Port, server, cancellationToken);
         server.Ready = Task.Run(server.LoadAsync, CancellationToken.None);
         return server;
     }
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            await _app.StopAsync(CancellationToken.None);
-        }
-        catch (InvalidOperationException)
-        {
-            // it never started
-        }
-        await _app.DisposeAsync();
+        await ServerApp.StopAsync(_app);
         await _hook.DisposeAsync();
     }
 
@@ -126,14 +109,7 @@ public sealed class ModelServer : IAsyncDisposable
 
     private WebApplication Build(ServerOptions options)
     {
-        if (!IPAddress.TryParse(options.Host == "localhost" ? "127.0.0.1" : options.Host, out var address))
-        {
-            throw new MlopsException($"'{options.Host}' is not an IP address to listen on.", "Use 127.0.0.1 (the default), 0.0.0.0 for every interface, or ::.");
-        }
-        if (options.Port is < 0 or > 65535)
-        {
-            throw new MlopsException($"{options.Port} is not a port.", "Use a port from 1 to 65535, or 0 for a free one.");
-        }
+        var address = ServerApp.ListenAddress(options.Host, options.Port);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -379,10 +355,10 @@ public sealed class ModelServer : IAsyncDisposable
         }
     }
 
-    private static Task Error(HttpContext context, int status, string message) => Json(context, status, w => w.WriteString("error", message));
+    internal static Task Error(HttpContext context, int status, string message) => Json(context, status, w => w.WriteString("error", message));
 
     /// <summary>Writes a JSON answer: an object whose members <paramref name="write"/> writes, or, unwrapped, whatever it writes.</summary>
-    private static async Task Json(HttpContext context, int status, Action<Utf8JsonWriter> write, bool wrap = true)
+    internal static async Task Json(HttpContext context, int status, Action<Utf8JsonWriter> write, bool wrap = true)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         // Answers are JSON for programs, never HTML: quotes and apostrophes stay readable.

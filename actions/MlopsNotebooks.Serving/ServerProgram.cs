@@ -9,16 +9,31 @@ public static class ServerProgram
     /// Starts the server, says where it listens and when it is ready, and serves until <paramref name="stop"/> (or, when
     /// none is given, SIGINT or SIGTERM). A bundle that cannot be served is an <see cref="MlopsException"/>.
     /// </summary>
-    public static async Task ServeAsync(ServerOptions options, TextWriter output, CancellationToken stop = default)
+    public static Task ServeAsync(ServerOptions options, TextWriter output, CancellationToken stop = default) =>
+        UntilStoppedAsync(stop, output, async token =>
+        {
+            var server = await ModelServer.StartAsync(options, token);
+            output.WriteLine($"Serving {server.ModelName} version {server.ModelVersion?.ToString() ?? "?"} at {server.Address} (loading the model)");
+            await server.Ready;
+            output.WriteLine($"Ready: POST {server.Address}predict, {server.Address}v2/models/{server.ModelName}/infer; metrics at {server.Address}metrics");
+            return server;
+        });
+
+    /// <summary><see cref="ServeAsync"/> with its errors printed: exit code 0, or 1 with the message and hint.</summary>
+    public static Task<int> RunAsync(ServerOptions options, TextWriter output, TextWriter error, CancellationToken stop = default) =>
+        ExitCodeAsync(() => ServeAsync(options, output, stop), error);
+
+    /// <summary>
+    /// Starts a server of the kit and keeps it until <paramref name="stop"/> (or, when none is given, SIGINT or SIGTERM),
+    /// then disposes of it, which lets its in-flight requests finish.
+    /// </summary>
+    internal static async Task UntilStoppedAsync(CancellationToken stop, TextWriter output, Func<CancellationToken, Task<IAsyncDisposable>> start)
     {
         using var signals = stop.CanBeCanceled ? null : new CancellationTokenSource();
         using var interrupt = signals is null ? null : PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel(signals));
         using var terminate = signals is null ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, Cancel(signals));
         var token = signals?.Token ?? stop;
-        await using var server = await ModelServer.StartAsync(options, token);
-        output.WriteLine($"Serving {server.ModelName} version {server.ModelVersion?.ToString() ?? "?"} at {server.Address} (loading the model)");
-        await server.Ready;
-        output.WriteLine($"Ready: POST {server.Address}predict, {server.Address}v2/models/{server.ModelName}/infer; metrics at {server.Address}metrics");
+        await using var server = await start(token);
         try
         {
             await Task.Delay(Timeout.Infinite, token);
@@ -29,12 +44,12 @@ public static class ServerProgram
         }
     }
 
-    /// <summary><see cref="ServeAsync"/> with its errors printed: exit code 0, or 1 with the message and hint.</summary>
-    public static async Task<int> RunAsync(ServerOptions options, TextWriter output, TextWriter error, CancellationToken stop = default)
+    /// <summary>Runs <paramref name="run"/>: exit code 0, or the error's code with its message and hint printed.</summary>
+    internal static async Task<int> ExitCodeAsync(Func<Task> run, TextWriter error)
     {
         try
         {
-            await ServeAsync(options, output, stop);
+            await run();
             return 0;
         }
         catch (MlopsException e)

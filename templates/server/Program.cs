@@ -1,10 +1,24 @@
 // The model server as the container runs it: the bundle in MLOPS_BUNDLE (default /model), the address in MLOPS_HOST
 // (loopback unless told otherwise: the container's Dockerfile sets 0.0.0.0), port MLOPS_PORT (default 8080).
-// `mlops serve` runs the same server for a laptop.
+// `mlops-server proxy` runs the traffic proxy of blue-green and canary deploys from the same image instead, with its
+// routes file in MLOPS_ROUTES (default /config/routes.json). `mlops serve` and `mlops proxy` run the same for a laptop.
 using MlopsNotebooks.Serving;
+using MlopsNotebooks.Serving.Proxy;
 
-return await ServerProgram.RunAsync(new ServerOptions(Environment.GetEnvironmentVariable("MLOPS_BUNDLE") ?? "/model")
+var host = Environment.GetEnvironmentVariable("MLOPS_HOST") ?? "127.0.0.1";
+var port = int.TryParse(Environment.GetEnvironmentVariable("MLOPS_PORT"), out var number) ? number : 8080;
+return args switch
 {
-    Host = Environment.GetEnvironmentVariable("MLOPS_HOST") ?? "127.0.0.1",
-    Port = int.TryParse(Environment.GetEnvironmentVariable("MLOPS_PORT"), out var port) ? port : 8080,
-}, Console.Out, Console.Error);
+    [] => await ServerProgram.RunAsync(new ServerOptions(Environment.GetEnvironmentVariable("MLOPS_BUNDLE") ?? "/model") { Host = host, Port = port },
+        Console.Out, Console.Error),
+    ["proxy"] => await ProxyProgram.RunAsync(new ProxyOptions(Environment.GetEnvironmentVariable("MLOPS_ROUTES") ?? "/config/routes.json") { Host = host, Port = port },
+        Console.Out, Console.Error),
+    _ => Usage(),
+};
+
+int Usage()
+{
+    Console.Error.WriteLine($"error: unknown arguments '{string.Join(' ', args)}'.");
+    Console.Error.WriteLine("Run mlops-server with no arguments to serve the model in MLOPS_BUNDLE, or `mlops-server proxy` to run the traffic proxy.");
+    return 2;
+}

@@ -74,6 +74,16 @@ public static class CanaryJudge
     }
 
     /// <summary>
+    /// The prediction requests over the window and how many were refused as the client's fault (4xx). A new version that
+    /// refuses requests the old one takes (a changed input schema) answers 4xx, not 5xx: a deploy compares the two shares.
+    /// </summary>
+    public static (long Requests, long Refused) Refusals(PrometheusText before, PrometheusText after)
+    {
+        var requests = Increases(before, after, Requests);
+        return ((long)Math.Round(requests.Sum(r => r.Increase)), (long)Math.Round(requests.Where(r => r.Sample.Label("status").StartsWith('4')).Sum(r => r.Increase)));
+    }
+
+    /// <summary>
     /// Prometheus's <c>histogram_quantile</c> over cumulative buckets (upper bound, count), the last one <c>+Inf</c>: NaN
     /// without observations; a rank in the <c>+Inf</c> bucket gives the highest finite bound; otherwise the bucket's lower
     /// bound plus its width times the rank's share of the bucket (the first bucket starts at 0).

@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using MlopsNotebooks.Deployment;
 using MlopsNotebooks.Deployment.Containers;
 using MlopsNotebooks.Deployment.Docker;
+using MlopsNotebooks.GitHub.Toolkit;
 using MlopsNotebooks.Registry;
 
 namespace MlopsNotebooks.Cli.Deploy;
@@ -100,6 +101,60 @@ internal static partial class DeployCommands
 
     public static async Task<int> Deploy(DeploySettings settings, CliContext cli, CancellationToken cancellationToken)
     {
+        var deployed = await DeployAsync(settings, cli, new LineLog(cli.Json ? cli.Error : cli.Output), cancellationToken);
+        cli.Write(Json(deployed), Text(deployed));
+        return deployed.Outcome.Succeeded ? MlopsCli.Ok : MlopsCli.UserError;
+    }
+
+    /// <summary><c>mlops action deploy</c>: the same, configured by INPUT_* as the runner sets them, with outputs status, alias-moved and files.</summary>
+    public static Command ActionDeploy()
+    {
+        var command = new Command("deploy", "The deploy action: read INPUT_* as the runner sets them, deploy, set outputs.");
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var actions = ActionRunner.FromProcess();
+            var policy = CanaryPolicy.Default;
+            var settings = new DeploySettings(actions.RequiredInput("model"), actions.Input("target") ?? "docker", actions.RequiredInput("image"),
+                actions.RequiredInput("environment"), actions.Input("output"), actions.Input("namespace") ?? "default",
+                Whole(actions, "replicas", 2), Whole(actions, "min-replicas", 2), Whole(actions, "max-replicas", 5),
+                actions.Input("cpu") ?? "500m", actions.Input("memory") ?? "512Mi",
+                actions.BooleanInput("canary")
+                    ? new CanarySettings(actions.Input("canary-steps") ?? string.Join(',', policy.Steps), actions.Input("canary-step-duration") ?? "1m",
+                        Number(actions, "max-error-rate", policy.MaxErrorRate), Number(actions, "max-p99-ms", policy.MaxP99Latency.TotalMilliseconds))
+                    : null,
+                actions.Input("prometheus-url") ?? KubernetesOptions.DefaultPrometheusUrl,
+                new DockerSettings(Whole(actions, "port", 8080), actions.Input("bind") ?? "127.0.0.1", actions.Input("ready-timeout") ?? "60s"));
+            var deployed = await DeployAsync(settings, new CliContext(parse), new LineLog(actions), cancellationToken);
+            actions.SetOutput("status", Status(deployed.Outcome));
+            actions.SetOutput("alias-moved", deployed.AliasMoved ? "true" : "false");
+            actions.SetOutput("files", string.Join('\n', deployed.Outcome.Files));
+            actions.Log(Text(deployed).TrimEnd());
+            return deployed.Outcome.Succeeded ? MlopsCli.Ok : MlopsCli.UserError;
+        });
+        return command;
+    }
+
+    private static int Whole(ActionRunner actions, string input, int fallback) =>
+        actions.Input(input) is not { } text ? fallback
+        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value
+        : throw new MlopsException($"The input {input} is '{text}', not a whole number.", $"Give {input} as digits, e.g. {fallback}.");
+
+    private static double Number(ActionRunner actions, string input, double fallback) =>
+        actions.Input(input) is not { } text ? fallback
+        : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value
+        : throw new MlopsException($"The input {input} is '{text}', not a number.", $"Give {input} as a number, e.g. {fallback.ToString(CultureInfo.InvariantCulture)}.");
+
+    /// <summary>Checks every input, deploys through the target, and moves the environment's alias when the new version took all traffic.</summary>
+    private static async Task<Deployed> DeployAsync(DeploySettings settings, CliContext cli, IProgress<string> log, CancellationToken cancellationToken)
+    {
+        if (!Targets.TryGetValue(settings.Target, out var make))
+        {
+            throw new MlopsException($"'{settings.Target}' is not a deployment target.", $"Use one of: {string.Join(", ", Targets.Keys)}.");
+        }
+        if (settings.Target == "kubernetes" && string.IsNullOrWhiteSpace(settings.Output))
+        {
+            throw new MlopsException("The kubernetes target writes manifests: give the folder to write them to.", "Give --output DIR (output in the action).");
+        }
         if (!EnvironmentName().IsMatch(settings.Environment) || settings.Environment == "latest")
         {
             throw new InvalidNameException($"'{settings.Environment}' is not an environment name: a deploy moves the registry alias of that name.",
@@ -107,31 +162,42 @@ internal static partial class DeployCommands
         }
         var (name, version) = Resolve(settings.Model, cli);
         var request = new DeploymentRequest(name, version, settings.Image, settings.Environment, settings.Canary is { } c ? Policy(c) : null);
-        var (target, holds) = await Targets[settings.Target](settings, cancellationToken);
+        var (target, holds) = await make(settings, cancellationToken);
         DeploymentOutcome outcome;
         using (holds)
         {
-            outcome = await target.DeployAsync(request, new LineLog(cli.Json ? cli.Error : cli.Output), cancellationToken);
+            outcome = await target.DeployAsync(request, log, cancellationToken);
         }
         var moved = outcome.Status == DeploymentStatus.Promoted && MoveAlias(name, settings.Environment, version, cli);
-        var files = new JsonArray([.. outcome.Files.Select(f => JsonValue.Create(f))]);
-        cli.Write(new JsonObject
-        {
-            ["status"] = outcome.Status.ToString().ToLowerInvariant(),
-            ["model"] = name,
-            ["version"] = version,
-            ["environment"] = settings.Environment,
-            ["target"] = settings.Target,
-            ["image"] = settings.Image,
-            ["files"] = files,
-            ["message"] = outcome.Message,
-            ["alias_moved"] = moved,
-        }, string.Concat(outcome.Files.Select(f => $"wrote {f}\n")) + outcome.Message + "\n"
-            + (moved ? $"{name}@{settings.Environment} now names version {version}.\n" : "")
-            + (outcome.Status == DeploymentStatus.Promoted && !moved ? $"No registry here, so no alias moved; run mlops models alias {name} {settings.Environment} {version} where the registry is.\n" : "")
-            + (outcome.Status == DeploymentStatus.Written ? $"Nothing is deployed yet and no alias moved: after a successful rollout, run mlops models alias {name} {settings.Environment} {version}\n" : ""));
-        return outcome.Succeeded ? MlopsCli.Ok : MlopsCli.UserError;
+        return new Deployed(settings, name, version, outcome, moved);
     }
+
+    private static string Status(DeploymentOutcome outcome) => outcome.Status switch
+    {
+        DeploymentStatus.RolledBack => "rolled-back",
+        var status => status.ToString().ToLowerInvariant(),
+    };
+
+    private sealed record Deployed(DeploySettings Settings, string Name, int Version, DeploymentOutcome Outcome, bool AliasMoved);
+
+    private static JsonObject Json(Deployed d) => new()
+    {
+        ["status"] = Status(d.Outcome),
+        ["model"] = d.Name,
+        ["version"] = d.Version,
+        ["environment"] = d.Settings.Environment,
+        ["target"] = d.Settings.Target,
+        ["image"] = d.Settings.Image,
+        ["files"] = new JsonArray([.. d.Outcome.Files.Select(f => JsonValue.Create(f))]),
+        ["message"] = d.Outcome.Message,
+        ["alias_moved"] = d.AliasMoved,
+    };
+
+    private static string Text(Deployed d) =>
+        string.Concat(d.Outcome.Files.Select(f => $"wrote {f}\n")) + d.Outcome.Message + "\n"
+        + (d.AliasMoved ? $"{d.Name}@{d.Settings.Environment} now names version {d.Version}.\n" : "")
+        + (d.Outcome.Status == DeploymentStatus.Promoted && !d.AliasMoved ? $"No registry here, so no alias moved; run mlops models alias {d.Name} {d.Settings.Environment} {d.Version} where the registry is.\n" : "")
+        + (d.Outcome.Status == DeploymentStatus.Written ? $"Nothing is deployed yet and no alias moved: after a successful rollout, run mlops models alias {d.Name} {d.Settings.Environment} {d.Version}\n" : "");
 
     /// <summary>
     /// The model's name and version: name@alias from the registry; name/3 checked against the registry when there is one,

@@ -35,50 +35,85 @@ public sealed class DockerTarget(IDockerClient docker, DockerTargetOptions optio
         var serving = status.Destinations.Where(d => d.Weight > 0).OrderByDescending(d => d.Weight).Select(d => others.FirstOrDefault(o => o.Name == d.Name)).FirstOrDefault(o => o is not null);
 
         var candidate = await StartVersionAsync(deployment, request, log, cancellationToken);
+        var promoted = false;
         try
         {
-            await WaitReadyAsync(candidate, log, cancellationToken);
-            await SmokeTestAsync(candidate, log, cancellationToken);
-        }
-        catch (Exception e) when (e is MlopsException or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            await RemoveAsync(candidate.Id);
-            return new DeploymentOutcome(DeploymentStatus.RolledBack,
-                $"{request.Model}/{request.Version} was not deployed to {request.Environment}: {e.Message} " +
-                (serving is null ? "Nothing was serving there before." : $"{serving.Name} keeps serving."), []);
-        }
-
-        if (serving is not null && request.Canary is { } canary)
-        {
-            var verdict = await CanaryAsync(proxy, serving, candidate, canary, log, cancellationToken);
-            if (verdict is not null)
+            try
             {
-                log.Report($"Rolling back: {verdict}");
-                await proxy.RouteAsync([new(serving.Name, serving.Address, 100), new(candidate.Name, candidate.Address, 0)], cancellationToken);
-                await proxy.DrainAsync(candidate.Name, options.DrainTimeout, cancellationToken);
-                await proxy.RouteAsync([new(serving.Name, serving.Address, 100)], cancellationToken);
-                await RemoveAsync(candidate.Id);
+                await WaitReadyAsync(candidate, log, cancellationToken);
+                await SmokeTestAsync(candidate, log, cancellationToken);
+            }
+            catch (Exception e) when (e is MlopsException or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
                 return new DeploymentOutcome(DeploymentStatus.RolledBack,
-                    $"{request.Model}/{request.Version} was rolled back in {request.Environment}: {verdict} {serving.Name} serves all traffic again.", []);
+                    $"{request.Model}/{request.Version} was not deployed to {request.Environment}: {e.Message} " +
+                    (serving is null ? "Nothing was serving there before." : $"{serving.Name} keeps serving."), []);
+            }
+
+            if (request.Canary is { } canary)
+            {
+                if (serving is null)
+                {
+                    log.Report("No version serves this environment yet: nothing to compare a canary with, so the new version takes all traffic.");
+                }
+                else if (await CanaryAsync(proxy, serving, candidate, canary, log, cancellationToken) is { } verdict)
+                {
+                    log.Report($"Rolling back: {verdict}");
+                    return new DeploymentOutcome(DeploymentStatus.RolledBack,
+                        $"{request.Model}/{request.Version} was rolled back in {request.Environment}: {verdict} {serving.Name} serves all traffic again.", []);
+                }
+            }
+
+            // Promote: the new version takes every new request, the old ones finish theirs, then stop.
+            var leaving = others.Where(o => o.Name != candidate.Name).ToList();
+            await proxy.RouteAsync([new(candidate.Name, candidate.Address, 100), .. leaving.Select(o => new ProxyDestination(o.Name, o.Address, 0))], cancellationToken);
+            promoted = true;
+            log.Report($"Traffic: {candidate.Name} 100%.");
+            foreach (var old in leaving)
+            {
+                await proxy.DrainAsync(old.Name, options.DrainTimeout, cancellationToken);
+            }
+            await proxy.RouteAsync([new(candidate.Name, candidate.Address, 100)], cancellationToken);
+            foreach (var old in leaving)
+            {
+                await RemoveAsync(old.Id);
+                log.Report($"Stopped {old.Name}.");
+            }
+            return new DeploymentOutcome(DeploymentStatus.Promoted,
+                $"{request.Model}/{request.Version} serves {request.Environment} at {proxy.Address}.", []);
+        }
+        finally
+        {
+            if (!promoted)
+            {
+                await WithdrawAsync(proxy, serving, candidate, log);
             }
         }
+    }
 
-        // Promote: the new version takes every new request, the old ones finish theirs, then stop.
-        var leaving = others.Where(o => o.Name != candidate.Name).ToList();
-        await proxy.RouteAsync([new(candidate.Name, candidate.Address, 100), .. leaving.Select(o => new ProxyDestination(o.Name, o.Address, 0))], cancellationToken);
-        log.Report($"Traffic: {candidate.Name} 100%.");
-        foreach (var old in leaving)
+    /// <summary>
+    /// Whatever stopped a deploy before the new version took all traffic (a failed check, a broken canary step, an error,
+    /// a cancelled command): the old version gets every request back, the new one finishes what it holds and is removed.
+    /// </summary>
+    private async Task WithdrawAsync(ProxyControl proxy, VersionContainer? serving, VersionContainer candidate, IProgress<string> log)
+    {
+        using var bounded = new CancellationTokenSource(options.DrainTimeout + TimeSpan.FromSeconds(30));
+        try
         {
-            await proxy.DrainAsync(old.Name, options.DrainTimeout, cancellationToken);
+            var status = await proxy.StatusAsync(bounded.Token);
+            if (serving is not null && status.Destinations.Any(d => d.Name == candidate.Name))
+            {
+                await proxy.RouteAsync([new(serving.Name, serving.Address, 100), new(candidate.Name, candidate.Address, 0)], bounded.Token);
+                await proxy.DrainAsync(candidate.Name, options.DrainTimeout, bounded.Token);
+                await proxy.RouteAsync([new(serving.Name, serving.Address, 100)], bounded.Token);
+            }
         }
-        await proxy.RouteAsync([new(candidate.Name, candidate.Address, 100)], cancellationToken);
-        foreach (var old in leaving)
+        catch (Exception e) when (e is MlopsException or HttpRequestException or OperationCanceledException)
         {
-            await RemoveAsync(old.Id);
-            log.Report($"Stopped {old.Name}.");
+            log.Report($"Could not give {serving?.Name ?? "the old version"} its traffic back through the proxy: {e.Message}");
         }
-        return new DeploymentOutcome(DeploymentStatus.Promoted,
-            $"{request.Model}/{request.Version} serves {request.Environment} at {proxy.Address}.", []);
+        await RemoveAsync(candidate.Id);
+        log.Report($"Removed {candidate.Name}.");
     }
 
     /// <summary>Container and network names: mlops-{model}-{environment}, which Docker's name rules accept for every model name the registry takes.</summary>
@@ -103,8 +138,16 @@ public sealed class DockerTarget(IDockerClient docker, DockerTargetOptions optio
 
     private async Task<CanaryJudgement> JudgeStepAsync(VersionContainer serving, VersionContainer candidate, CanaryPolicy canary, CancellationToken cancellationToken)
     {
-        var before = await ScrapeAsync(candidate, cancellationToken);
-        var servingBefore = await ScrapeAsync(serving, cancellationToken);
+        string before, servingBefore;
+        try
+        {
+            before = await ScrapeAsync(candidate, cancellationToken);
+            servingBefore = await ScrapeAsync(serving, cancellationToken);
+        }
+        catch (HttpRequestException e)
+        {
+            return CanaryJudgement.Fail($"the metrics of {candidate.Name} or {serving.Name} could not be read: {e.Message}");
+        }
         // A step with too few requests to judge is held once more; still too few, and nothing is promoted without evidence.
         for (var attempt = 0; ; attempt++)
         {
@@ -125,7 +168,7 @@ public sealed class DockerTarget(IDockerClient docker, DockerTargetOptions optio
             }
             catch (HttpRequestException e)
             {
-                return CanaryJudgement.Fail($"{candidate.Name} stopped answering its metrics: {e.Message}");
+                return CanaryJudgement.Fail($"the metrics of {candidate.Name} or {serving.Name} could not be read: {e.Message}");
             }
             var verdict = CanaryJudgement.Of(before, after, servingBefore, servingAfter, canary);
             if (!verdict.NotEnoughRequests || attempt == 1)

@@ -212,6 +212,40 @@ public sealed class DeployDockerTests(ContainerTestBed bed) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_canary_version_that_crashes_under_traffic_is_rolled_back_and_the_old_one_answers_everything_again()
+    {
+        var environment = NewEnvironment();
+        var port = Prism.FreePort();
+        Assert.Equal(0, Deploy("churn/1", Images.One, environment, port).ExitCode);
+        await using var load = new Load(port);
+        await load.UntilAsync(50);
+        var deploying = Task.Run(() => Deploy("churn/2", Images.Two, environment, port, "--canary", "--canary-steps", "50", "--canary-step-duration", "5s"));
+
+        // Once the canary takes its share, its container dies, as a version that crashes under real traffic would.
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        string? canary = null;
+        for (var i = 0; i < 600 && canary is null && !deploying.IsCompleted; i++)
+        {
+            var status = JsonNode.Parse(await http.GetStringAsync("/-/proxy"))!;
+            canary = status["destinations"]!.AsArray().Where(d => (int)d!["weight"]! == 50 && ((string)d["name"]!).Contains("-v2-", StringComparison.Ordinal))
+                .Select(d => (string)d!["name"]!).FirstOrDefault();
+            await Task.Delay(100);
+        }
+        Assert.NotNull(canary);
+        await bed.Engine.Client.Containers.KillContainerAsync(canary, new ContainerKillParameters());
+        var (exitCode, output, error) = await deploying;
+        var rolledBack = load.Count;
+        await load.UntilAsync(rolledBack + 100);
+        var answers = await load.StopAsync();
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("rolled back", output + error);
+        Assert.Equal(["1"], await ModelVersionsRunningAsync(environment));
+        Assert.Equal(1, Alias(environment));
+        Assert.All(answers.Skip(rolledBack), a => Assert.Equal((200, "1"), (a.Status, a.Version)));
+    }
+
+    [Fact]
     public async Task A_version_that_exits_before_it_is_ready_is_removed_and_the_old_one_keeps_serving()
     {
         var environment = NewEnvironment();

@@ -100,6 +100,7 @@ rate() { sed -n 's/^Requests\/sec: *\([0-9.]*\)/\1/p' "$out/$1.txt"; }
 for server in "$container" "http://127.0.0.1:$host_port" "http://127.0.0.1:$process_port" "http://127.0.0.1:$fastapi_port"; do  # warm
   curl -sf "$server/predict" -H 'content-type: application/json' -d @"$out/row.json" >/dev/null
 done
+cut -d' ' -f1 /proc/loadavg > "$out/load.txt"
 run container 32 "$container/predict" "$out/row.json"
 run ceiling 32 "$container/v2/health/live"
 run host 32 "http://127.0.0.1:$host_port/predict" "$out/row.json"
@@ -135,5 +136,6 @@ for _ in 1 2 3 4 5; do
   docker rm -f "$id" >/dev/null
 done
 docker image inspect "$base" --format '{{.Size}}' > "$out/base-size.txt"
+cut -d' ' -f1 /proc/loadavg >> "$out/load.txt"
 
 /usr/bin/python3 bench/serving/table.py "$out" "$seconds"

@@ -6,6 +6,7 @@ import statistics
 import sys
 
 out, seconds = sys.argv[1], sys.argv[2]
+load = open(f"{out}/load.txt").read().split()
 
 
 def wrk(name):
@@ -30,7 +31,7 @@ rows = [
     ("`mlops serve` process, POST /predict, one row (predictions/s)", f"{process[0]:,.0f}", ">= 20,000 and >= 10x FastAPI",
      process[0] >= 20_000 and process[0] >= 10 * fastapi[0], f"FastAPI: {process[0] / fastapi[0]:.1f}x; container: {process[0] / container[0]:.2f}x"),
     ("the same container on the host's network, POST /predict, one row (predictions/s)", f"{host[0]:,.0f}", "(reference)", None,
-     f"the bridge costs {1 - container[0] / host[0]:.0%}"),
+     f"the container on the bridge: {container[0] / host[0]:.2f}x"),
     ("FastAPI + uvicorn, POST /predict, one row (predictions/s)", f"{fastapi[0]:,.0f}", "(reference)", None, f"p99 {fastapi[1]:.2f} ms"),
     ("container, GET /v2/health/live (requests/s, the ceiling)", f"{ceiling[0]:,.0f}", "(reference)", None, f"p99 {ceiling[1]:.2f} ms"),
     (f"container p99 at {paced[0]:,.0f}/s, {paced[0] / container[0]:.0%} of the peak (ms)", f"{paced[1]:.2f}", "<= 5", paced[1] <= 5,
@@ -44,6 +45,7 @@ print("| measure | figure | target | met | reference |")
 print("| --- | ---: | --- | --- | --- |")
 for name, figure, target, met, reference in rows:
     print(f"| {name} | {figure} | {target} | {'' if met is None else 'yes' if met else 'NO'} | {reference} |")
-print(f"\nwrk -t2 with keep-alive, {seconds} s a run (-c32 single rows, -c4 batches), on the same 2 cores as the servers;"
+print(f"\nwrk -t2 with keep-alive, {seconds} s a run (-c32 single rows, -c4 batches), on the same 2 cores as the servers"
+      f" (load average {load[0]} before, {load[1]} after: others' work on the machine moves these figures);"
       " the in-process Transform on 2 threads for as long. Failed requests during a blue-green switch and a canary"
       " rollback: not measured here yet (needs `mlops deploy --target docker`).")

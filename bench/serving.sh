@@ -65,7 +65,8 @@ container=http://$(address "${containers[-1]}"):8080
 host_port=$(free_port)
 containers+=("$(docker run -d --rm --network host -e MLOPS_HOST=127.0.0.1 -e MLOPS_PORT="$host_port" "$image")")
 process_port=$(free_port)
-mlops serve "$out/bundle" --port "$process_port" >/dev/null 2>&1 & pids+=($!)
+# Started without the function, so that $! is the server itself and the trap's kill reaches it (not a subshell).
+dotnet "$out/r2r/mlops.dll" serve "$out/bundle" --port "$process_port" >/dev/null 2>&1 & pids+=($!)
 fastapi_port=$(free_port)
 /usr/bin/python3 bench/serving/fastapi_server.py "$out/repo/notebooks/data/churn.csv" "$fastapi_port" >/dev/null 2>&1 & pids+=($!)
 wait_for "$container/v2/health/ready"

@@ -48,6 +48,7 @@ public static class MlopsCli
             ValidateCommands.ActionValidate(),
             ReportCommands.ActionReport(),
             ContainerizeCommands.ActionContainerize(),
+            DeployCommands.ActionDeploy(),
         });
 
         var parsed = root.Parse(args);

@@ -5,7 +5,9 @@
 # Usage: build-base-image.sh [IMAGE]   (default mlops-test/aspnet:10.0)
 set -euo pipefail
 image=${1:-mlops-test/aspnet:10.0}
-if docker image inspect "$image" >/dev/null 2>&1; then
+# The recipe's own hash labels the image, so an image from an older recipe is built again.
+recipe=$(sha256sum "$0" | cut -c1-16)
+if [ "$(docker image inspect --format '{{index .Config.Labels "io.mlopsnotebooks.base-recipe"}}' "$image" 2>/dev/null)" = "$recipe" ]; then
   exit 0
 fi
 dotnet_root=$(dirname "$(readlink -f "$(command -v dotnet)")")
@@ -18,9 +20,20 @@ for framework in Microsoft.NETCore.App Microsoft.AspNetCore.App; do
   cp -a "$dotnet_root/shared/$framework" "$root/usr/share/dotnet/shared/"
 done
 
-# The libraries the host, host/fxr and the runtimes' native parts load, by their paths on this machine ("not found"
-# entries, such as LTTng for the optional trace provider, are left out as the chiseled image leaves them out).
-find "$root/usr/share/dotnet" -type f \( -name '*.so' -o -name dotnet \) -print0 \
+# OpenSSL, which the runtime opens by name (not a link-time dependency ldd sees) as soon as an HttpClient or TLS is used,
+# e.g. by the traffic proxy; the chiseled image carries it too.
+openssl=()
+for library in libssl.so.3 libcrypto.so.3; do
+  path=$(ldconfig -p | awk -v name="$library" '$1 == name && $0 ~ /x86-64|AArch64/ {print $NF; exit}')
+  [ -n "$path" ] || { echo "OpenSSL 3 ($library) is missing on this machine." >&2; exit 1; }
+  mkdir -p "$root$(dirname "$path")"
+  cp -L "$path" "$root$path"
+  openssl+=("$root$path")
+done
+
+# The libraries the host, host/fxr, the runtimes' native parts and OpenSSL load, by their paths on this machine ("not
+# found" entries, such as LTTng for the optional trace provider, are left out as the chiseled image leaves them out).
+{ find "$root/usr/share/dotnet" -type f \( -name '*.so' -o -name dotnet \) -print0; printf '%s\0' "${openssl[@]}"; } \
   | xargs -0 ldd 2>/dev/null \
   | awk '/^\t/ && $2 == "=>" && $3 ~ /^\// {print $3} /^\t\// {print $1}' \
   | sort -u \
@@ -43,5 +56,6 @@ tar -C "$root" --numeric-owner -c . | docker import \
   --change 'ENV APP_UID=1654' \
   --change 'USER 1654' \
   --change 'WORKDIR /home/app' \
+  --change "LABEL io.mlopsnotebooks.base-recipe=$recipe" \
   - "$image" >/dev/null
 echo "Built the base image $image."

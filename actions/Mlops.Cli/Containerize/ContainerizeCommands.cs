@@ -126,18 +126,6 @@ internal static class ContainerizeCommands
         $"Built image {result.Image.Id} ({(result.Image.Size / 1e6).ToString("0.0", CultureInfo.InvariantCulture)} MB)\n"
         + string.Concat(result.Image.References.Select(r => $"  {r}\n"))
         + (result.Pushed ? $"Pushed{(result.Digest is null ? "" : $" {result.Digest}")}\n" : "");
-
-    /// <summary>The engine's output, one line at a time, redacted (a secret could reach an error line) and never a workflow command.</summary>
-    private sealed class LineLog : IProgress<string>
-    {
-        private readonly Action<string> _write;
-
-        public LineLog(TextWriter writer) => _write = line => writer.WriteLine(LogText.Safe(line));
-
-        public LineLog(ActionRunner actions) => _write = actions.Log;
-
-        public void Report(string value) => _write(value);
-    }
 }
 
 /// <summary><c>mlops containerize</c>: the model, the image repository and base, and whether and how to push.</summary>

@@ -173,7 +173,7 @@ public sealed class KubernetesManifestTests
 
     public static TheoryData<string[], int, string> BadInputs() => new()
     {
-        { ["churn/3", "--image", "i:1", "--environment", "staging", "--target", "docker", "--output", "out"], 2, "docker" },
+        { ["churn/3", "--image", "i:1", "--environment", "staging", "--target", "nomad", "--output", "out"], 2, "nomad" },
         { ["churn/3", "--image", "i:1", "--environment", "staging", "--target", "kubernetes"], 2, "--output" },
         { ["churn/3", "--environment", "staging", "--target", "kubernetes", "--output", "out"], 2, "--image" },
         { ["churn/3", "--image", "i:1", "--environment", "staging", "--target", "kubernetes", "--output", "out", "--canary", "--canary-steps", "50,25"], 1, "rising" },

@@ -7,7 +7,8 @@
 #   2. p99 latency at about half the container's peak rate (wrk's delay() per request, tuned by a short first run);
 #   3. rows per second of 1,000-row batches through POST /predict (wrk -t2 -c4) against ServingBench, an in-process
 #      Transform of the same rows with the same model.zip on two threads for the same seconds;
-#   4. the image's size, and container start to ready (docker run -> GET /v2/health/ready 200), median of 5 fresh ones.
+#   4. the image's size, and container start to ready (docker run -> GET /v2/health/ready 200), median of 5 fresh ones;
+#   5. failed requests under wrk load through `mlops deploy`'s proxy during a blue-green switch and a canary rollback.
 # Prints one table with each figure, its target and its reference. A missed target is reported, not an error; a broken
 # run (a server that does not answer, answers that are not 2xx) exits 1. Every container and image it makes is removed.
 # Usage: bench/serving.sh [seconds per wrk run]
@@ -29,14 +30,17 @@ pids=() containers=() images=()
 cleanup() {
   [ ${#pids[@]} -eq 0 ] || kill "${pids[@]}" 2>/dev/null || true
   [ ${#containers[@]} -eq 0 ] || docker rm -f "${containers[@]}" >/dev/null 2>&1 || true
+  [ -z "${environment:-}" ] || docker rm -f $(docker ps -aq --filter "label=io.mlopsnotebooks.deployment=mlops-churn-$environment") >/dev/null 2>&1 || true
+  [ -z "${environment:-}" ] || docker network rm "mlops-churn-$environment" >/dev/null 2>&1 || true
   [ ${#images[@]} -eq 0 ] || docker image rm -f "${images[@]}" >/dev/null 2>&1 || true
   rm -rf "$out"
 }
 trap cleanup EXIT
 
-# The local stand-in for the chiseled ASP.NET base (nothing can be pulled here); removed at the end if this run built it.
+# The local stand-in for the chiseled ASP.NET base (nothing can be pulled here); removed at the end if this run made it.
 base=mlops-test/aspnet:10.0
-docker image inspect "$base" >/dev/null 2>&1 || { images+=("$base"); tests/tools/build-base-image.sh "$base"; }
+docker image inspect "$base" >/dev/null 2>&1 || images+=("$base")
+tests/tools/build-base-image.sh "$base"  # also builds it again when its recipe changed
 
 dotnet publish actions/Mlops.Cli/Mlops.Cli.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$out/r2r" -nologo -v quiet >/dev/null
 dotnet build bench/ServingBench/ServingBench.csproj -c Release -nologo -v quiet >/dev/null
@@ -136,6 +140,30 @@ for _ in 1 2 3 4 5; do
   echo $(( $(date +%s%N) - start )) >> "$out/starts.txt"
   docker rm -f "$id" >/dev/null
 done
+
+# 5. Failed requests while `mlops deploy` moves traffic, under wrk load (-t2 -c32) through the environment's stable
+# address (its proxy): a blue-green switch to a fresh container of the same image, then a canary of another that the
+# judge rolls back (a p99 ceiling no server meets). A non-2xx answer or a socket error is a failed request.
+environment=bench$$
+deploy_port=$(free_port)
+tag=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["tags"][0])' "$out/image.json")
+deploy() { (cd "$out/repo" && mlops deploy churn@candidate --image "$tag" --environment "$environment" --port "$deploy_port" "$@"); }
+under_load() { # name, the deploy's exit code it must have, the deploy's options
+  BODY=$out/row.json wrk -t2 -c32 -d600s --latency -s bench/serving/post.lua "http://127.0.0.1:$deploy_port/predict" > "$out/$1.txt" 2>&1 &
+  local load=$!
+  pids+=("$load")
+  sleep 2
+  local status=0
+  deploy "${@:3}" > "$out/$1-deploy.txt" 2>&1 || status=$?
+  sleep 2
+  kill -INT "$load" && wait "$load" || true
+  [ "$status" = "$2" ] || { echo "$1: mlops deploy exited $status, not $2:" >&2; cat "$out/$1-deploy.txt" >&2; exit 1; }
+}
+deploy > "$out/first-deploy.txt" 2>&1 || { cat "$out/first-deploy.txt" >&2; exit 1; }
+under_load blue-green 0
+under_load canary 1 --canary --canary-steps 50 --canary-step-duration 3s --max-p99-ms 0.001
+grep -q 'rolled back' "$out/canary-deploy.txt" || { echo "canary: not rolled back:" >&2; cat "$out/canary-deploy.txt" >&2; exit 1; }
+
 docker image inspect "$base" --format '{{.Size}}' > "$out/base-size.txt"
 cut -d' ' -f1 /proc/loadavg >> "$out/load.txt"
 

@@ -21,6 +21,18 @@ paced, batch = wrk("paced"), wrk("batch")
 transform = float(open(f"{out}/transform.txt").read())
 size = json.load(open(f"{out}/image.json"))["size"] / 1e6
 base_size = int(open(f"{out}/base-size.txt").read()) / 1e6
+
+
+def failed(name):
+    """Requests wrk sent and the ones that failed: answers other than 2xx, and socket errors."""
+    text = open(f"{out}/{name}.txt").read()
+    sent = int(re.search(r"(\d+) requests in", text).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", text)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    return sent, (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, errors.groups())) if errors else 0)
+
+
+blue_green, canary = failed("blue-green"), failed("canary")
 starts = [int(line) / 1e9 for line in open(f"{out}/starts.txt")]
 start = statistics.median(starts)
 
@@ -40,6 +52,10 @@ rows = [
      f"in-process Transform {transform:,.0f}: {batch[0] * 1000 / transform:.2f}x"),
     ("image size (MB)", f"{size:.1f}", "<= 150", size <= 150, f"base image {base_size:.1f} MB: the server and model add {size - base_size:.1f}"),
     ("container start to ready, median of 5 (s)", f"{start:.2f}", "<= 2", start <= 2, "starts " + ", ".join(f"{s:.2f}" for s in starts)),
+    ("failed requests during a blue-green switch (through the proxy)", f"{blue_green[1]:,}", "0", blue_green[1] == 0,
+     f"of {blue_green[0]:,} sent while `mlops deploy` ran"),
+    ("failed requests during a canary rollback (through the proxy)", f"{canary[1]:,}", "0", canary[1] == 0,
+     f"of {canary[0]:,} sent while `mlops deploy --canary` ran and rolled back"),
 ]
 print("| measure | figure | target | met | reference |")
 print("| --- | ---: | --- | --- | --- |")
@@ -47,5 +63,4 @@ for name, figure, target, met, reference in rows:
     print(f"| {name} | {figure} | {target} | {'' if met is None else 'yes' if met else 'NO'} | {reference} |")
 print(f"\nwrk -t2 with keep-alive, {seconds} s a run (-c32 single rows, -c4 batches), on the same 2 cores as the servers"
       f" (load average {load[0]} before, {load[1]} after: others' work on the machine moves these figures);"
-      " the in-process Transform on 2 threads for as long. Failed requests during a blue-green switch and a canary"
-      " rollback: not measured here yet (needs `mlops deploy --target docker`).")
+      " the in-process Transform on 2 threads for as long.")

@@ -42,14 +42,16 @@ base=mlops-test/aspnet:10.0
 docker image inspect "$base" >/dev/null 2>&1 || images+=("$base")
 tests/tools/build-base-image.sh "$base"  # also builds it again when its recipe changed
 
-dotnet publish actions/Mlops.Cli/Mlops.Cli.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$out/r2r" -nologo -v quiet >/dev/null
-dotnet build bench/ServingBench/ServingBench.csproj -c Release -nologo -v quiet >/dev/null
+# A step whose output is not the figure: its output shown only when it fails, so a broken run says why.
+quiet() { "$@" > "$out/step.log" 2>&1 || { cat "$out/step.log" >&2; echo "bench/serving.sh: failed: $*" >&2; exit 1; }; }
+quiet dotnet publish actions/Mlops.Cli/Mlops.Cli.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$out/r2r" -nologo -v quiet
+quiet dotnet build bench/ServingBench/ServingBench.csproj -c Release -nologo -v quiet
 mlops() { dotnet "$out/r2r/mlops.dll" "$@"; }
 
 # The churn model as the demo makes it: the sample notebook in a scratch repository, its candidate exported.
 mkdir -p "$out/repo" && cp -r notebooks "$out/repo/" && git -C "$out/repo" init -q && git -C "$out/repo" add -A \
   && git -C "$out/repo" -c user.email=bench@localhost -c user.name=bench commit -qm bench
-(cd "$out/repo" && mlops notebook run notebooks/churn.ipynb -o "$out/churn.ipynb" >/dev/null && mlops models download churn@candidate --to "$out/bundle" >/dev/null)
+(cd "$out/repo" && quiet mlops notebook run notebooks/churn.ipynb -o "$out/churn.ipynb" && quiet mlops models download churn@candidate --to "$out/bundle")
 
 # The image, tagged under a name of this run's own so that removing it touches nothing else.
 repository=mlops-bench/churn-$$

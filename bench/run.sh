@@ -15,5 +15,5 @@ echo
 echo "== notebook runner: cost against the number of cells (100 to 1,000 small cells)"
 bench/runner-scaling.sh
 echo
-echo "== model server: single-row predictions per second against FastAPI + uvicorn"
+echo "== model server: one container and the process against FastAPI + uvicorn; p99 at half the peak; 1,000-row batches against an in-process Transform; image size and start to ready; failed requests during a blue-green switch and a canary rollback"
 bench/serving.sh

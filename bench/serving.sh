@@ -108,6 +108,12 @@ for server in "$container" "http://127.0.0.1:$host_port" "http://127.0.0.1:$proc
   curl -sf "$server/predict" -H 'content-type: application/json' -d @"$out/row.json" >/dev/null
 done
 cut -d' ' -f1 /proc/loadavg > "$out/load.txt"
+# The JIT tiers a server's hot path up during its first seconds under load; ServingBench warms before its clock starts,
+# so every server gets a few seconds of the same load, single rows and batches, before it is measured.
+for server in "$container" "http://127.0.0.1:$host_port" "http://127.0.0.1:$process_port" "http://127.0.0.1:$fastapi_port"; do
+  duration=3 run warm 32 "$server/predict" "$out/row.json"
+done
+duration=3 run warm 4 "$container/predict" "$out/batch.json"
 run container 32 "$container/predict" "$out/row.json"
 run ceiling 32 "$container/v2/health/live"
 run host 32 "http://127.0.0.1:$host_port/predict" "$out/row.json"

@@ -25,6 +25,11 @@ public sealed record ContainerBundle(string Folder, string Name, int Version, st
         {
             throw new MlopsException($"The bundle at {folder} has no {string.Join(" or ", missing)}.", Hint);
         }
+        // A link would put whatever it points to (a key, /etc/shadow) into a layer: only the bundle's own files go in.
+        if (Files.Select(f => (File: f, Target: new FileInfo(Path.Combine(folder, f)).LinkTarget)).FirstOrDefault(l => l.Target is not null) is { Target: { } target } linked)
+        {
+            throw new MlopsException($"The bundle at {folder} is refused: {linked.File} is a link (to {target}), and an image carries only the bundle's own files. Nothing was built.", Hint);
+        }
         JsonObject manifest;
         try
         {

@@ -175,6 +175,26 @@ public sealed class ContainerizeTests(ContainerTestBed bed)
         Assert.Empty(await bed.LocalTagsAsync(repository));
     }
 
+    [Fact]
+    public async Task A_bundle_file_that_links_to_a_file_outside_the_bundle_is_refused_and_its_target_never_reaches_a_layer()
+    {
+        using var temp = new TempDirectory();
+        var bundle = bed.Bundle.Copy(temp);
+        var secret = Path.Combine(temp.Path, "secret.txt");
+        File.WriteAllText(secret, "not for any image");
+        var sample = Path.Combine(bundle, "sample-input.json");
+        File.Delete(sample);
+        File.CreateSymbolicLink(sample, secret);
+        var repository = bed.NewRepository("mlops-tests/linked");
+
+        var (exitCode, output, error) = bed.Containerize(bundle, "--image", repository);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("sample-input.json is a link", error);
+        Assert.DoesNotContain("Step 1/", output + error);
+        Assert.Empty(await bed.LocalTagsAsync(repository));
+    }
+
     private static bool Contains(byte[] haystack, byte[] needle) => haystack.AsSpan().IndexOf(needle) >= 0;
 
     private async Task WaitUntilReady(HttpClient http, string container)

@@ -42,6 +42,10 @@ public sealed record ContainerBundle(string Folder, string Name, int Version, st
         }
         var name = manifest["name"] is JsonValue n && n.TryGetValue<string>(out var s) && s.Length > 0 ? s
             : throw new MlopsException($"The manifest of the bundle at {folder} names no model (\"name\" is missing).", Hint);
+        if (!Registry.ModelRegistry.IsUsableName(name))
+        {
+            throw new MlopsException($"The manifest of the bundle at {folder} names the model {Registry.ModelRegistry.Quoted(name)}, which is not a model name (letters, digits, '-', '_' and '.', at most 100 characters). Nothing was built.", Hint);
+        }
         var version = manifest["version"] is JsonValue v && v.TryGetValue<int>(out var number) && number > 0 ? number
             : throw new MlopsException($"The manifest of the bundle at {folder} has no model version (\"version\" is missing).", Hint);
         var runId = manifest["run_id"] is JsonValue r && r.TryGetValue<string>(out var id) ? id : null;

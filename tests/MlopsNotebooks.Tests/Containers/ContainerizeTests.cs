@@ -150,7 +150,8 @@ public sealed class ContainerizeTests(ContainerTestBed bed)
     [Theory]
     [InlineData("corrupt", "is corrupt: model.zip hashes to sha256:")]
     [InlineData("missing", "has no model.zip")]
-    public async Task A_bundle_with_a_corrupt_or_missing_model_is_refused_before_anything_is_built(string fault, string message)
+    [InlineData("hostile name", "names the model \"churn\\u0022\\norg.opencontainers.image.vendor=evil\", which is not a model name")]
+    public async Task A_bundle_with_a_corrupt_or_missing_model_or_a_hostile_name_is_refused_before_anything_is_built(string fault, string message)
     {
         using var temp = new TempDirectory();
         var bundle = bed.Bundle.Copy(temp);
@@ -161,9 +162,16 @@ public sealed class ContainerizeTests(ContainerTestBed bed)
             bytes[bytes.Length / 2] ^= 0x40;
             File.WriteAllBytes(model, bytes);
         }
-        else
+        else if (fault == "missing")
         {
             File.Delete(model);
+        }
+        else
+        {
+            // The name becomes the image's title label: a quote and a new line would forge another label.
+            var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(bundle, "manifest.json")))!.AsObject();
+            manifest["name"] = "churn\"\norg.opencontainers.image.vendor=evil";
+            File.WriteAllText(Path.Combine(bundle, "manifest.json"), manifest.ToJsonString());
         }
         var repository = bed.NewRepository("mlops-tests/broken");
 

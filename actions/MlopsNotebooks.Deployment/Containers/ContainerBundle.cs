@@ -49,6 +49,11 @@ public sealed record ContainerBundle(string Folder, string Name, int Version, st
         var version = manifest["version"] is JsonValue v && v.TryGetValue<int>(out var number) && number > 0 ? number
             : throw new MlopsException($"The manifest of the bundle at {folder} has no model version (\"version\" is missing).", Hint);
         var runId = manifest["run_id"] is JsonValue r && r.TryGetValue<string>(out var id) ? id : null;
+        // The run id becomes a label: a tracking store's ids are hex or Guid-like, never lines or megabytes.
+        if (runId is not null && (runId.Length is 0 or > 64 || !runId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
+        {
+            throw new MlopsException($"The manifest of the bundle at {folder} records the run id {Registry.ModelRegistry.Quoted(runId)}, which is not a run id (letters, digits, '-' and '_', at most 64 characters). Nothing was built.", Hint);
+        }
         VerifyModel(folder, manifest);
         return new ContainerBundle(Path.GetFullPath(folder), name, version, runId);
     }

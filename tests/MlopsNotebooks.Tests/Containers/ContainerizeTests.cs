@@ -148,10 +148,27 @@ public sealed class ContainerizeTests(ContainerTestBed bed)
     }
 
     [Theory]
+    [InlineData("ZZ/../!x")]
+    [InlineData("0123456789abcdef0123456789abcdef01234567\nio.mlopsnotebooks.model.name=evil")]
+    public async Task A_GITHUB_SHA_that_is_not_a_commit_is_refused_with_exit_1_before_anything_is_built(string sha)
+    {
+        var repository = bed.NewRepository("mlops-tests/no-commit");
+
+        var (exitCode, output, error) = bed.ContainerizeWith(new Dictionary<string, string?> { ["GITHUB_SHA"] = sha }, "churn@candidate", "--image", repository);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("is not a git commit", error);
+        Assert.DoesNotContain("internal error", error);
+        Assert.DoesNotContain("Step 1/", output + error);
+        Assert.Empty(await bed.LocalTagsAsync(repository));
+    }
+
+    [Theory]
     [InlineData("corrupt", "is corrupt: model.zip hashes to sha256:")]
     [InlineData("missing", "has no model.zip")]
+    [InlineData("hostile run id", "records the run id \"abc\\nio.mlopsnotebooks.model.name=evilAAAA")]
     [InlineData("hostile name", "names the model \"churn\\u0022\\norg.opencontainers.image.vendor=evil\", which is not a model name")]
-    public async Task A_bundle_with_a_corrupt_or_missing_model_or_a_hostile_name_is_refused_before_anything_is_built(string fault, string message)
+    public async Task A_bundle_with_a_corrupt_or_missing_model_or_a_hostile_name_or_run_id_is_refused_before_anything_is_built(string fault, string message)
     {
         using var temp = new TempDirectory();
         var bundle = bed.Bundle.Copy(temp);
@@ -165,6 +182,13 @@ public sealed class ContainerizeTests(ContainerTestBed bed)
         else if (fault == "missing")
         {
             File.Delete(model);
+        }
+        else if (fault == "hostile run id")
+        {
+            // The run id becomes a label too: a new line would forge another, 100,000 characters would bloat every layer's config.
+            var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(bundle, "manifest.json")))!.AsObject();
+            manifest["run_id"] = "abc\nio.mlopsnotebooks.model.name=evil" + new string('A', 100_000);
+            File.WriteAllText(Path.Combine(bundle, "manifest.json"), manifest.ToJsonString());
         }
         else
         {

@@ -4,7 +4,8 @@
 # registers the better model as churn@candidate), checks the data against notebooks/data/churn.schema.yaml and the model
 # against mlops-gates.yaml and the committed baseline notebooks/metrics.json, and writes the report the pull request
 # would get (.mlops/report/). Then the mlops tool shows runs, data and models, exports the bundle, and serves the
-# candidate as a process on 127.0.0.1: a few predictions, a refused one, and the server's metrics.
+# candidate on 127.0.0.1 (in a container when a Docker engine answers, else as a process): a few predictions, a refused
+# one, and the server's metrics. The container and its image are removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -32,21 +33,53 @@ mlops models list
 mlops models download churn@candidate --to .mlops/export/churn-candidate
 ls .mlops/export/churn-candidate
 
-echo
-echo "== mlops serve churn@candidate (a process on 127.0.0.1; the container runs the same server)"
+# The candidate serves in a container when a Docker engine answers, else as a process; either way on 127.0.0.1 only.
 log=$(mktemp)
-mlops serve churn@candidate --port 0 > "$log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; rm -f "$log"' EXIT
+container=
+image=
+cleanup() {
+  [ -z "$container" ] || docker rm -f "$container" >/dev/null 2>&1 || true
+  [ -z "$image" ] || docker rmi -f "$image" >/dev/null 2>&1 || true
+  [ -z "${server:-}" ] || kill "$server" 2>/dev/null || true
+  rm -f "$log"
+}
+trap cleanup EXIT
 url=
-for _ in $(seq 1 100); do
-  url=$(sed -n 's|^Ready: POST \(http://[0-9.:]*\)/predict.*|\1|p' "$log")
-  [ -n "$url" ] && break
-  kill -0 $server 2>/dev/null || { cat "$log"; exit 1; }
-  sleep 0.2
-done
-[ -n "$url" ] || { echo "the server did not get ready:"; cat "$log"; exit 1; }
-cat "$log"
+if docker version >/dev/null 2>&1; then
+  echo
+  echo "== mlops containerize churn@candidate --image mlops-demo/churn (a Docker engine answers)"
+  # Nothing can be pulled here, so the base image is built from this machine's .NET runtimes when it is missing.
+  tests/tools/build-base-image.sh mlops-test/aspnet:10.0
+  mlops containerize churn@candidate --image mlops-demo/churn --base-image mlops-test/aspnet:10.0 | tee "$log"
+  image=$(sed -n 's/^Built image \([^ ]*\) .*/\1/p' "$log")
+  tag=$(sed -n 's/^  \(mlops-demo\/churn:[^ ]*\)$/\1/p' "$log" | head -n 1)
+  [ -n "$image" ] && [ -n "$tag" ] || { echo "containerize named no image"; exit 1; }
+  echo
+  echo "== docker run $tag (the model server's container, its port published on 127.0.0.1 only)"
+  container=$(docker run -d -p 127.0.0.1::8080 "$tag")
+  url="http://$(docker port "$container" 8080/tcp | head -n 1)"
+  for _ in $(seq 1 100); do
+    docker logs "$container" 2>&1 | grep -q '^Ready: ' && break
+    [ "$(docker inspect -f '{{.State.Running}}' "$container")" = true ] || { docker logs "$container"; exit 1; }
+    sleep 0.2
+  done
+  docker logs "$container" 2>&1 | grep -q '^Ready: ' || { echo "the container did not get ready:"; docker logs "$container"; exit 1; }
+  docker logs "$container" 2>&1
+  echo "Published on $url"
+else
+  echo
+  echo "== mlops serve churn@candidate (no Docker engine answers: a process on 127.0.0.1, the server the container runs)"
+  mlops serve churn@candidate --port 0 > "$log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 100); do
+    url=$(sed -n 's|^Ready: POST \(http://[0-9.:]*\)/predict.*|\1|p' "$log")
+    [ -n "$url" ] && break
+    kill -0 $server 2>/dev/null || { cat "$log"; exit 1; }
+    sleep 0.2
+  done
+  [ -n "$url" ] || { echo "the server did not get ready:"; cat "$log"; exit 1; }
+  cat "$log"
+fi
 # curl where the machine has it, else Python's standard library (the demo needs neither installed by hand).
 get() { if command -v curl >/dev/null; then curl -sS "$1"; else python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode(), end="")' "$1"; fi; }
 post() {

@@ -48,6 +48,10 @@ internal sealed class ModelBundle
         }
         var name = manifest["name"] is JsonValue n && n.TryGetValue<string>(out var s) && s.Length > 0 ? s
             : throw new MlopsException($"The manifest of {folder} names no model (\"name\" is missing).", hint);
+        if (!Registry.ModelRegistry.IsUsableName(name))
+        {
+            throw new MlopsException($"The manifest of {folder} names the model {Registry.ModelRegistry.Quoted(name)}, which is not a model name (letters, digits, '-', '_' and '.', at most 100 characters).", hint);
+        }
         int? version = manifest["version"] is JsonValue v && v.TryGetValue<int>(out var number) ? number : null;
         var sample = ReadJson(Path.Combine(folder, "sample-input.json"), "sample input", hint);
         return new ModelBundle(Path.GetFullPath(folder), name, version, Schema(manifest, "input_schema", folder, hint), sample);

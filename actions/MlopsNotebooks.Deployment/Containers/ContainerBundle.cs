@@ -25,6 +25,11 @@ public sealed record ContainerBundle(string Folder, string Name, int Version, st
         {
             throw new MlopsException($"The bundle at {folder} has no {string.Join(" or ", missing)}.", Hint);
         }
+        // A link would put whatever it points to (a key, /etc/shadow) into a layer: only the bundle's own files go in.
+        if (Files.Select(f => (File: f, Target: new FileInfo(Path.Combine(folder, f)).LinkTarget)).FirstOrDefault(l => l.Target is not null) is { Target: { } target } linked)
+        {
+            throw new MlopsException($"The bundle at {folder} is refused: {linked.File} is a link (to {target}), and an image carries only the bundle's own files. Nothing was built.", Hint);
+        }
         JsonObject manifest;
         try
         {
@@ -37,9 +42,18 @@ public sealed record ContainerBundle(string Folder, string Name, int Version, st
         }
         var name = manifest["name"] is JsonValue n && n.TryGetValue<string>(out var s) && s.Length > 0 ? s
             : throw new MlopsException($"The manifest of the bundle at {folder} names no model (\"name\" is missing).", Hint);
+        if (!Registry.ModelRegistry.IsUsableName(name))
+        {
+            throw new MlopsException($"The manifest of the bundle at {folder} names the model {Registry.ModelRegistry.Quoted(name)}, which is not a model name (letters, digits, '-', '_' and '.', at most 100 characters). Nothing was built.", Hint);
+        }
         var version = manifest["version"] is JsonValue v && v.TryGetValue<int>(out var number) && number > 0 ? number
             : throw new MlopsException($"The manifest of the bundle at {folder} has no model version (\"version\" is missing).", Hint);
         var runId = manifest["run_id"] is JsonValue r && r.TryGetValue<string>(out var id) ? id : null;
+        // The run id becomes a label: a tracking store's ids are hex or Guid-like, never lines or megabytes.
+        if (runId is not null && (runId.Length is 0 or > 64 || !runId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
+        {
+            throw new MlopsException($"The manifest of the bundle at {folder} records the run id {Registry.ModelRegistry.Quoted(runId)}, which is not a run id (letters, digits, '-' and '_', at most 64 characters). Nothing was built.", Hint);
+        }
         VerifyModel(folder, manifest);
         return new ContainerBundle(Path.GetFullPath(folder), name, version, runId);
     }

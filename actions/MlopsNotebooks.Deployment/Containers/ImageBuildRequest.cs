@@ -9,6 +9,11 @@ namespace MlopsNotebooks.Deployment.Containers;
 public sealed record ImageBuildRequest(ContainerBundle Bundle, ImageRepository Repository, string BaseImage, string ServerFolder,
     string? Commit, string? Source, DateTimeOffset Created)
 {
+    /// <summary>Checked on the way in: it becomes a tag and a label, and GITHUB_SHA is whatever the environment says.</summary>
+    public string? Commit { get; init; } = Commit is null || (Commit.Length is >= 7 and <= 64 && Commit.All(char.IsAsciiHexDigit)) ? Commit
+        : throw new MlopsException($"The commit {Registry.ModelRegistry.Quoted(Commit)} is not a git commit id. Nothing was built.",
+            "Set GITHUB_SHA to the commit the image comes from (hexadecimal, as `git rev-parse HEAD` prints it), or unset it to use the current directory's HEAD.");
+
     /// <summary>Microsoft's chiseled ASP.NET runtime: small, no shell, non-root.</summary>
     public const string DefaultBaseImage = "mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled";
 

@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using MlopsNotebooks.Deployment;
 
 namespace MlopsNotebooks.Deployment.Containers;
 
@@ -6,28 +6,22 @@ namespace MlopsNotebooks.Deployment.Containers;
 /// An image repository as --image names it, without a tag (containerize adds its own): an optional registry host (with a
 /// port), then lower-case path components, e.g. ghcr.io/acme/churn or 127.0.0.1:5000/churn.
 /// </summary>
-public sealed partial record ImageRepository(string Name, string Registry)
+public sealed record ImageRepository(string Name, string Registry)
 {
     /// <summary>Docker Hub, where a repository without a registry host lives.</summary>
     public const string DockerHub = "docker.io";
-
-    [GeneratedRegex(@"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")]
-    private static partial Regex Component();
-
-    [GeneratedRegex(@"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")]
-    private static partial Regex Host();
 
     public static ImageRepository Parse(string text, string option = "--image")
     {
         var hint = $"Give {option} a repository without a tag, e.g. ghcr.io/acme/churn or 127.0.0.1:5000/churn; the tags are the model version and the commit.";
         var parts = text.Split('/');
-        var hasHost = parts.Length > 1 && (parts[0].Contains('.') || parts[0].Contains(':') || parts[0] == "localhost");
+        var hasHost = ImageReferences.NamesHost(parts);
         var path = hasHost ? parts[1..] : parts;
         if (text.Contains('@') || path[^1].Contains(':'))
         {
             throw new MlopsException($"{option} '{text}' carries a tag or digest.", hint);
         }
-        if (text.Length > 255 || (hasHost && !Host().IsMatch(parts[0])) || path.Any(p => !Component().IsMatch(p)))
+        if (text.Length > 255 || (hasHost && !ImageReferences.IsHost(parts[0])) || !path.All(ImageReferences.IsComponent))
         {
             throw new MlopsException($"{option} '{text}' is not an image repository (path parts are lower-case letters, digits and . _ - separators).", hint);
         }

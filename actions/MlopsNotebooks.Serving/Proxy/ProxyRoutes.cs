@@ -95,6 +95,12 @@ public sealed record ProxyRoutes(long Generation, IReadOnlyList<ProxyDestination
         {
             throw Refused($"{where} needs an \"address\" that is an absolute http or https URL, e.g. http://churn-3:8080");
         }
+        // The status page shows every address to anyone who reaches the proxy, so an address carries no secret; a query
+        // or fragment would be silently dropped or merged into every forwarded request.
+        if (address.UserInfo.Length > 0 || address.Query.Length > 0 || address.Fragment.Length > 0)
+        {
+            throw Refused($"{where} needs an \"address\" without a user name, password, query or fragment, e.g. http://churn-3:8080");
+        }
         if (!item.TryGetProperty("weight", out var weightValue) || !weightValue.TryGetInt32(out var weight) || weight is < 0 or > 100)
         {
             throw Refused($"{where} needs a \"weight\" from 0 to 100");

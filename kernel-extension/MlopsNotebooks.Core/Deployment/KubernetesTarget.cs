@@ -58,9 +58,10 @@ public sealed class KubernetesTarget(KubernetesOptions options) : IDeploymentTar
     {
         options.Check();
         request.Canary?.Check();
-        if (string.IsNullOrWhiteSpace(request.Image) || request.Image.Any(char.IsWhiteSpace))
+        if (!ImageReferences.IsReference(request.Image))
         {
-            throw new MlopsException($"The image '{request.Image}' is not an image reference.", "Give --image as repository:tag, e.g. ghcr.io/acme/churn:3.");
+            throw new MlopsException($"The image {Registry.ModelRegistry.Quoted(request.Image)} is not an image reference (a cluster would refuse to pull it).",
+                "Give --image as repository:tag or repository@digest, with a lower-case repository, e.g. ghcr.io/acme/churn:3.");
         }
         if (request.Version < 1)
         {

@@ -284,10 +284,20 @@ public sealed class ModelRegistry(TrackingClient client)
         _ => JsonNode.Parse(node.ToJsonString()),
     };
 
+    /// <summary>
+    /// Whether a model or alias name is one the registry accepts. Readers of a bundle's manifest check it too: the name
+    /// reaches routes, image labels, logs and manifests, so a bundle from elsewhere cannot bring quotes, slashes or lines.
+    /// </summary>
+    public static bool IsUsableName(string name) =>
+        !string.IsNullOrWhiteSpace(name) && name.Length <= 100
+        && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') && !name.StartsWith('.');
+
+    /// <summary>A name from a bundle as an error message may show it: quoted, escaped and cut, so it cannot forge a log line.</summary>
+    public static string Quoted(string name) => System.Text.Json.JsonSerializer.Serialize(name.Length > 100 ? name[..100] + "…" : name);
+
     private static void ValidateName(string kind, string name)
     {
-        if (string.IsNullOrWhiteSpace(name) || name.Length > 100
-            || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.') || name.StartsWith('.'))
+        if (!IsUsableName(name))
         {
             throw new InvalidNameException($"'{name}' is not a usable {kind} name.",
                 "Use letters, digits, '-', '_' and '.', at most 100 characters, e.g. churn-classifier or production.");

@@ -148,9 +148,27 @@ public sealed class ContainerizeTests(ContainerTestBed bed)
     }
 
     [Theory]
+    [InlineData("ZZ/../!x")]
+    [InlineData("0123456789abcdef0123456789abcdef01234567\nio.mlopsnotebooks.model.name=evil")]
+    public async Task A_GITHUB_SHA_that_is_not_a_commit_is_refused_with_exit_1_before_anything_is_built(string sha)
+    {
+        var repository = bed.NewRepository("mlops-tests/no-commit");
+
+        var (exitCode, output, error) = bed.ContainerizeWith(new Dictionary<string, string?> { ["GITHUB_SHA"] = sha }, "churn@candidate", "--image", repository);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("is not a git commit", error);
+        Assert.DoesNotContain("internal error", error);
+        Assert.DoesNotContain("Step 1/", output + error);
+        Assert.Empty(await bed.LocalTagsAsync(repository));
+    }
+
+    [Theory]
     [InlineData("corrupt", "is corrupt: model.zip hashes to sha256:")]
     [InlineData("missing", "has no model.zip")]
-    public async Task A_bundle_with_a_corrupt_or_missing_model_is_refused_before_anything_is_built(string fault, string message)
+    [InlineData("hostile run id", "records the run id \"abc\\nio.mlopsnotebooks.model.name=evilAAAA")]
+    [InlineData("hostile name", "names the model \"churn\\u0022\\norg.opencontainers.image.vendor=evil\", which is not a model name")]
+    public async Task A_bundle_with_a_corrupt_or_missing_model_or_a_hostile_name_or_run_id_is_refused_before_anything_is_built(string fault, string message)
     {
         using var temp = new TempDirectory();
         var bundle = bed.Bundle.Copy(temp);
@@ -161,9 +179,23 @@ public sealed class ContainerizeTests(ContainerTestBed bed)
             bytes[bytes.Length / 2] ^= 0x40;
             File.WriteAllBytes(model, bytes);
         }
-        else
+        else if (fault == "missing")
         {
             File.Delete(model);
+        }
+        else if (fault == "hostile run id")
+        {
+            // The run id becomes a label too: a new line would forge another, 100,000 characters would bloat every layer's config.
+            var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(bundle, "manifest.json")))!.AsObject();
+            manifest["run_id"] = "abc\nio.mlopsnotebooks.model.name=evil" + new string('A', 100_000);
+            File.WriteAllText(Path.Combine(bundle, "manifest.json"), manifest.ToJsonString());
+        }
+        else
+        {
+            // The name becomes the image's title label: a quote and a new line would forge another label.
+            var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(bundle, "manifest.json")))!.AsObject();
+            manifest["name"] = "churn\"\norg.opencontainers.image.vendor=evil";
+            File.WriteAllText(Path.Combine(bundle, "manifest.json"), manifest.ToJsonString());
         }
         var repository = bed.NewRepository("mlops-tests/broken");
 
@@ -171,6 +203,26 @@ public sealed class ContainerizeTests(ContainerTestBed bed)
 
         Assert.Equal(1, exitCode);
         Assert.Contains(message, error);
+        Assert.DoesNotContain("Step 1/", output + error);
+        Assert.Empty(await bed.LocalTagsAsync(repository));
+    }
+
+    [Fact]
+    public async Task A_bundle_file_that_links_to_a_file_outside_the_bundle_is_refused_and_its_target_never_reaches_a_layer()
+    {
+        using var temp = new TempDirectory();
+        var bundle = bed.Bundle.Copy(temp);
+        var secret = Path.Combine(temp.Path, "secret.txt");
+        File.WriteAllText(secret, "not for any image");
+        var sample = Path.Combine(bundle, "sample-input.json");
+        File.Delete(sample);
+        File.CreateSymbolicLink(sample, secret);
+        var repository = bed.NewRepository("mlops-tests/linked");
+
+        var (exitCode, output, error) = bed.Containerize(bundle, "--image", repository);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("sample-input.json is a link", error);
         Assert.DoesNotContain("Step 1/", output + error);
         Assert.Empty(await bed.LocalTagsAsync(repository));
     }

@@ -9,7 +9,8 @@ internal static class Manifests
 
     /// <summary>Runs `mlops deploy --target kubernetes` writing to <paramref name="output"/>, with the options given.</summary>
     public static (int ExitCode, string Output, string Error) Deploy(string output, params string[] options) =>
-        Programs.Run(Programs.Mlops, ["deploy", .. options, "--target", "kubernetes", "--output", output]);
+        // Run beside the output folder, outside any repository, so a tracking store at the test's git root (demo.sh leaves one) is not read.
+        Programs.Run(Programs.Mlops, ["deploy", .. options, "--target", "kubernetes", "--output", output], Path.GetDirectoryName(Path.GetFullPath(output)));
 
     /// <summary>One manifest file as a tree of dictionaries and lists.</summary>
     public static Dictionary<object, object> Read(string file) =>

@@ -131,6 +131,8 @@ public sealed class ProxyTests(ProxiedServers servers) : IClassFixture<ProxiedSe
         { "{\"generation\": NEXT, \"destinations\": [{\"name\": \"\", \"address\": \"GREEN\", \"weight\": 100}]}", "needs a \"name\"" },
         { "{\"generation\": NEXT, \"destinations\": [{\"name\": \"g\", \"address\": \"GREEN\", \"weight\": 50}, {\"name\": \"g\", \"address\": \"GREEN\", \"weight\": 50}]}", "'g' is named twice" },
         { "{\"generation\": NEXT, \"destinations\": [{\"name\": \"green\", \"address\": \"GREEN\", \"wieght\": 100}]}", "unknown field \"wieght\"" },
+        { "{\"generation\": NEXT, \"destinations\": [{\"name\": \"green\", \"address\": \"http://deploy:s3cret@127.0.0.1:9/\", \"weight\": 100}]}", "without a user name, password, query or fragment" },
+        { "{\"generation\": NEXT, \"destinations\": [{\"name\": \"green\", \"address\": \"http://127.0.0.1:9/?token=s3cret\", \"weight\": 100}]}", "without a user name, password, query or fragment" },
         { "{\"generation\": CURRENT, \"destinations\": [{\"name\": \"green\", \"address\": \"GREEN\", \"weight\": 100}]}", "is not above the applied" },
     };
 
@@ -147,6 +149,7 @@ public sealed class ProxyTests(ProxiedServers servers) : IClassFixture<ProxiedSe
 
         var status = await servers.Until(s => ((string?)s["error"])?.Contains(says) == true, $"an error saying {says}");
         Assert.Equal(applied, (long)status["generation"]!);
+        Assert.DoesNotContain("s3cret", status.ToJsonString() + string.Join('\n', servers.Log));
         Assert.Equal((HttpStatusCode.OK, "1"), await servers.Infer());
         await Task.Delay(600); // two more polls, to see the file is not reported again
         Assert.Single(servers.Log, line => line.Contains(says) && line.Contains($"Generation {applied} keeps serving"));

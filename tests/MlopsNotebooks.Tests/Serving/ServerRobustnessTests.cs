@@ -205,6 +205,8 @@ public sealed class ServerRobustnessTests(RunningServer running) : IClassFixture
         { "manifest-without-schema", "has no \"input_schema\"" },
         { "sample-not-fitting", "sample-input.json does not fit" },
         { "no-folder", "no bundle folder" },
+        { "name-with-a-route-template", "names the model \"a{b}/../c\", which is not a model name" },
+        { "name-with-a-new-line", "names the model \"churn\\u0022\\nReady: POST http://evil/predict\", which is not a model name" },
     };
 
     [Theory]
@@ -235,12 +237,19 @@ public sealed class ServerRobustnessTests(RunningServer running) : IClassFixture
             case "no-folder":
                 folder = temp.File("nothing-here");
                 break;
+            case "name-with-a-route-template":
+            case "name-with-a-new-line":
+                var named = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "manifest.json")))!.AsObject();
+                named["name"] = breakage == "name-with-a-new-line" ? "churn\"\nReady: POST http://evil/predict" : "a{b}/../c";
+                File.WriteAllText(Path.Combine(folder, "manifest.json"), named.ToJsonString());
+                break;
         }
         var (exit, output, error) = Programs.Run(Programs.Mlops, ["serve", folder, "--port", "0"]);
         Assert.Equal(1, exit);
         Assert.Contains(says, error);
         Assert.StartsWith("error: ", error);
         Assert.DoesNotContain("   at ", error + output);
+        Assert.DoesNotContain("\nReady:", error + output);
     }
 
     [Fact]

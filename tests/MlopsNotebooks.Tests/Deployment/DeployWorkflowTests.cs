@@ -43,8 +43,12 @@ public sealed class DeployWorkflowTests
         Assert.Equal("validate", Kit(Job(workflow, "validate"))["command"]);
         var containerize = Kit(Job(workflow, "containerize"));
         Assert.Equal("containerize", containerize["command"]);
-        Assert.Equal(["base-image", "command", "image", "model", "push", "registry-password", "registry-username"], containerize.Keys.Cast<string>().Order(StringComparer.Ordinal));
+        Assert.Equal(["command", "image", "model", "push", "registry-password", "registry-username"], containerize.Keys.Cast<string>().Order(StringComparer.Ordinal));
         Assert.Equal("${{ secrets.GITHUB_TOKEN }}", containerize["registry-password"]);
+        // The deploy jobs run the tag containerize made (the model version's), not one the workflow guesses.
+        var build = Job(workflow, "containerize").List("steps").Cast<Dictionary<object, object>>().Single(s => (s.GetValueOrDefault("with") as Dictionary<object, object>)?.GetValueOrDefault("command") as string == "containerize");
+        Assert.Equal($"${{{{ steps.{build["id"]}.outputs.image }}}}", Job(workflow, "containerize").At("outputs")["image"]);
+        Assert.Equal("${{ needs.containerize.outputs.image }}", Job(workflow, "deploy-production").At("with")["image"]);
     }
 
     [Fact]

@@ -339,7 +339,9 @@ public sealed class MlopsSession : IDisposable
             }
             _hooked = true;
         }
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => EndEverySession(RunStatus.Finished);
+        // A host that handles SIGTERM itself (System.CommandLine cancels and returns) can reach the exit before this
+        // handler's Killed is written: a process exiting because of SIGTERM still ends its runs as Killed.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => EndEverySession(ProcessShutdown.Terminating ? RunStatus.Killed : RunStatus.Finished);
         AppDomain.CurrentDomain.UnhandledException += (_, _) => EndEverySession(RunStatus.Failed);
         if (!OperatingSystem.IsWindows())
         {

@@ -28,12 +28,12 @@ public static class Dib
 
     public static Notebook Parse(string text, string path)
     {
-        // Kernels that #!meta declares start cells anywhere in the file, also above the #!meta cell (writing puts it
-        // first): when the first reading finds new ones, the file is read again knowing them all.
-        var first = Parse(text, path, Kernels);
+        // Kernels that #!meta declares start cells anywhere in the file, also right below the #!meta cell (writing puts
+        // it first): a first reading only looks for the #!meta cell, ending it at any #! line (no JSON line starts so)
+        // and forgiving its errors; the reading that counts knows every declared kernel.
         var declared = new HashSet<string>(Kernels, StringComparer.OrdinalIgnoreCase);
-        declared.UnionWith(DeclaredKernels(first.Metadata));
-        return declared.Count == Kernels.Count ? first : Parse(text, path, declared);
+        declared.UnionWith(DeclaredKernels(Parse(text, path, Kernels, discovering: true).Metadata));
+        return Parse(text, path, declared, discovering: false);
     }
 
     /// <summary>The kernel names and aliases in <c>kernelInfo.items</c>; entries that are not strings name nothing.</summary>
@@ -50,7 +50,7 @@ public static class Dib
         }
     }
 
-    private static Notebook Parse(string text, string path, HashSet<string> kernels)
+    private static Notebook Parse(string text, string path, HashSet<string> kernels, bool discovering)
     {
         var notebook = new Notebook { Format = NotebookFormat.Dib };
         // Any run of carriage returns before a line feed ends the line: the format cannot keep one there, so a cell
@@ -105,10 +105,14 @@ public static class Dib
                         known.UnionWith(DeclaredKernels(meta));
                     }
                 }
-                catch (JsonException e)
+                catch (JsonException e) when (!discovering)
                 {
                     throw new MlopsException($"{path} is not a valid notebook: its #!meta cell is not JSON ({e.Message}).",
                         "Fix the JSON after #!meta, or remove that cell.");
+                }
+                catch (Exception e) when (discovering && e is JsonException or MlopsException)
+                {
+                    // The reading that counts says what is wrong.
                 }
             }
             else
@@ -125,7 +129,8 @@ public static class Dib
         }
         foreach (var line in lines)
         {
-            if (line.StartsWith("#!", StringComparison.Ordinal) && known.Contains(line[2..].Trim()))
+            if (line.StartsWith("#!", StringComparison.Ordinal)
+                && (known.Contains(line[2..].Trim()) || discovering && "meta".Equals(kernel, StringComparison.OrdinalIgnoreCase)))
             {
                 Flush();
                 kernel = line[2..].Trim();

@@ -167,6 +167,21 @@ public sealed class MalformedNotebookProperties
             return parsed.Cells.Select(c => (c.Language, c.Source)).SequenceEqual(again.Cells.Select(c => (c.Language, c.Source)));
         });
 
+    /// <summary>
+    /// Found by the property above: a kernel that only #!meta declares (with aliases that are not strings) right below
+    /// the #!meta cell that writing puts first; the first reading took its marker for part of the JSON.
+    /// </summary>
+    [Fact]
+    public void A_dib_whose_meta_declares_a_kernel_used_right_below_it_reads_back_after_writing()
+    {
+        const string text = "#!kusto\n\n#!CSHARP\n#!kusto\n\n#!CSHARP\n{\"kernelInfo\": {\"items\": [null, 3, {\"name\": []}]}}\n#!kusto\n[]\n{\"a\": 1, \"a\": 2}\n"
+            + "#!meta\n{\"kernelInfo\": {\"items\": [{\"name\": \"kusto\", \"aliases\": [1, null, \"k\"]}]}}";
+        var parsed = Dib.Parse(text, "generated.dib");
+        var again = Dib.Parse(Dib.Write(parsed), "written.dib");
+        Assert.Equal(parsed.Cells.Select(c => (c.Language, c.Source)), again.Cells.Select(c => (c.Language, c.Source)));
+        Assert.Contains(again.Cells, c => c.Language == "kusto" && c.Source.Contains("\"a\": 2", StringComparison.Ordinal));
+    }
+
     /// <summary>A dozen generated notebooks of each format through the real command (each run is a process).</summary>
     [Property(MaxTest = 12)]
     public Property The_command_never_exits_70_nor_leaves_a_partial_file() =>

@@ -339,9 +339,11 @@ public sealed class MlopsSession : IDisposable
             }
             _hooked = true;
         }
-        // A host that handles SIGTERM itself (System.CommandLine cancels and returns) can reach the exit before this
-        // handler's Killed is written: a process exiting because of SIGTERM still ends its runs as Killed.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => EndEverySession(ProcessShutdown.Terminating ? RunStatus.Killed : RunStatus.Finished);
+        // A host that handles the signal itself can exit before the handler below runs (handlers run one after another,
+        // in no set order): System.CommandLine waits for its command, then calls Environment.Exit(143) from its own
+        // handler. An exit with a signal's code (128 + SIGINT or SIGTERM) ends the runs as Killed too.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+            EndEverySession(ProcessShutdown.Terminating || Environment.ExitCode is 130 or 143 ? RunStatus.Killed : RunStatus.Finished);
         AppDomain.CurrentDomain.UnhandledException += (_, _) => EndEverySession(RunStatus.Failed);
         if (!OperatingSystem.IsWindows())
         {

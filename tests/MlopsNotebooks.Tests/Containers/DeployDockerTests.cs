@@ -129,7 +129,7 @@ public sealed class DeployDockerTests(ContainerTestBed bed) : IAsyncLifetime
     public async Task A_first_deploy_serves_the_version_at_the_stable_address_behind_a_proxy_and_moves_the_environment_alias()
     {
         var environment = NewEnvironment();
-        var port = Prism.FreePort();
+        var port = Ports.Free();
         var (exitCode, output, error) = Deploy("churn@candidate", Images.One, environment, port);
         Assert.True(exitCode == 0, output + error);
         Assert.Contains("Smoke test", output);
@@ -150,7 +150,7 @@ public sealed class DeployDockerTests(ContainerTestBed bed) : IAsyncLifetime
     public async Task A_blue_green_switch_under_load_loses_no_request_and_leaves_only_the_new_version_running()
     {
         var environment = NewEnvironment();
-        var port = Prism.FreePort();
+        var port = Ports.Free();
         Assert.Equal(0, Deploy("churn/1", Images.One, environment, port).ExitCode);
         await using var load = new Load(port);
         await load.UntilAsync(50);
@@ -170,7 +170,7 @@ public sealed class DeployDockerTests(ContainerTestBed bed) : IAsyncLifetime
     public async Task A_canary_that_keeps_its_rules_is_promoted_step_by_step()
     {
         var environment = NewEnvironment();
-        var port = Prism.FreePort();
+        var port = Ports.Free();
         Assert.Equal(0, Deploy("churn/1", Images.One, environment, port).ExitCode);
         await using var load = new Load(port);
         await load.UntilAsync(50);
@@ -190,7 +190,7 @@ public sealed class DeployDockerTests(ContainerTestBed bed) : IAsyncLifetime
     public async Task A_canary_whose_new_version_refuses_what_clients_send_is_rolled_back_and_moves_no_alias()
     {
         var environment = NewEnvironment();
-        var port = Prism.FreePort();
+        var port = Ports.Free();
         Assert.Equal(0, Deploy("churn/1", Images.One, environment, port).ExitCode);
         await using var load = new Load(port);
         await load.UntilAsync(50);
@@ -215,7 +215,7 @@ public sealed class DeployDockerTests(ContainerTestBed bed) : IAsyncLifetime
     public async Task A_canary_version_that_crashes_under_traffic_is_rolled_back_and_the_old_one_answers_everything_again()
     {
         var environment = NewEnvironment();
-        var port = Prism.FreePort();
+        var port = Ports.Free();
         Assert.Equal(0, Deploy("churn/1", Images.One, environment, port).ExitCode);
         await using var load = new Load(port);
         await load.UntilAsync(50);
@@ -249,7 +249,7 @@ public sealed class DeployDockerTests(ContainerTestBed bed) : IAsyncLifetime
     public async Task A_version_that_exits_before_it_is_ready_is_removed_and_the_old_one_keeps_serving()
     {
         var environment = NewEnvironment();
-        var port = Prism.FreePort();
+        var port = Ports.Free();
         Assert.Equal(0, Deploy("churn/1", Images.One, environment, port).ExitCode);
         var (exitCode, output, error) = Deploy("churn/2", Images.NeverReady, environment, port);
 
@@ -267,7 +267,7 @@ public sealed class DeployDockerTests(ContainerTestBed bed) : IAsyncLifetime
     public async Task Bad_targets_are_refused_before_anything_starts()
     {
         var environment = NewEnvironment();
-        var port = Prism.FreePort();
+        var port = Ports.Free();
         var missing = Deploy("churn/1", "mlops-tests/no-such-image:1", environment, port);
         Assert.Equal(1, missing.ExitCode);
         Assert.Contains("has no image mlops-tests/no-such-image:1", missing.Error);

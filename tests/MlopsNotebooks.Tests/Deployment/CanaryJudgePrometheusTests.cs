@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using MlopsNotebooks.Deployment;
 using MlopsNotebooks.Tests.Serving;
@@ -21,33 +19,25 @@ public sealed class CanaryJudgePrometheusTests
         using var bundle = new ServedBundle();
         using var temp = new TempDirectory();
         using var server = Programs.Start(Programs.Mlops, ["serve", bundle.Folder, "--port", "0"]);
-        Process? prometheus = null;
+        PrometheusServer? prometheus = null;
         try
         {
             var first = await server.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
             var address = new Uri(first!.Split(" at ")[1].Split(' ')[0]);
             await server.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60)); // Ready
             using var http = new HttpClient { BaseAddress = address };
-
-            var port = FreePort();
-            File.WriteAllText(temp.File("prometheus.yml"), $"""
-                global:
-                  scrape_interval: 1s
-                scrape_configs:
+            prometheus = PrometheusServer.Start(temp, $"""
                   - job_name: model
                     static_configs:
                       - targets: ['{address.Authority}']
+
                 """);
-            prometheus = Programs.StartTool("prometheus", [$"--config.file={temp.File("prometheus.yml")}", $"--storage.tsdb.path={temp.File("tsdb")}",
-                $"--web.listen-address=127.0.0.1:{port}"]);
-            _ = prometheus.StandardError.ReadToEndAsync();
-            using var api = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
 
             // Every prediction route answers once first, so every series exists in both of Prometheus's samples.
             var rows = ServedBundle.Rows(300, seed: 21);
             await ModelServerTests.Post(http, "/predict", ModelServerTests.Row(rows[0]).ToJsonString());
             await ModelServerTests.Post(http, "/v2/models/churn/infer", ModelServerTests.Infer(rows.Take(2).ToList()).ToJsonString());
-            await Until(async () => (await Query(api, "mlops_server_requests_total", Now())).Count > 0, "Prometheus scraped the server");
+            await Until(async () => (await prometheus.QueryAsync("mlops_server_requests_total", Now())).Count > 0, "Prometheus scraped the server");
             await Task.Delay(2500); // at least two scrapes of the quiet state
             var start = Now();
             var before = PrometheusText.Parse(await http.GetStringAsync("/metrics"));
@@ -67,8 +57,8 @@ public sealed class CanaryJudgePrometheusTests
             var verdict = CanaryJudge.Judge(before, after, CanaryPolicy.Default);
             // Each series at the window's end minus the same at its start: the window's increase, without increase()'s extrapolation.
             string Window(string series, string by) => $"sum{by} ({series}{{route=~\"{Routes}\"}}) - sum{by} ({series}{{route=~\"{Routes}\"}} @ {start})";
-            var p99 = await Query(api, $"histogram_quantile(0.99, {Window("mlops_server_request_duration_seconds_bucket", " by (le)")})", end);
-            var requests = await Query(api, Window("mlops_server_requests_total", ""), end);
+            var p99 = await prometheus.QueryAsync($"histogram_quantile(0.99, {Window("mlops_server_request_duration_seconds_bucket", " by (le)")})", end);
+            var requests = await prometheus.QueryAsync(Window("mlops_server_requests_total", ""), end);
 
             Assert.Equal(280, verdict.Requests);
             Assert.Equal(verdict.Requests, (long)Value(requests));
@@ -76,36 +66,18 @@ public sealed class CanaryJudgePrometheusTests
         }
         finally
         {
-            foreach (var process in new[] { server, prometheus })
-            {
-                if (process is { HasExited: false })
-                {
-                    process.Kill(entireProcessTree: true);
-                    await process.WaitForExitAsync();
-                }
-            }
             prometheus?.Dispose();
+            if (!server.HasExited)
+            {
+                server.Kill(entireProcessTree: true);
+                await server.WaitForExitAsync();
+            }
         }
     }
 
     private static string Now() => (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0).ToString("0.000", CultureInfo.InvariantCulture);
 
     private static double Value(JsonArray result) => double.Parse((string)result.Single()!["value"]![1]!, CultureInfo.InvariantCulture);
-
-    /// <summary>An instant query of Prometheus's HTTP API at a time; its result vector.</summary>
-    private static async Task<JsonArray> Query(HttpClient api, string promql, string time)
-    {
-        try
-        {
-            var answer = JsonNode.Parse(await api.GetStringAsync($"/api/v1/query?query={Uri.EscapeDataString(promql)}&time={time}"))!;
-            Assert.Equal("success", (string?)answer["status"]);
-            return answer["data"]!["result"]!.AsArray();
-        }
-        catch (HttpRequestException)
-        {
-            return []; // not listening yet
-        }
-    }
 
     private static async Task Until(Func<Task<bool>> condition, string what)
     {
@@ -118,12 +90,5 @@ public sealed class CanaryJudgePrometheusTests
             }
             await Task.Delay(200);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

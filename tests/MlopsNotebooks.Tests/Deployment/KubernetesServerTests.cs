@@ -128,76 +128,43 @@ public sealed class KubernetesServerTests(ServeProcess served) : IClassFixture<S
     public async Task A_real_prometheus_scraping_the_server_answers_the_canary_queries_within_the_policy()
     {
         using var temp = new TempDirectory();
-        var port = FreePort();
         // Labels as Kubernetes discovery attaches them to a pod of the Rollout's new ReplicaSet (churn-<hash>-<suffix>).
-        File.WriteAllText(temp.File("prometheus.yml"), $"""
-            global:
-              scrape_interval: 1s
-            scrape_configs:
+        using var prometheus = PrometheusServer.Start(temp, $"""
               - job_name: churn
                 static_configs:
                   - targets: ["{served.Address.Authority}"]
                     labels:
                       namespace: default
                       pod: churn-5d8f7c9b4-x7k2p
-            """);
-        using var prometheus = Programs.StartTool("prometheus", [$"--config.file={temp.File("prometheus.yml")}", $"--storage.tsdb.path={temp.File("data")}",
-            $"--web.listen-address=127.0.0.1:{port}"]);
-        try
-        {
-            var (folder, written) = Written(served.Bundle.StoreUri, "--canary", "--canary-step-duration", "30s");
-            using (written)
-            {
-                var queries = Queries(folder).Select(q => q.Replace($"{{{{args.{KubernetesCanaryAnalysis.PodTemplateHash}}}}}", "5d8f7c9b4", StringComparison.Ordinal)).ToList();
-                using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-                var clock = Stopwatch.StartNew();
-                double[] values = [];
-                while (clock.Elapsed < TimeSpan.FromSeconds(60))
-                {
-                    await served.PredictAsync(10);
-                    await Task.Delay(500);
-                    values = [.. await Task.WhenAll(queries.Select(q => Query(http, q)))];
-                    if (values[2] >= CanaryPolicy.Default.MinRequests && !double.IsNaN(values[0]) && !double.IsNaN(values[1]))
-                    {
-                        break;
-                    }
-                }
-                Assert.True(values.Length == 3 && values[2] >= CanaryPolicy.Default.MinRequests, $"requests: {string.Join(", ", values)}");
-                Assert.Equal(0, values[0]); // no 5xx
-                Assert.InRange(values[1], 0, CanaryPolicy.Default.MaxP99Latency.TotalSeconds);
-                Assert.True(values[1] > 0, $"p99 {values[1]}");
 
-                // Another ReplicaSet's pods (another hash) have no requests: the queries tell versions apart.
-                Assert.True(double.IsNaN(await Query(http, queries[2].Replace("5d8f7c9b4", "0000000", StringComparison.Ordinal))));
-            }
-        }
-        finally
+            """);
+        var (folder, written) = Written(served.Bundle.StoreUri, "--canary", "--canary-step-duration", "30s");
+        using (written)
         {
-            prometheus.Kill();
-            await prometheus.WaitForExitAsync();
+            var queries = Queries(folder).Select(q => q.Replace($"{{{{args.{KubernetesCanaryAnalysis.PodTemplateHash}}}}}", "5d8f7c9b4", StringComparison.Ordinal)).ToList();
+            var clock = Stopwatch.StartNew();
+            double[] values = [];
+            while (clock.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                await served.PredictAsync(10);
+                await Task.Delay(500);
+                values = [.. await Task.WhenAll(queries.Select(q => Query(prometheus, q)))];
+                if (values[2] >= CanaryPolicy.Default.MinRequests && !double.IsNaN(values[0]) && !double.IsNaN(values[1]))
+                {
+                    break;
+                }
+            }
+            Assert.True(values.Length == 3 && values[2] >= CanaryPolicy.Default.MinRequests, $"requests: {string.Join(", ", values)}");
+            Assert.Equal(0, values[0]); // no 5xx
+            Assert.InRange(values[1], 0, CanaryPolicy.Default.MaxP99Latency.TotalSeconds);
+            Assert.True(values[1] > 0, $"p99 {values[1]}");
+
+            // Another ReplicaSet's pods (another hash) have no requests: the queries tell versions apart.
+            Assert.True(double.IsNaN(await Query(prometheus, queries[2].Replace("5d8f7c9b4", "0000000", StringComparison.Ordinal))));
         }
     }
 
     /// <summary>The first value of an instant query, NaN when the answer is empty or Prometheus is not up yet.</summary>
-    private static async Task<double> Query(HttpClient prometheus, string query)
-    {
-        try
-        {
-            var answer = JsonNode.Parse(await prometheus.GetStringAsync($"/api/v1/query?query={Uri.EscapeDataString(query)}"))!;
-            Assert.Equal("success", (string)answer["status"]!);
-            var result = answer["data"]!["result"]!.AsArray();
-            return result.Count == 0 ? double.NaN : double.Parse((string)result[0]!["value"]![1]!, CultureInfo.InvariantCulture);
-        }
-        catch (HttpRequestException)
-        {
-            return double.NaN;
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static async Task<double> Query(PrometheusServer prometheus, string query) =>
+        await prometheus.QueryAsync(query) is [var first, ..] ? double.Parse((string)first!["value"]![1]!, CultureInfo.InvariantCulture) : double.NaN;
 }

@@ -28,7 +28,7 @@ public sealed class ContainerRegistry : IAsyncLifetime
             throw new Xunit.Sdk.XunitException($"htpasswd failed: {error}; run ./test.sh, which installs apache2-utils.");
         }
         File.WriteAllText(_folder.File("htpasswd"), htpasswd);
-        var port = Prism.FreePort();
+        var port = Ports.Free();
         Host = $"127.0.0.1:{port}";
         File.WriteAllText(_folder.File("config.yml"), $"""
             version: 0.1

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace MlopsNotebooks.Tests.Support;
@@ -34,7 +33,7 @@ public static class Prism
         {
             throw new Xunit.Sdk.XunitException($"Prism or {spec} is missing; run ./test.sh (npm ci in tests/tools).");
         }
-        var port = FreePort();
+        var port = Ports.Free();
         var process = Programs.StartTool("node", [cli, "mock", "-h", "127.0.0.1", "-p", port.ToString(System.Globalization.CultureInfo.InvariantCulture), spec]);
         var ready = new TaskCompletionSource();
         var log = new StringBuilder();
@@ -58,13 +57,6 @@ public static class Prism
             throw new Xunit.Sdk.XunitException($"Prism did not start in 90 s:\n{log}");
         }
         return (process, new Uri($"http://127.0.0.1:{port}/"));
-    }
-
-    internal static int FreePort()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
     }
 }
 
@@ -95,7 +87,7 @@ public sealed class GitHubApi : IDisposable
         // A port found free can be taken before the listener binds it (the suite starts servers side by side): take another.
         for (var attempt = 1; ; attempt++)
         {
-            Address = new Uri($"http://127.0.0.1:{Prism.FreePort()}/");
+            Address = new Uri($"http://127.0.0.1:{Ports.Free()}/");
             var listener = new HttpListener();
             listener.Prefixes.Add(Address.ToString());
             try

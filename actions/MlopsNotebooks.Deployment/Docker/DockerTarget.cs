@@ -324,7 +324,7 @@ public sealed class DockerTarget(IDockerClient docker, DockerTargetOptions optio
         var published = inspected.NetworkSettings?.Ports is { } ports && ports.TryGetValue($"{ServerPort}/tcp", out var bindings) && bindings?.Count > 0
             ? bindings[0].HostPort : null;
         var probe = new Uri($"http://{ProbeHost}:{published ?? "0"}");
-        return new VersionContainer(id, name, $"http://{name}:{ServerPort}", probe);
+        return new VersionContainer(id, name, new Uri($"http://{name}:{ServerPort}"), probe);
     }
 
     private async Task WaitReadyAsync(VersionContainer version, IProgress<string> log, CancellationToken cancellationToken)
@@ -441,5 +441,5 @@ public sealed class DockerTarget(IDockerClient docker, DockerTargetOptions optio
 
     private static string Shorten(string text) => text.Length <= 200 ? text : text[..200] + "...";
 
-    private sealed record VersionContainer(string Id, string Name, string Address, Uri Probe);
+    private sealed record VersionContainer(string Id, string Name, Uri Address, Uri Probe);
 }

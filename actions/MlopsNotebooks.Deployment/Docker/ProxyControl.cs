@@ -1,14 +1,11 @@
 using System.Diagnostics;
 using System.Formats.Tar;
-using System.Text.Json;
+using System.Text;
 using System.Text.Json.Nodes;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 
 namespace MlopsNotebooks.Deployment.Docker;
-
-/// <summary>One destination of the proxy: a version's container on the deployment's network, and its share of new requests.</summary>
-public sealed record ProxyDestination(string Name, string Address, int Weight);
 
 /// <summary>What the proxy says it routes: the generation of the routes it applied, the last routes file it refused, and each destination's in-flight requests.</summary>
 internal sealed record ProxyStatus(long Generation, string? Error, IReadOnlyList<(string Name, int Weight, int InFlight)> Destinations);
@@ -56,15 +53,11 @@ internal sealed class ProxyControl(IDockerClient docker, HttpClient http, string
     public async Task RouteAsync(IReadOnlyList<ProxyDestination> destinations, CancellationToken cancellationToken)
     {
         var generation = (await StatusAsync(cancellationToken)).Generation + 1;
-        var routes = new JsonObject
-        {
-            ["generation"] = generation,
-            ["destinations"] = new JsonArray(destinations.Select(d => (JsonNode)new JsonObject { ["name"] = d.Name, ["address"] = d.Address, ["weight"] = d.Weight }).ToArray()),
-        };
         using var archive = new MemoryStream();
         await using (var tar = new TarWriter(archive, TarEntryFormat.Pax, leaveOpen: true))
         {
-            var bytes = JsonSerializer.SerializeToUtf8Bytes(routes);
+            // The proxy's own format, written by the type it parses with.
+            var bytes = Encoding.UTF8.GetBytes(new ProxyRoutes(generation, destinations).ToJson());
             await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.RegularFile, Path.GetFileName(routesFile))
             {
                 DataStream = new MemoryStream(bytes),

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
+using MlopsNotebooks.Deployment;
 using MlopsNotebooks.Serving.Proxy;
 using MlopsNotebooks.Tests.Serving;
 using MlopsNotebooks.Tests.Support;

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace MlopsNotebooks.Serving.Proxy;
+namespace MlopsNotebooks.Deployment;
 
 /// <summary>One server behind the proxy and its share of new requests (0 takes none; its in-flight ones finish).</summary>
 public sealed record ProxyDestination(string Name, Uri Address, int Weight);

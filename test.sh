@@ -14,6 +14,8 @@ command -v git >/dev/null || need+=(git)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
 /usr/bin/python3 -c 'import nbformat' 2>/dev/null || need+=(python3-nbformat)
+# SciPy (Debian's) is the reference the drift statistics are checked against.
+/usr/bin/python3 -c 'import scipy' 2>/dev/null || need+=(python3-scipy)
 # Jupyter's HTML export and a headless browser, to open executed notebooks and reports and see their charts draw.
 [ -x /usr/bin/jupyter-nbconvert ] || need+=(jupyter-nbconvert)
 [ -x /usr/bin/chromium ] || need+=(chromium)

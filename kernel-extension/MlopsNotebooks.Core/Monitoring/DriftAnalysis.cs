@@ -37,7 +37,7 @@ public static class DriftAnalysis
         ColumnDrift? prediction = null;
         if (reference.ExactPrediction is { } whole && current[whole.Name] is { } predicted)
         {
-            prediction = ExactDrift.Compare(whole, ExactColumn.From(predicted), options with { Test = PredictionTest(options) });
+            prediction = ExactDrift.Compare(whole, ExactColumn.From(predicted), ForPrediction(options));
         }
         return Report(reference.Profile, options, current.Rows, columns, prediction,
             current.Columns.Select(c => c.Name).Where(n => reference.Profile.Column(n) is null && n != reference.Profile.Prediction?.Name));
@@ -50,13 +50,13 @@ public static class DriftAnalysis
         var compared = Selected(reference.Profile, options);
         var columns = compared.Select(c => current.Saw(c.Name) ? ProfileComparison.Compare(c, current[c.Name]!, options) : Absent(c)).ToArray();
         var prediction = current.Prediction is { } predicted && current.Saw(predicted.Reference.Name)
-            ? ProfileComparison.Compare(predicted.Reference, predicted, options with { Test = PredictionTest(options) })
+            ? ProfileComparison.Compare(predicted.Reference, predicted, ForPrediction(options))
             : null;
         return Report(reference.Profile, options with { Mode = DriftMode.Profile }, current.Rows, columns, prediction, current.Unknown);
     }
 
-    // A test named for the inputs may not fit the prediction (ks on a predicted label): the prediction gets its own choice then.
-    private static string PredictionTest(DriftOptions options) => DriftTests.Auto;
+    // A test named for the inputs may not fit the prediction (ks on a predicted label): the prediction gets Evidently's choice.
+    private static DriftOptions ForPrediction(DriftOptions options) => options with { Test = DriftTests.Auto, Threshold = null, Columns = null };
 
     private static void Check(DriftOptions options, ReferenceProfile profile)
     {

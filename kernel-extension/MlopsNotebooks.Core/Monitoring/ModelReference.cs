@@ -37,17 +37,7 @@ public static class ModelReference
         {
             throw new MlopsException($"The model cannot score the reference data: {e.GetBaseException().Message}", "Give the data the model was trained on, with the columns' types it was trained with.");
         }
-        var reference = Reference.FromData(columns, prediction, modelName, metrics: metrics);
-        return new Reference
-        {
-            Profile = new ReferenceProfile
-            {
-                Model = modelName, RunId = runId, Rows = reference.Profile.Rows, Columns = reference.Profile.Columns,
-                Prediction = reference.Profile.Prediction, Metrics = reference.Profile.Metrics,
-            },
-            Exact = reference.Exact,
-            ExactPrediction = reference.ExactPrediction,
-        };
+        return Reference.FromData(columns, prediction, modelName, runId: runId, metrics: metrics);
     }
 
     /// <summary>A CSV file read as the model's input schema says (header names, the schema's types).</summary>

@@ -47,11 +47,7 @@ public sealed class Reference
         }
         var profile = ReferenceProfiles.FromJson(File.ReadAllText(profileFile), profileFile);
         var (model, version) = Identity(Path.Combine(bundleFolder, "manifest.json"));
-        profile = new ReferenceProfile
-        {
-            Format = profile.Format, Model = model ?? profile.Model, Version = version ?? profile.Version, RunId = profile.RunId,
-            Rows = profile.Rows, Columns = profile.Columns, Prediction = profile.Prediction, Metrics = profile.Metrics,
-        };
+        profile = profile.WithIdentity(model, version);
         var columnsFile = Path.Combine(bundleFolder, ColumnsFile);
         if (!File.Exists(columnsFile))
         {
@@ -108,7 +104,7 @@ public sealed class Reference
 
     /// <summary>The reference of reference data given whole (a CSV or a data frame): profile and exact columns.</summary>
     public static Reference FromData(DataColumns data, DataColumn? prediction = null, string? model = null, int? version = null,
-        IReadOnlyDictionary<string, double?>? metrics = null)
+        string? runId = null, IReadOnlyDictionary<string, double?>? metrics = null)
     {
         var exact = new ExactColumn[data.Columns.Count];
         Parallel.For(0, exact.Length, i => exact[i] = ExactColumn.From(data.Columns[i]));
@@ -119,6 +115,7 @@ public sealed class Reference
             {
                 Model = model,
                 Version = version,
+                RunId = runId,
                 Rows = data.Rows,
                 Columns = exact.Select(ReferenceProfiles.Profile).ToList(),
                 Prediction = exactPrediction is null ? null : ReferenceProfiles.Profile(exactPrediction),

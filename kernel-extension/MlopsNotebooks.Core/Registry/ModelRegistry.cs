@@ -159,6 +159,28 @@ public sealed class ModelRegistry(TrackingClient client)
         }
     }
 
+    /// <summary>A version's reference for drift (profile and whole columns), or null when it was registered without one.</summary>
+    public Monitoring.Reference? Reference(ModelVersion version)
+    {
+        if (Manifest(version)["reference"] is not JsonObject stored)
+        {
+            return null;
+        }
+        var shown = $"the reference of {version}";
+        Monitoring.ReferenceProfile profile;
+        using (var stream = Artifacts.OpenRead(ContentHash.Parse((string)stored["profile"]!)))
+        using (var reader = new StreamReader(stream))
+        {
+            profile = Monitoring.ReferenceProfiles.FromJson(reader.ReadToEnd(), shown);
+        }
+        IReadOnlyList<Monitoring.ExactColumn> whole;
+        using (var stream = Artifacts.OpenRead(ContentHash.Parse((string)stored["columns"]!)))
+        {
+            whole = Monitoring.ExactColumnsFile.Load(stream, shown);
+        }
+        return Monitoring.Reference.FromParts(profile.WithIdentity(version.Name, version.Version), whole, shown);
+    }
+
     /// <summary>The stored manifest of a version, as JSON.</summary>
     public JsonObject Manifest(ModelVersion version) => ReadManifest(ContentHash.Parse(version.ManifestHash));
 

@@ -16,19 +16,26 @@ kinds = json.load(open(f"{folder}/columns.json"))
 data = [(np.fromfile(f"{folder}/ref-{c}.f8", dtype="<f8"), np.fromfile(f"{folder}/cur-{c}.f8", dtype="<f8")) for c in range(len(kinds))]
 
 
+def counts(ref, cur):
+    """Each sample's count of every value of either, in one order."""
+    keys = np.union1d(ref, cur)
+    result = []
+    for sample in (ref, cur):
+        sample_keys, sample_counts = np.unique(sample, return_counts=True)
+        aligned = np.zeros(len(keys))
+        aligned[np.searchsorted(keys, sample_keys)] = sample_counts
+        result.append(aligned)
+    return result
+
+
 def binned(ref, cur, numerical, floor):
     if numerical and len(np.unique(ref)) > 20:
         bins = np.histogram_bin_edges(np.concatenate([ref, cur]), bins="sturges")
         r = np.histogram(ref, bins)[0] / len(ref)
         c = np.histogram(cur, bins)[0] / len(cur)
     else:
-        keys = np.union1d(ref, cur)
-        r_keys, r_counts = np.unique(ref, return_counts=True)
-        c_keys, c_counts = np.unique(cur, return_counts=True)
-        r = np.zeros(len(keys))
-        c = np.zeros(len(keys))
-        r[np.searchsorted(keys, r_keys)] = r_counts / len(ref)
-        c[np.searchsorted(keys, c_keys)] = c_counts / len(cur)
+        r, c = counts(ref, cur)
+        r, c = r / len(ref), c / len(cur)
     if floor:
         for a in (r, c):
             m = min(a[a != 0])
@@ -44,14 +51,8 @@ for c, (ref, cur) in enumerate(data):
         figures[f"{c}/ks/statistic"], figures[f"{c}/ks/p"] = ks.statistic, ks.pvalue
         figures[f"{c}/wasserstein/statistic"] = stats.wasserstein_distance(ref, cur) / max(float(np.std(ref)), 0.001)
     else:
-        keys = np.union1d(ref, cur)
-        r_keys, r_counts = np.unique(ref, return_counts=True)
-        c_keys, c_counts = np.unique(cur, return_counts=True)
-        f_exp = np.zeros(len(keys))
-        f_obs = np.zeros(len(keys))
-        f_exp[np.searchsorted(keys, r_keys)] = r_counts * (len(cur) / len(ref))
-        f_obs[np.searchsorted(keys, c_keys)] = c_counts
-        chi = stats.chisquare(f_obs, f_exp)
+        r, k = counts(ref, cur)
+        chi = stats.chisquare(k, r * (len(cur) / len(ref)))
         figures[f"{c}/chisquare/statistic"], figures[f"{c}/chisquare/p"] = chi.statistic, chi.pvalue
     numerical = kinds[c] == "numerical"
     r, k = binned(ref, cur, numerical, False)

@@ -134,6 +134,21 @@ public sealed class ExactDriftTests(SciPy scipy) : IClassFixture<SciPy>
     }
 
     [Fact]
+    public void The_distances_on_a_large_unshifted_reference_raise_no_alarm()
+    {
+        for (var t = 0; t < 20; t++)
+        {
+            var numbers = ExactDrift.Compare(Numbers(Sample(t, 5000)), Numbers(Sample(700 + t, 3000)), Defaults);
+            var random = new Random(t);
+            var categories = ExactDrift.Compare(Categories(Enumerable.Range(0, 5000).Select(_ => $"c{random.Next(8)}").ToArray()),
+                Categories(Enumerable.Range(0, 3000).Select(_ => $"c{random.Next(8)}").ToArray()), Defaults);
+
+            Assert.Equal((DriftTests.Wasserstein, false), (numbers.Test, numbers.Drifted));
+            Assert.Equal((DriftTests.JensenShannon, false), (categories.Test, categories.Drifted));
+        }
+    }
+
+    [Fact]
     public void A_threshold_in_the_options_replaces_the_tests_default()
     {
         var drift = ExactDrift.Compare(Numbers(Sample(61, 2000)), Numbers(Sample(62, 2000, 0.1)), Defaults with { Threshold = 0.5 });

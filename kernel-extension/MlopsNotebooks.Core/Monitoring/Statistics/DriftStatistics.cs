@@ -256,32 +256,18 @@ public static class DriftStatistics
     }
 
     /// <summary>The index of the first value not less than <paramref name="value"/> (searchsorted side='left').</summary>
-    public static int LowerBound(ReadOnlySpan<double> sorted, double value)
-    {
-        int low = 0, high = sorted.Length;
-        while (low < high)
-        {
-            var middle = (low + high) >>> 1;
-            if (sorted[middle] < value)
-            {
-                low = middle + 1;
-            }
-            else
-            {
-                high = middle;
-            }
-        }
-        return low;
-    }
+    public static int LowerBound(ReadOnlySpan<double> sorted, double value) => Bound(sorted, value, inclusive: false);
 
     /// <summary>The index of the first value greater than <paramref name="value"/> (searchsorted side='right').</summary>
-    public static int UpperBound(ReadOnlySpan<double> sorted, double value)
+    public static int UpperBound(ReadOnlySpan<double> sorted, double value) => Bound(sorted, value, inclusive: true);
+
+    private static int Bound(ReadOnlySpan<double> sorted, double value, bool inclusive)
     {
         int low = 0, high = sorted.Length;
         while (low < high)
         {
             var middle = (low + high) >>> 1;
-            if (sorted[middle] <= value)
+            if (sorted[middle] < value || (inclusive && sorted[middle] == value))
             {
                 low = middle + 1;
             }

@@ -65,6 +65,10 @@ public sealed class ExactColumn
     /// round-trip text, invariant culture, so that the same value always gives the same key.
     /// </summary>
     public static string CategoryKey(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    /// <summary>The number a category key stands for (profiles store numerical columns' counts by key).</summary>
+    public static bool TryParseCategoryKey(string key, out double value) =>
+        double.TryParse(key, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
 }
 
 /// <summary>

@@ -1,5 +1,7 @@
 using System.Globalization;
 
+using MlopsNotebooks.Monitoring.Statistics;
+
 namespace MlopsNotebooks.Monitoring;
 
 /// <summary>
@@ -58,7 +60,7 @@ internal static class ProfileComparison
             {
                 var (low, high) = KsBounds(pieces);
                 var d = (low + high) / 2;
-                var p = ProfileStatistics.KsPValue(d, n1, n2);
+                var p = DriftStatistics.KolmogorovSmirnov(d, n1, n2).PValue;
                 result = drift with
                 {
                     Test = test, Statistic = d, PValue = p, Threshold = threshold, Drifted = p <= threshold, ErrorBound = (high - low) / 2,
@@ -112,7 +114,7 @@ internal static class ProfileComparison
 
     private static bool CategoricalTest(ColumnProfile reference, CurrentColumn current, DriftOptions options)
     {
-        var distinct = reference.Frequencies!.Keys.Select(k => NumberKeys.TryParse(k, out var x) ? x : double.NaN).Concat(current.Values!.Keys).Distinct().LongCount();
+        var distinct = reference.Frequencies!.Keys.Select(k => ExactColumn.TryParseCategoryKey(k, out var x) ? x : double.NaN).Concat(current.Values!.Keys).Distinct().LongCount();
         return Choose(ColumnKind.Numerical, reference.Count, distinct, options) is DriftTests.ChiSquare or DriftTests.ZTest;
     }
 
@@ -123,7 +125,7 @@ internal static class ProfileComparison
         var referenceCounts = new Dictionary<string, long>(reference.Frequencies!, StringComparer.Ordinal);
         var currentCounts = current.Categories is { } categories
             ? new Dictionary<string, long>(categories, StringComparer.Ordinal)
-            : current.Values!.ToDictionary(p => NumberKeys.Key(p.Key), p => p.Value, StringComparer.Ordinal);
+            : current.Values!.ToDictionary(p => ExactColumn.CategoryKey(p.Key), p => p.Value, StringComparer.Ordinal);
         string? note = null;
         if (reference.Other > 0 || current.Other > 0)
         {
@@ -163,7 +165,7 @@ internal static class ProfileComparison
         var points = new SortedDictionary<double, (long Reference, long Current)>();
         foreach (var (key, count) in reference.Frequencies!)
         {
-            NumberKeys.TryParse(key, out var x);
+            ExactColumn.TryParseCategoryKey(key, out var x);
             points[x] = (count, 0);
         }
         foreach (var (x, count) in current.Values!)
@@ -228,15 +230,15 @@ internal static class ProfileComparison
     {
         var min = Math.Min(reference.Min!.Value, current.Min);
         var max = Math.Max(reference.Max!.Value, current.Max);
-        var edges = ProfileStatistics.SturgesEdges(min, max, reference.Count + current.Count);
+        var edges = DriftStatistics.SturgesEdges(min, max, reference.Count + current.Count);
         var bins = edges.Length - 1;
         var r = new Share[bins];
         var c = new Share[bins];
         foreach (var piece in pieces)
         {
-            var first = ProfileStatistics.HistogramBin(edges, piece.Low);
+            var first = CurrentColumn.Bin(edges, piece.Low);
             // An interval's values lie below its upper edge (the last piece's are at most its upper edge, which is the maximum).
-            var last = piece.Point ? first : ProfileStatistics.HistogramBin(edges, piece.High == max ? max : Math.BitDecrement(piece.High));
+            var last = piece.Point ? first : CurrentColumn.Bin(edges, piece.High == max ? max : Math.BitDecrement(piece.High));
             if (first == last)
             {
                 r[first].AddExact(piece.Reference);
@@ -253,21 +255,22 @@ internal static class ProfileComparison
         }
         var rEstimate = r.Select(s => s.Estimate).ToArray();
         var cEstimate = c.Select(s => s.Estimate).ToArray();
-        var (rFloored, rFloor) = ProfileStatistics.Floor(rEstimate);
-        var (cFloored, cFloor) = ProfileStatistics.Floor(cEstimate);
+        var (rFloored, cFloored) = (rEstimate.ToArray(), cEstimate.ToArray());
+        var rFloor = DriftStatistics.FloorEmptyShares(rFloored);
+        var cFloor = DriftStatistics.FloorEmptyShares(cFloored);
         var rBoxes = r.Select(s => s.Floored(rFloor, 1.0 / reference.Count)).ToArray();
         var cBoxes = c.Select(s => s.Floored(cFloor, 1.0 / current.Count)).ToArray();
         double statistic, low, high;
         string convention;
         if (test == DriftTests.Psi)
         {
-            statistic = ProfileStatistics.Psi(rFloored, cFloored);
+            statistic = DriftStatistics.PopulationStabilityIndex(rFloored, cFloored);
             (low, high) = TermBounds(rBoxes, cBoxes, Psi);
             convention = $"PSI over Sturges bins of both samples from the profile's bins, empty bins floored (Evidently's psi); drift when >= {F(threshold)}";
         }
         else
         {
-            statistic = ProfileStatistics.JensenShannon(rFloored, cFloored);
+            statistic = DriftStatistics.JensenShannon(rFloored, cFloored);
             // scipy normalises each side to sum 1: the boxes are divided by the sums' extremes.
             var (rLow, rHigh) = (rBoxes.Sum(b => b.Low), rBoxes.Sum(b => b.High));
             var (cLow, cHigh) = (cBoxes.Sum(b => b.Low), cBoxes.Sum(b => b.High));
@@ -305,17 +308,19 @@ internal static class ProfileComparison
         }
 
         /// <summary>
-        /// The range the exact share can take once empty bins are floored: a share is a count over n, so it is 0 (then
-        /// floored) or at least 1/n.
+        /// The range the exact share can take once empty bins are floored: a share is a count over n, so it is 0 or at
+        /// least 1/n; an empty one is floored to 0.0001, or to a millionth of the smallest share when that is at most
+        /// 0.0001 (Evidently's rule), which for the exact data can be as low as a millionth of 1/n.
         /// </summary>
         public readonly (double Low, double High) Floored(double floor, double smallest)
         {
             var high = _certain + _possible;
-            if (high == 0)
+            if (_certain > 0)
             {
-                return (floor, floor);
+                return (_certain, high);
             }
-            return _certain > 0 ? (_certain, high) : (Math.Min(floor, smallest), Math.Max(floor, high));
+            var lowestFloor = Math.Min(floor, smallest / 1e6);
+            return high == 0 ? (lowestFloor, Math.Max(floor, 0.0001)) : (lowestFloor, Math.Max(Math.Max(floor, 0.0001), high));
         }
     }
 
@@ -346,18 +351,3 @@ internal static class ProfileComparison
     }
 }
 
-/// <summary>The statistics profile mode borrows from exact mode (SciPy's and Evidently's conventions).</summary>
-internal static class ProfileStatistics
-{
-    public static double KsPValue(double d, long n1, long n2) => throw new NotImplementedException();
-
-    public static double[] SturgesEdges(double min, double max, long n) => throw new NotImplementedException();
-
-    public static int HistogramBin(double[] edges, double x) => throw new NotImplementedException();
-
-    public static (double[] Floored, double Floor) Floor(double[] shares) => throw new NotImplementedException();
-
-    public static double JensenShannon(double[] p, double[] q) => throw new NotImplementedException();
-
-    public static double Psi(double[] p, double[] q) => throw new NotImplementedException();
-}

@@ -80,7 +80,7 @@ public static class ReferenceProfiles
             StandardDeviation = std,
             Edges = edges,
             Counts = counts,
-            Frequencies = distinct <= DiscreteLimit ? runs!.ToDictionary(r => NumberKeys.Key(r.Value), r => r.Count, StringComparer.Ordinal) : null,
+            Frequencies = distinct <= DiscreteLimit ? runs!.ToDictionary(r => ExactColumn.CategoryKey(r.Value), r => r.Count, StringComparer.Ordinal) : null,
         };
     }
 
@@ -212,7 +212,7 @@ public static class ReferenceProfiles
             {
                 return $"column {name} has a range or moments that are not numbers";
             }
-            if (c.Frequencies is { } numbers && numbers.Keys.Any(k => !NumberKeys.TryParse(k, out _)))
+            if (c.Frequencies is { } numbers && numbers.Keys.Any(k => !ExactColumn.TryParseCategoryKey(k, out _)))
             {
                 return $"column {name} counts values that are not numbers";
             }
@@ -238,11 +238,3 @@ public static class ReferenceProfiles
     }
 }
 
-/// <summary>A number as a category key: its round-trip text, so the same value always gives the same key.</summary>
-internal static class NumberKeys
-{
-    public static string Key(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-
-    public static bool TryParse(string key, out double value) =>
-        double.TryParse(key, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
-}

@@ -45,7 +45,13 @@ public static class DriftStatistics
             max = Math.Max(max, difference);
             min = Math.Min(min, difference);
         }
-        var d = Math.Max(Math.Clamp(-min, 0, 1), max);
+        return KolmogorovSmirnov(Math.Max(Math.Clamp(-min, 0, 1), max), n1, n2);
+    }
+
+    /// <summary>ks_2samp's result for a D already known (profile mode computes D from bins): the p-value of D for samples of n1 and n2 values.</summary>
+    public static KolmogorovSmirnovResult KolmogorovSmirnov(double d, long n1, long n2)
+    {
+        RequireValues(n1, n2);
         if (Math.Max(n1, n2) <= ExactKolmogorovSmirnovLimit)
         {
             var exact = Kolmogorov.ExactTwoSample(n1, n2, ref d);
@@ -173,7 +179,8 @@ public static class DriftStatistics
     /// Evidently's get_binned_data(feel_zeroes=True): an empty share becomes 0.0001, or a millionth of the smallest
     /// non-empty share when that is itself at most 0.0001.
     /// </summary>
-    public static void FloorEmptyShares(Span<double> shares)
+    /// <returns>The floor given to empty shares (0 when every share was empty).</returns>
+    public static double FloorEmptyShares(Span<double> shares)
     {
         var smallest = double.PositiveInfinity;
         foreach (var share in shares)
@@ -185,7 +192,7 @@ public static class DriftStatistics
         }
         if (double.IsPositiveInfinity(smallest))
         {
-            return;
+            return 0;
         }
         var floor = smallest <= 0.0001 ? smallest / 1e6 : 0.0001;
         for (var k = 0; k < shares.Length; k++)
@@ -195,6 +202,7 @@ public static class DriftStatistics
                 shares[k] = floor;
             }
         }
+        return floor;
     }
 
     /// <summary>np.std(values): the population standard deviation (two passes, as NumPy computes it).</summary>
@@ -223,13 +231,20 @@ public static class DriftStatistics
         RequireValues(sortedA.Length + sortedB.Length, 1);
         var first = Math.Min(sortedA.IsEmpty ? double.PositiveInfinity : sortedA[0], sortedB.IsEmpty ? double.PositiveInfinity : sortedB[0]);
         var last = Math.Max(sortedA.IsEmpty ? double.NegativeInfinity : sortedA[^1], sortedB.IsEmpty ? double.NegativeInfinity : sortedB[^1]);
+        return SturgesEdges(first, last, sortedA.Length + sortedB.Length);
+    }
+
+    /// <summary>The same edges from the two samples' smallest and largest values and their total size (profile mode knows no more).</summary>
+    public static double[] SturgesEdges(double first, double last, long count)
+    {
+        RequireValues(count, 1);
         var range = last - first;
         if (first == last)
         {
             first -= 0.5;
             last += 0.5;
         }
-        var width = range / (Math.Log2(sortedA.Length + sortedB.Length) + 1.0);
+        var width = range / (Math.Log2(count) + 1.0);
         var bins = width != 0 ? (int)Math.Ceiling((last - first) / width) : 1;
         var edges = new double[bins + 1];
         var step = (last - first) / bins;

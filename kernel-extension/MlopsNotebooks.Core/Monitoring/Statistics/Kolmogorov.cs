@@ -1,7 +1,7 @@
 namespace MlopsNotebooks.Monitoring.Statistics;
 
 /// <summary>
-/// The p-values behind <see cref="DriftStatistics.KolmogorovSmirnov"/>, ported from SciPy 1.10.1 step by step so that
+/// The p-values behind <see cref="DriftStatistics.KolmogorovSmirnov(double, long, long)"/>, ported from SciPy 1.10.1 step by step so that
 /// they agree to rounding: the exact two-sample probability (scipy.stats._stats_py._attempt_exact_2kssamp and the
 /// lattice-path counts it calls) and the one-sample distribution kstwo.sf (scipy.stats._ksstats._kolmogn, Simard and
 /// L'Ecuyer's choice among Ruben-Gambino, Durbin/Marsaglia-Tsang-Wang, Pomeranz, Pelz-Good and Smirnov's formula).

@@ -81,7 +81,7 @@ public static class ExactDrift
     public const int DistributionLabels = 30;
 
     // Evidently bins a numerical column for jensenshannon and psi only when its reference has more distinct values.
-    private const int BinnedAbove = 20;
+    internal const int BinnedAbove = 20;
 
     private const int NamedUnseen = 3;
 
@@ -147,15 +147,21 @@ public static class ExactDrift
     private static string DefaultTest(ExactColumn reference, ExactColumn current, CategoryTable? table, DriftOptions options)
     {
         var distinct = table?.Length ?? DistinctUnion(reference.Sorted!, current.Sorted!, options.CategoryLimit + 1);
-        if (reference.Count <= options.SmallReference)
+        return DefaultTest(reference.Kind, reference.Count, distinct, options);
+    }
+
+    /// <summary>The test Evidently picks for a column of this kind, reference size and distinct values (reference and current together).</summary>
+    internal static string DefaultTest(ColumnKind kind, long referenceCount, long distinct, DriftOptions options)
+    {
+        if (referenceCount <= options.SmallReference)
         {
-            if (reference.Kind == ColumnKind.Numerical && distinct > options.CategoryLimit)
+            if (kind == ColumnKind.Numerical && distinct > options.CategoryLimit)
             {
                 return DriftTests.KolmogorovSmirnov;
             }
             return distinct > 2 ? DriftTests.ChiSquare : DriftTests.ZTest;
         }
-        return reference.Kind == ColumnKind.Numerical && distinct > options.CategoryLimit ? DriftTests.Wasserstein : DriftTests.JensenShannon;
+        return kind == ColumnKind.Numerical && distinct > options.CategoryLimit ? DriftTests.Wasserstein : DriftTests.JensenShannon;
     }
 
     private static string Applicable(string test, ColumnKind kind)

@@ -110,17 +110,26 @@ public static class ReferenceProfiles
         return (distinct, runs);
     }
 
+    /// <summary>The smallest and the largest values each open a bin of their own: tails are where a quantile bin is widest.</summary>
+    public const int TailEdges = 256;
+
     /// <summary>
-    /// Bins whose edges are the sorted values at every 1/<paramref name="bins"/> quantile (repeats merged), so each bin
-    /// holds about the same share of the reference: bin i is [e_i, e_i+1), the last also holds its upper edge (the maximum).
+    /// Bins whose edges are the sorted values at every 1/<paramref name="bins"/> quantile and the <see cref="TailEdges"/>
+    /// smallest and largest values (repeats merged), so each bin holds about the same share of the reference and the
+    /// tails are known value by value: bin i is [e_i, e_i+1), the last also holds its upper edge (the maximum).
     /// </summary>
     internal static (double[] Edges, long[] Counts) QuantileBins(double[] sorted, int bins)
     {
         var n = sorted.Length;
-        var edges = new List<double>(bins + 1);
-        for (var k = 0; k <= bins; k++)
+        var edges = new List<double>(bins + 2 * TailEdges + 1);
+        var tail = Math.Min(TailEdges, n);
+        IEnumerable<long> positions = Enumerable.Range(0, tail).Select(i => (long)i)
+            .Concat(Enumerable.Range(0, bins + 1).Select(k => (long)k * (n - 1) / bins))
+            .Concat(Enumerable.Range(n - tail, tail).Select(i => (long)i))
+            .Order();
+        foreach (var position in positions)
         {
-            var value = sorted[(int)((long)k * (n - 1) / bins)];
+            var value = sorted[position];
             if (edges.Count == 0 || value > edges[^1])
             {
                 edges.Add(value);

@@ -49,7 +49,7 @@ public sealed class ModelRegistry(TrackingClient client)
         var (model, schema) = LoadModel(client.OpenArtifact(run.RunId, artifact.Path), $"artifact '{artifact.Path}' of run {run.RunId}");
         var (inputSchema, outputSchema) = (Columns(schema), Columns(model.GetOutputSchema(schema)));
         var metrics = run.Metrics.ToDictionary(m => m.Key, m => double.IsFinite(m.Value.Value) ? m.Value.Value : (double?)null, StringComparer.Ordinal);
-        var reference = ReferenceOf(run, name, model, schema, metrics, referenceData);
+        var reference = ReferenceOf(run, name, model, schema, metrics, referenceData, client.Store.Location);
         var manifest = new JsonObject
         {
             ["format"] = "mlnet-model",
@@ -302,7 +302,7 @@ public sealed class ModelRegistry(TrackingClient client)
     /// model needs, found in the data cache or the working tree by its hash. Without either, none.
     /// </summary>
     private static Monitoring.Reference? ReferenceOf(Run run, string name, ITransformer model, DataViewSchema schema,
-        IReadOnlyDictionary<string, double?> metrics, Func<MLContext, DataViewSchema, IDataView>? referenceData)
+        IReadOnlyDictionary<string, double?> metrics, Func<MLContext, DataViewSchema, IDataView>? referenceData, string storeLocation)
     {
         var ml = new MLContext(seed: 0);
         if (referenceData is not null)
@@ -312,7 +312,7 @@ public sealed class ModelRegistry(TrackingClient client)
         var needed = Monitoring.ModelReference.NeededColumns(model, schema);
         foreach (var input in run.Inputs.Where(i => i.Files == 1 && i.Path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)))
         {
-            if (RecordedFile(input) is not { } file)
+            if (RecordedFile(input, storeLocation) is not { } file)
             {
                 continue;
             }
@@ -331,24 +331,35 @@ public sealed class ModelRegistry(TrackingClient client)
         return null;
     }
 
-    /// <summary>The file holding a recorded data version's content: the data cache's copy, or the working tree's when its hash still matches.</summary>
-    private static string? RecordedFile(DataInput input)
+    /// <summary>
+    /// The file holding a recorded data version's content: the data cache's copy, or the working tree's when its hash
+    /// still matches; in the repository around the current directory or around the tracking store.
+    /// </summary>
+    private static string? RecordedFile(DataInput input, string storeLocation)
     {
-        try
+        var places = new[] { Directory.GetCurrentDirectory(), File.Exists(storeLocation) ? Path.GetDirectoryName(Path.GetFullPath(storeLocation)) : null };
+        foreach (var place in places.OfType<string>().Distinct())
         {
-            using var repository = new DataRepository();
-            var hash = ContentHash.Parse(input.Hash);
-            if (repository.Cache.Contains(hash))
+            try
             {
-                return repository.Cache.PathOf(hash);
+                using var repository = new DataRepository(place);
+                var hash = ContentHash.Parse(input.Hash);
+                if (repository.Cache.Contains(hash))
+                {
+                    return repository.Cache.PathOf(hash);
+                }
+                var file = Path.Combine(repository.Root, input.Path);
+                if (File.Exists(file) && repository.Version(input.Path).Hash == hash)
+                {
+                    return file;
+                }
             }
-            var file = Path.Combine(repository.Root, input.Path);
-            return File.Exists(file) && repository.Version(input.Path).Hash == hash ? file : null;
+            catch (Exception e) when (e is MlopsException or IOException or UnauthorizedAccessException or FormatException)
+            {
+                // no repository here, or not this version: try the next place
+            }
         }
-        catch (Exception e) when (e is MlopsException or IOException or UnauthorizedAccessException or FormatException)
-        {
-            return null;
-        }
+        return null;
     }
 
     /// <summary>Stores the reference's two files by content and says where they are, for the manifest.</summary>

@@ -94,7 +94,7 @@ internal static class MonitorCommands
                 actions.Input("metrics-interval"), actions.Input("mode") ?? "exact", actions.Input("test") ?? DriftTests.Auto,
                 actions.Input("threshold") is null ? null : Number(actions, "threshold", 0), Number(actions, "drift-share", 0.5),
                 Number(actions, "max-error-rate", 0.01), Number(actions, "max-p99-ms", 500),
-                Path(actions.Input("report-path") ?? System.IO.Path.Combine(".mlops", "monitor"), workspace), actions.BooleanInput("github-issue"),
+                Path(actions.Input("report-folder") ?? System.IO.Path.Combine(".mlops", "monitor"), workspace), actions.BooleanInput("github-issue"),
                 actions.Input("retrain-workflow"), actions.Input("retrain-ref") ?? "main", actions.BooleanInput("fail-on-drift"));
             if ((settings.Bundle is null) == (settings.Model is null))
             {

@@ -132,6 +132,7 @@ internal static class MonitorCommands
             settings.MaxP99Milliseconds is > 0 and < 3_600_000 ? settings.MaxP99Milliseconds / 1000 : throw new MlopsException(
                 $"--max-p99-ms {settings.MaxP99Milliseconds.ToString(CultureInfo.InvariantCulture)} is not a latency.", "Give milliseconds above 0, e.g. 500."));
         var health = HealthSource(settings);
+        var interval = MetricsInterval(settings);
         var github = settings.GitHubIssue || settings.RetrainWorkflow is not null ? GitHubTarget.From(actions) : null;
         if (!Directory.Exists(settings.Log))
         {
@@ -151,7 +152,7 @@ internal static class MonitorCommands
             var service = health switch
             {
                 (Uri url, true) => await ServiceHealthReader.FromPrometheusAsync(http, url, from ?? (to ?? DateTimeOffset.UtcNow) - TimeSpan.FromHours(24), to ?? DateTimeOffset.UtcNow, thresholds, cancellationToken),
-                (Uri url, false) => await ServiceHealthReader.FromMetricsAsync(http, url, MetricsInterval(settings), thresholds, cancellationToken),
+                (Uri url, false) => await ServiceHealthReader.FromMetricsAsync(http, url, interval, thresholds, cancellationToken),
                 _ => null,
             };
             var report = compared with

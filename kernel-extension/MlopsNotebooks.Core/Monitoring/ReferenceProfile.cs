@@ -30,6 +30,13 @@ public sealed class ReferenceProfile
     public Dictionary<string, double?> Metrics { get; init; } = [];
 
     public ColumnProfile? Column(string name) => Columns.FirstOrDefault(c => c.Name == name);
+
+    /// <summary>The same profile naming the model version it belongs to (the registry knows the version only after the profile is stored).</summary>
+    public ReferenceProfile WithIdentity(string? model, int? version) => new()
+    {
+        Format = Format, Model = model ?? Model, Version = version ?? Version, RunId = RunId, Rows = Rows, Columns = Columns,
+        Prediction = Prediction, Metrics = Metrics,
+    };
 }
 
 /// <summary>

@@ -25,7 +25,17 @@ public sealed class ModelRegistry(TrackingClient client)
     /// <paramref name="name"/>, with a manifest of its input and output schema, the run's metrics, params and data
     /// versions, and a sample input (given, or made from the schema). Optionally points <paramref name="alias"/> at it.
     /// </summary>
-    public ModelVersion Register(string runIdOrPrefix, string name, string artifactPath = DefaultArtifact, object? sampleInput = null, string? alias = null)
+    /// <remarks>
+    /// The version's reference for drift (<see cref="Monitoring.Reference"/>) is profiled from
+    /// <paramref name="referenceData"/> (a CSV file), else from the run's recorded data input that holds the columns the
+    /// model needs (a CSV versioned with Mlops.Data). A version without one registers all the same; drift then needs a
+    /// reference CSV.
+    /// </remarks>
+    public ModelVersion Register(string runIdOrPrefix, string name, string artifactPath = DefaultArtifact, object? sampleInput = null, string? alias = null,
+        string? referenceData = null) =>
+        Register(runIdOrPrefix, name, artifactPath, sampleInput, alias, referenceData is null ? null : (ml, schema) => Monitoring.ModelReference.LoadCsv(ml, referenceData, schema));
+
+    private ModelVersion Register(string runIdOrPrefix, string name, string artifactPath, object? sampleInput, string? alias, Func<MLContext, DataViewSchema, IDataView>? referenceData)
     {
         ValidateName("model", name);
         if (alias is not null)
@@ -36,7 +46,10 @@ public sealed class ModelRegistry(TrackingClient client)
         var artifact = run.Artifacts.FirstOrDefault(a => a.Path == Storage.ArtifactPaths.Normalize(artifactPath)) ?? throw new NotFoundException(
             $"Run {run.RunId} has no artifact '{artifactPath}' to register.",
             "Log the model first: save it with mlContext.Model.Save(...) and Mlops.LogArtifact(file, \"model/model.zip\"), or use Mlops.Models.Register(model, schema, ...).");
-        var (inputSchema, outputSchema) = ReadSchemas(client.OpenArtifact(run.RunId, artifact.Path), $"artifact '{artifact.Path}' of run {run.RunId}");
+        var (model, schema) = LoadModel(client.OpenArtifact(run.RunId, artifact.Path), $"artifact '{artifact.Path}' of run {run.RunId}");
+        var (inputSchema, outputSchema) = (Columns(schema), Columns(model.GetOutputSchema(schema)));
+        var metrics = run.Metrics.ToDictionary(m => m.Key, m => double.IsFinite(m.Value.Value) ? m.Value.Value : (double?)null, StringComparer.Ordinal);
+        var reference = ReferenceOf(run, name, model, schema, metrics, referenceData);
         var manifest = new JsonObject
         {
             ["format"] = "mlnet-model",
@@ -56,6 +69,10 @@ public sealed class ModelRegistry(TrackingClient client)
                 ["git_dirty"] = run.Tags.GetValueOrDefault(RunContext.GitDirty),
             },
         };
+        if (reference is not null)
+        {
+            manifest["reference"] = StoreReference(reference);
+        }
         var sample = sampleInput is null ? SampleFrom(inputSchema) : JsonSerializer.SerializeToNode(sampleInput)!;
         var manifestHash = Artifacts.PutBytes(Encoding.UTF8.GetBytes(Canonical(manifest)));
         var sampleHash = Artifacts.PutBytes(Encoding.UTF8.GetBytes(Canonical(sample)));
@@ -72,7 +89,9 @@ public sealed class ModelRegistry(TrackingClient client)
     /// Registers a model held in memory (a notebook variable): saves it with its input schema, logs it to the run as
     /// <c>model/model.zip</c>, then registers that artifact.
     /// </summary>
-    public ModelVersion Register(string runId, ITransformer model, DataViewSchema inputSchema, string name, object? sampleInput = null, string? alias = null)
+    /// <remarks><paramref name="referenceData"/> (e.g. the training set) gives the version its reference for drift; see the other overload.</remarks>
+    public ModelVersion Register(string runId, ITransformer model, DataViewSchema inputSchema, string name, object? sampleInput = null, string? alias = null,
+        IDataView? referenceData = null)
     {
         ValidateName("model", name);
         var file = Path.Combine(Path.GetTempPath(), $"mlops-model-{Guid.NewGuid():N}.zip");
@@ -85,7 +104,7 @@ public sealed class ModelRegistry(TrackingClient client)
         {
             ObjectCache.DeleteQuietly(file);
         }
-        return Register(runId, name, DefaultArtifact, sampleInput, alias);
+        return Register(runId, name, DefaultArtifact, sampleInput, alias, referenceData is null ? null : (_, _) => referenceData);
     }
 
     /// <summary>
@@ -140,6 +159,28 @@ public sealed class ModelRegistry(TrackingClient client)
         }
     }
 
+    /// <summary>A version's reference for drift (profile and whole columns), or null when it was registered without one.</summary>
+    public Monitoring.Reference? Reference(ModelVersion version)
+    {
+        if (Manifest(version)["reference"] is not JsonObject stored)
+        {
+            return null;
+        }
+        var shown = $"the reference of {version}";
+        Monitoring.ReferenceProfile profile;
+        using (var stream = Artifacts.OpenRead(ContentHash.Parse((string)stored["profile"]!)))
+        using (var reader = new StreamReader(stream))
+        {
+            profile = Monitoring.ReferenceProfiles.FromJson(reader.ReadToEnd(), shown);
+        }
+        IReadOnlyList<Monitoring.ExactColumn> whole;
+        using (var stream = Artifacts.OpenRead(ContentHash.Parse((string)stored["columns"]!)))
+        {
+            whole = Monitoring.ExactColumnsFile.Load(stream, shown);
+        }
+        return Monitoring.Reference.FromParts(profile.WithIdentity(version.Name, version.Version), whole, shown);
+    }
+
     /// <summary>The stored manifest of a version, as JSON.</summary>
     public JsonObject Manifest(ModelVersion version) => ReadManifest(ContentHash.Parse(version.ManifestHash));
 
@@ -151,8 +192,11 @@ public sealed class ModelRegistry(TrackingClient client)
         return JsonNode.Parse(bytes.ToArray())!.AsObject();
     }
 
-    /// <summary>The files of an export bundle; a folder holding only these may be replaced by a new export.</summary>
+    /// <summary>The files every export bundle has.</summary>
     public static readonly IReadOnlyList<string> BundleFiles = ["manifest.json", "model.zip", "sample-input.json"];
+
+    /// <summary>The files a bundle has when its version has a reference for drift; a folder holding only bundle files may be replaced by a new export.</summary>
+    public static readonly IReadOnlyList<string> ReferenceFiles = [Monitoring.Reference.ProfileFile, Monitoring.Reference.ColumnsFile];
 
     /// <summary>
     /// Writes the export bundle of a version into <paramref name="folder"/>: <c>model.zip</c>, <c>manifest.json</c> (the
@@ -169,7 +213,7 @@ public sealed class ModelRegistry(TrackingClient client)
         {
             throw new MlopsException($"{folder} is a file; the bundle is a folder.", "Name a new or empty folder, or an earlier bundle's.");
         }
-        if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Select(Path.GetFileName).Any(n => !BundleFiles.Contains(n!)))
+        if (Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Select(Path.GetFileName).Any(n => !BundleFiles.Contains(n!) && !ReferenceFiles.Contains(n!)))
         {
             throw new ConflictException($"{folder} holds files that are not part of a bundle; nothing was written.",
                 "Name a new or empty folder, or an earlier bundle's (which is replaced whole).");
@@ -187,6 +231,11 @@ public sealed class ModelRegistry(TrackingClient client)
             Artifacts.CopyTo(ContentHash.Parse(version.ModelHash), Path.Combine(staging, "model.zip"));
             Artifacts.CopyTo(ContentHash.Parse(version.SampleHash), Path.Combine(staging, "sample-input.json"));
             File.WriteAllText(Path.Combine(staging, "manifest.json"), Canonical(manifest) + "\n");
+            if (manifest["reference"] is JsonObject stored)
+            {
+                Artifacts.CopyTo(ContentHash.Parse((string)stored["profile"]!), Path.Combine(staging, Monitoring.Reference.ProfileFile));
+                Artifacts.CopyTo(ContentHash.Parse((string)stored["columns"]!), Path.Combine(staging, Monitoring.Reference.ColumnsFile));
+            }
             if (Directory.Exists(target))
             {
                 Directory.Move(target, old);
@@ -217,8 +266,8 @@ public sealed class ModelRegistry(TrackingClient client)
         }
     }
 
-    /// <summary>Input and output columns of an ML.NET model zip (hidden columns left out).</summary>
-    internal static (JsonArray Input, JsonArray Output) ReadSchemas(Stream zip, string what)
+    /// <summary>An ML.NET model zip and the input schema it was saved with.</summary>
+    internal static (ITransformer Model, DataViewSchema Input) LoadModel(Stream zip, string what)
     {
         var ml = new MLContext(seed: 0);
         ITransformer model;
@@ -245,7 +294,74 @@ public sealed class ModelRegistry(TrackingClient client)
             throw new MlopsException($"The {what} was saved without its input schema.",
                 "Save it with mlContext.Model.Save(model, trainingData.Schema, path) so that serving knows its columns.");
         }
-        return (Columns(input), Columns(model.GetOutputSchema(input)));
+        return (model, input);
+    }
+
+    /// <summary>
+    /// The version's reference: from the data given, else from the run's recorded CSV input that has the columns the
+    /// model needs, found in the data cache or the working tree by its hash. Without either, none.
+    /// </summary>
+    private static Monitoring.Reference? ReferenceOf(Run run, string name, ITransformer model, DataViewSchema schema,
+        IReadOnlyDictionary<string, double?> metrics, Func<MLContext, DataViewSchema, IDataView>? referenceData)
+    {
+        var ml = new MLContext(seed: 0);
+        if (referenceData is not null)
+        {
+            return Monitoring.ModelReference.Build(model, schema, referenceData(ml, schema), name, run.RunId, metrics);
+        }
+        var needed = Monitoring.ModelReference.NeededColumns(model, schema);
+        foreach (var input in run.Inputs.Where(i => i.Files == 1 && i.Path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)))
+        {
+            if (RecordedFile(input) is not { } file)
+            {
+                continue;
+            }
+            try
+            {
+                if (needed.All(Monitoring.CsvColumns.Columns(file).Contains))
+                {
+                    return Monitoring.ModelReference.Build(model, schema, Monitoring.ModelReference.LoadCsv(ml, file, schema), name, run.RunId, metrics);
+                }
+            }
+            catch (MlopsException)
+            {
+                // an input that cannot be read as the model's data is not its reference; registering goes on
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The file holding a recorded data version's content: the data cache's copy, or the working tree's when its hash still matches.</summary>
+    private static string? RecordedFile(DataInput input)
+    {
+        try
+        {
+            using var repository = new DataRepository();
+            var hash = ContentHash.Parse(input.Hash);
+            if (repository.Cache.Contains(hash))
+            {
+                return repository.Cache.PathOf(hash);
+            }
+            var file = Path.Combine(repository.Root, input.Path);
+            return File.Exists(file) && repository.Version(input.Path).Hash == hash ? file : null;
+        }
+        catch (Exception e) when (e is MlopsException or IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Stores the reference's two files by content and says where they are, for the manifest.</summary>
+    private JsonObject StoreReference(Monitoring.Reference reference)
+    {
+        using var columns = new MemoryStream();
+        Monitoring.ExactColumnsFile.Save(reference.WholeColumns(), columns);
+        return new JsonObject
+        {
+            ["profile"] = Artifacts.PutBytes(Encoding.UTF8.GetBytes(Monitoring.ReferenceProfiles.ToJson(reference.Profile) + "\n")).ToString(),
+            ["columns"] = Artifacts.PutBytes(columns.ToArray()).ToString(),
+            ["rows"] = reference.Profile.Rows,
+        };
     }
 
     private static JsonArray Columns(DataViewSchema schema) => new(schema.Where(c => !c.IsHidden).Select(c => (JsonNode)new JsonObject

@@ -71,6 +71,22 @@ public static class Mlops
     /// <summary>The model registry of the current tracking store.</summary>
     public static Registry.ModelRegistry Models => new(Client);
 
+    /// <summary>
+    /// Compares current data (a data view, e.g. a data frame) with a model version's reference (name@alias, name/3, a
+    /// bundle folder) or a reference CSV: per column the test Evidently would pick, its figure, threshold and verdict,
+    /// and whether the data set drifted. In a notebook it shows as a table with charts.
+    /// </summary>
+    public static Monitoring.DriftReport Drift(Microsoft.ML.IDataView current, string reference, Monitoring.DriftOptions? options = null) =>
+        Monitoring.DriftInputs.CompareDataView(Monitoring.DriftInputs.Resolve(reference, () => Models), current, options ?? new());
+
+    /// <summary>Compares a CSV file with a reference (see the data-view overload).</summary>
+    public static Monitoring.DriftReport Drift(string currentCsv, string reference, Monitoring.DriftOptions? options = null) =>
+        Monitoring.DriftInputs.CompareCsv(Monitoring.DriftInputs.Resolve(reference, () => Models), currentCsv, options ?? new());
+
+    /// <summary>Compares current data with reference data, both data views (e.g. this week's rows against the training set).</summary>
+    public static Monitoring.DriftReport Drift(Microsoft.ML.IDataView current, Microsoft.ML.IDataView reference, Monitoring.DriftOptions? options = null) =>
+        Monitoring.DriftInputs.CompareDataView(Monitoring.Reference.FromData(Monitoring.DataViewColumns.Read(reference)), current, options ?? new());
+
     /// <summary>The active run's id, or null (for the data catalog's lineage).</summary>
     internal static string? ActiveRunId => ActiveRun?.RunId;
 

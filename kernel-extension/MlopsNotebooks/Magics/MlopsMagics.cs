@@ -92,7 +92,7 @@ public static class MlopsMagics
         new("register-model", "Register an ML.NET model held in a notebook variable (logged to the active run) as the next version of a name.",
             [new("variable", "The variable holding the ITransformer.", Required: true, Positional: true),
              new("name", "The model name.", Required: true), new("alias", "Point this alias at the new version, e.g. candidate."),
-             new("schema", "A variable holding the input IDataView or DataViewSchema; default: the notebook's data view the model accepts.")],
+             new("schema", "A variable holding the training IDataView (also profiled as the version's reference for drift) or a DataViewSchema; default: the notebook's data view the model accepts.")],
             RegisterModel),
         new("runs", "List runs of the current experiment with a filter and order.",
             [new("filter", "e.g. \"metrics.auc > 0.8 and params.trainer = 'FastTree'\""), new("order-by", "e.g. \"metrics.auc DESC\""),
@@ -123,6 +123,13 @@ public static class MlopsMagics
                     var other => throw new MlopsException($"'{other}' is not a chart kind.", "Use history, parallel or bars."),
                 };
             }),
+        new("drift", "Compare data with a model version's reference: per column the test Evidently would pick, its figure, threshold and verdict, with charts.",
+            [new("data", "A variable holding an IDataView (e.g. a DataFrame), or a CSV file.", Required: true, Positional: true),
+             new("reference", "name@alias, name/3, an export bundle folder, a reference CSV, or a variable holding the reference IDataView.", Required: true),
+             new("mode", "exact (default) or profile."), new("test", "auto (default), ks, wasserstein, chisquare, z, jensenshannon or psi."),
+             new("threshold", "The test's threshold (with --test)."), new("drift-share", "The data set drifts when this share of columns do (default 0.5)."),
+             new("columns", "Only these columns, comma-separated.")],
+            Drift),
         new("compare", "Compare runs: params that differ, metrics side by side.",
             [new("runs", "Two or more run ids (or unique prefixes), comma-separated.", Required: true, Positional: true)],
             m => Mlops.Client.CompareRuns(List(m, "runs"))),
@@ -171,12 +178,13 @@ public static class MlopsMagics
                 "Name the variable that holds the fitted model, e.g. var model = pipeline.Fit(trainData);");
         }
         DataViewSchema schema;
+        IDataView? reference = null;
         if (m.Get("schema") is { } schemaVariable)
         {
             schema = m.Host.GetVariable(schemaVariable) switch
             {
                 DataViewSchema s => s,
-                IDataView view => view.Schema,
+                IDataView view => (reference = view).Schema,
                 _ => throw new MlopsException($"The variable '{schemaVariable}' holds neither an IDataView nor a DataViewSchema.",
                     "Name the training data view, e.g. --schema trainData."),
             };
@@ -187,8 +195,47 @@ public static class MlopsMagics
                 $"No data view in the notebook fits the model in '{name}', so its input schema is unknown.",
                 "Name it: --schema <variable holding the training IDataView>.");
         }
-        return Mlops.Models.Register(run.RunId, model, schema, m.Required("name"), alias: m.Get("alias"));
+        return Mlops.Models.Register(run.RunId, model, schema, m.Required("name"), alias: m.Get("alias"), referenceData: reference);
     }
+
+    private static object Drift(MagicInvocation m)
+    {
+        var options = new Monitoring.DriftOptions
+        {
+            Mode = m.Get("mode") switch
+            {
+                null or "exact" => Monitoring.DriftMode.Exact,
+                "profile" => Monitoring.DriftMode.Profile,
+                var other => throw new MlopsException($"'{other}' is not a drift mode.", "Use exact or profile."),
+            },
+            Test = m.Get("test") ?? Monitoring.DriftTests.Auto,
+            Threshold = m.Get("threshold") is { } t ? Number(m, t) : null,
+            DriftShare = m.Get("drift-share") is { } share ? Number(m, share) : 0.5,
+            Columns = m.Has("columns") ? List(m, "columns") : null,
+        };
+        var data = m.Required("data");
+        var referenceName = m.Required("reference");
+        var referenceView = Variable(m.Host, referenceName) as IDataView;
+        return Variable(m.Host, data) switch
+        {
+            IDataView view when referenceView is not null => Mlops.Drift(view, referenceView, options),
+            IDataView view => Mlops.Drift(view, referenceName, options),
+            null when File.Exists(data) && referenceView is null => Mlops.Drift(data, referenceName, options),
+            null when File.Exists(data) => throw new MlopsException("A CSV is compared with a model version, a bundle or a reference CSV.",
+                $"Load {data} as a data view to compare it with the data view '{referenceName}'."),
+            null => throw new NotFoundException($"'{data}' is neither a notebook variable nor a file.", "Name a variable holding an IDataView (e.g. a DataFrame) or a CSV file."),
+            var other => throw new MlopsException($"The variable '{data}' holds a {other.GetType().Name}, not data.", "Name a variable holding an IDataView, e.g. a DataFrame."),
+        };
+    }
+
+    // A variable's value, or null when the notebook has none by that name (the name is then a path or a model).
+    private static object? Variable(IMagicHost host, string name) =>
+        host.Variables().FirstOrDefault(v => v.Name == name) is { Name: not null } found ? found.Value : null;
+
+    private static double Number(MagicInvocation m, string text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)
+            ? value
+            : throw new MlopsException($"#!mlops {m.Command.Name}: '{text}' is not a number.", $"Usage: {m.Command.Usage()}");
 
     // The first data view among the notebook's variables whose schema the model accepts.
     private static DataViewSchema? FindInputSchema(IMagicHost host, ITransformer model)

@@ -168,6 +168,20 @@ public sealed class DriftViewTests
     }
 
     [Fact]
+    public void A_drift_report_evaluated_in_a_notebook_renders_as_the_html_view_and_as_the_text_view()
+    {
+        MlopsFormatters.Register();
+        var report = Report("plan");
+
+        var html = Microsoft.DotNet.Interactive.Formatting.Formatter.ToDisplayString(report, "text/html");
+        var text = Microsoft.DotNet.Interactive.Formatting.Formatter.ToDisplayString(report, "text/plain");
+
+        Assert.StartsWith("<div class=\"mlops-drift\"><h4>churn v3: NOT healthy", html);
+        Assert.Equal(4, new HtmlParser().ParseDocument(html).QuerySelectorAll("script").Count(s => s.TextContent.Contains("Plotly.newPlot", StringComparison.Ordinal)));
+        Assert.Equal(DriftText.Report(report), text);
+    }
+
+    [Fact]
     public void A_report_with_nothing_compared_renders_in_every_view_without_a_chart()
     {
         var report = new DriftReport { Columns = [new ColumnDrift { Column = "a", Threshold = 0.1, Note = "empty window" }], Notes = ["The window holds no rows."] };

@@ -1,4 +1,3 @@
-using System.Collections;
 using System.CommandLine;
 using System.Globalization;
 using MlopsNotebooks.Cli.Serve;
@@ -74,7 +73,7 @@ internal static class MonitorCommands
 
     public static async Task<int> Monitor(MonitorSettings settings, CliContext cli, CancellationToken cancellationToken)
     {
-        var actions = new ActionRunner(ProcessEnvironment(), cli.Json ? cli.Error : cli.Output);
+        var actions = ActionRunner.FromProcess(cli.Json ? cli.Error : cli.Output);
         var monitored = await RunAsync(settings, cli, actions, cancellationToken);
         cli.Write(DriftJson.Report(monitored.Report), DriftText.Report(monitored.Report) + monitored.Said);
         return Exit(settings, monitored, actions);
@@ -92,8 +91,8 @@ internal static class MonitorCommands
             var settings = new MonitorSettings(Path(actions.Input("bundle"), workspace), actions.Input("model"), Path(actions.RequiredInput("log"), workspace)!,
                 actions.Input("window"), actions.Input("since"), actions.Input("until"), actions.Input("prometheus-url"), actions.Input("metrics-url"),
                 actions.Input("metrics-interval"), actions.Input("mode") ?? "exact", actions.Input("test") ?? DriftTests.Auto,
-                actions.Input("threshold") is null ? null : Number(actions, "threshold", 0), Number(actions, "drift-share", 0.5),
-                Number(actions, "max-error-rate", 0.01), Number(actions, "max-p99-ms", 500),
+                actions.Input("threshold") is null ? null : Arguments.Number(actions, "threshold", 0), Arguments.Number(actions, "drift-share", 0.5),
+                Arguments.Number(actions, "max-error-rate", 0.01), Arguments.Number(actions, "max-p99-ms", 500),
                 Path(actions.Input("report-folder") ?? System.IO.Path.Combine(".mlops", "monitor"), workspace), actions.BooleanInput("github-issue"),
                 actions.Input("retrain-workflow"), actions.Input("retrain-ref") ?? "main", actions.BooleanInput("fail-on-drift"));
             if ((settings.Bundle is null) == (settings.Model is null))
@@ -261,14 +260,6 @@ internal static class MonitorCommands
     }
 
     private static string? Path(string? path, string workspace) => path is null ? null : System.IO.Path.GetFullPath(path, workspace);
-
-    private static double Number(ActionRunner actions, string input, double fallback) =>
-        actions.Input(input) is not { } text ? fallback
-        : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value
-        : throw new MlopsException($"The input {input} is '{text}', not a number.", $"Give {input} as a number, e.g. {fallback.ToString(CultureInfo.InvariantCulture)}.");
-
-    private static Dictionary<string, string> ProcessEnvironment() =>
-        Environment.GetEnvironmentVariables().Cast<DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "", StringComparer.Ordinal);
 }
 
 /// <summary>The repository the monitor acts on and the token it acts with, from the environment; the token is masked when read.</summary>

@@ -1,5 +1,7 @@
 using System.Globalization;
 
+using MlopsNotebooks.Monitoring.Statistics;
+
 namespace MlopsNotebooks.Monitoring;
 
 /// <summary>
@@ -33,10 +35,9 @@ internal static class ProfileComparison
         {
             return drift with { Note = "no values in the reference" };
         }
-        if (reference.Kind == ColumnKind.Categorical || reference.Edges is null && current.Other == 0 && CategoricalTest(reference, current, options))
+        if (reference.Kind == ColumnKind.Categorical)
         {
-            var counted = Categorical(reference, current, options);
-            return counted with { Note = Join(counted.Note, current.KindMismatch ? ValuesOfOtherKind(reference) : null) };
+            return WithKindNote(Categorical(reference, current, options), reference, current);
         }
         if (reference.Edges is null && current.Other > 0)
         {
@@ -46,8 +47,14 @@ internal static class ProfileComparison
             };
         }
         var pieces = Pieces(reference, current);
-        var distinct = reference.Edges is not null ? long.MaxValue : pieces.Count;
-        var test = Choose(ColumnKind.Numerical, reference.Count, distinct, options);
+        // Bins hold many values each; counted values are each their own piece.
+        var test = Choose(reference.Edges is not null ? long.MaxValue : pieces.Count, reference.Count, options);
+        // Evidently compares few numbers value by value (chisquare, z; jensenshannon and psi up to 20 reference values): counted exactly, as categories.
+        if (reference.Edges is null && (test is DriftTests.ChiSquare or DriftTests.ZTest
+            || test is DriftTests.JensenShannon or DriftTests.Psi && reference.Distinct <= ExactDrift.BinnedAbove))
+        {
+            return WithKindNote(Categorical(reference, current, options with { Test = test }), reference, current);
+        }
         var threshold = options.Threshold ?? DriftTests.DefaultThreshold(test);
         var n1 = reference.Count;
         var n2 = current.Count;
@@ -58,11 +65,11 @@ internal static class ProfileComparison
             {
                 var (low, high) = KsBounds(pieces);
                 var d = (low + high) / 2;
-                var p = ProfileStatistics.KsPValue(d, n1, n2);
+                var p = DriftStatistics.KolmogorovSmirnov(d, n1, n2).PValue;
                 result = drift with
                 {
                     Test = test, Statistic = d, PValue = p, Threshold = threshold, Drifted = p <= threshold, ErrorBound = (high - low) / 2,
-                    Convention = $"two-sample Kolmogorov-Smirnov D from the profile's bins (scipy.stats.ks_2samp's p-value for that D); drift when p <= {F(threshold)}",
+                    Convention = $"two-sample Kolmogorov-Smirnov D from the profile's bins (scipy.stats.ks_2samp's p-value for that D); drift when p ≤ {F(threshold)}",
                 };
                 break;
             }
@@ -74,7 +81,7 @@ internal static class ProfileComparison
                 {
                     Test = test, Statistic = estimate / norm, Threshold = threshold, Drifted = estimate / norm >= threshold,
                     ErrorBound = Math.Max(estimate - low, high - estimate) / norm,
-                    Convention = $"Wasserstein distance from the profile's bins over max(reference std, 0.001) (Evidently's wasserstein); drift when >= {F(threshold)}",
+                    Convention = $"Wasserstein distance from the profile's bins over max(reference std, 0.001) (Evidently's wasserstein); drift when ≥ {F(threshold)}",
                 };
                 break;
             }
@@ -85,7 +92,7 @@ internal static class ProfileComparison
                 throw new MlopsException($"The {test} test compares categories; column {reference.Name} is numerical with many values.",
                     "Use ks, wasserstein, jensenshannon or psi for it, or auto.");
         }
-        return result with { Note = Join(result.Note, current.KindMismatch ? ValuesOfOtherKind(reference) : null) };
+        return WithKindNote(result, reference, current);
     }
 
     private static string ValuesOfOtherKind(ColumnProfile reference) =>
@@ -95,26 +102,11 @@ internal static class ProfileComparison
 
     private static string F(double x) => x.ToString("G", CultureInfo.InvariantCulture);
 
-    /// <summary>Evidently's default test for a column, or the one asked for.</summary>
-    internal static string Choose(ColumnKind kind, long referenceCount, long distinct, DriftOptions options)
-    {
-        if (options.Test != DriftTests.Auto)
-        {
-            return options.Test;
-        }
-        if (referenceCount <= options.SmallReference)
-        {
-            return kind == ColumnKind.Numerical && distinct > options.CategoryLimit ? DriftTests.KolmogorovSmirnov
-                : distinct > 2 ? DriftTests.ChiSquare : DriftTests.ZTest;
-        }
-        return kind == ColumnKind.Numerical && distinct > options.CategoryLimit ? DriftTests.Wasserstein : DriftTests.JensenShannon;
-    }
+    private static string Choose(long distinct, long referenceCount, DriftOptions options) =>
+        options.Test == DriftTests.Auto ? ExactDrift.DefaultTest(ColumnKind.Numerical, referenceCount, distinct, options) : options.Test;
 
-    private static bool CategoricalTest(ColumnProfile reference, CurrentColumn current, DriftOptions options)
-    {
-        var distinct = reference.Frequencies!.Keys.Select(k => NumberKeys.TryParse(k, out var x) ? x : double.NaN).Concat(current.Values!.Keys).Distinct().LongCount();
-        return Choose(ColumnKind.Numerical, reference.Count, distinct, options) is DriftTests.ChiSquare or DriftTests.ZTest;
-    }
+    private static ColumnDrift WithKindNote(ColumnDrift drift, ColumnProfile reference, CurrentColumn current) =>
+        drift with { Note = Join(drift.Note, current.KindMismatch ? ValuesOfOtherKind(reference) : null) };
 
     /// <summary>Categories (or few numbers, keyed by their text) are counted exactly: the exact statistics apply.</summary>
     private static ColumnDrift Categorical(ColumnProfile reference, CurrentColumn current, DriftOptions options)
@@ -123,7 +115,7 @@ internal static class ProfileComparison
         var referenceCounts = new Dictionary<string, long>(reference.Frequencies!, StringComparer.Ordinal);
         var currentCounts = current.Categories is { } categories
             ? new Dictionary<string, long>(categories, StringComparer.Ordinal)
-            : current.Values!.ToDictionary(p => NumberKeys.Key(p.Key), p => p.Value, StringComparer.Ordinal);
+            : current.Values!.ToDictionary(p => ExactColumn.CategoryKey(p.Key), p => p.Value, StringComparer.Ordinal);
         string? note = null;
         if (reference.Other > 0 || current.Other > 0)
         {
@@ -163,7 +155,7 @@ internal static class ProfileComparison
         var points = new SortedDictionary<double, (long Reference, long Current)>();
         foreach (var (key, count) in reference.Frequencies!)
         {
-            NumberKeys.TryParse(key, out var x);
+            ExactColumn.TryParseCategoryKey(key, out var x);
             points[x] = (count, 0);
         }
         foreach (var (x, count) in current.Values!)
@@ -228,15 +220,15 @@ internal static class ProfileComparison
     {
         var min = Math.Min(reference.Min!.Value, current.Min);
         var max = Math.Max(reference.Max!.Value, current.Max);
-        var edges = ProfileStatistics.SturgesEdges(min, max, reference.Count + current.Count);
+        var edges = DriftStatistics.SturgesEdges(min, max, reference.Count + current.Count);
         var bins = edges.Length - 1;
         var r = new Share[bins];
         var c = new Share[bins];
         foreach (var piece in pieces)
         {
-            var first = ProfileStatistics.HistogramBin(edges, piece.Low);
+            var first = CurrentColumn.Bin(edges, piece.Low);
             // An interval's values lie below its upper edge (the last piece's are at most its upper edge, which is the maximum).
-            var last = piece.Point ? first : ProfileStatistics.HistogramBin(edges, piece.High == max ? max : Math.BitDecrement(piece.High));
+            var last = piece.Point ? first : CurrentColumn.Bin(edges, piece.High == max ? max : Math.BitDecrement(piece.High));
             if (first == last)
             {
                 r[first].AddExact(piece.Reference);
@@ -253,30 +245,29 @@ internal static class ProfileComparison
         }
         var rEstimate = r.Select(s => s.Estimate).ToArray();
         var cEstimate = c.Select(s => s.Estimate).ToArray();
-        var (rFloored, rFloor) = ProfileStatistics.Floor(rEstimate);
-        var (cFloored, cFloor) = ProfileStatistics.Floor(cEstimate);
-        var rBoxes = r.Select(s => s.Floored(rFloor, 1.0 / reference.Count)).ToArray();
-        var cBoxes = c.Select(s => s.Floored(cFloor, 1.0 / current.Count)).ToArray();
         double statistic, low, high;
         string convention;
         if (test == DriftTests.Psi)
         {
-            statistic = ProfileStatistics.Psi(rFloored, cFloored);
+            // PSI floors empty shares (Evidently's feel_zeroes); Jensen-Shannon takes them as they are.
+            var (rFloored, cFloored) = (rEstimate.ToArray(), cEstimate.ToArray());
+            var rFloor = DriftStatistics.FloorEmptyShares(rFloored);
+            var cFloor = DriftStatistics.FloorEmptyShares(cFloored);
+            var rBoxes = r.Select(s => s.Floored(rFloor, 1.0 / reference.Count)).ToArray();
+            var cBoxes = c.Select(s => s.Floored(cFloor, 1.0 / current.Count)).ToArray();
+            statistic = DriftStatistics.PopulationStabilityIndex(rFloored, cFloored);
             (low, high) = TermBounds(rBoxes, cBoxes, Psi);
-            convention = $"PSI over Sturges bins of both samples from the profile's bins, empty bins floored (Evidently's psi); drift when >= {F(threshold)}";
+            convention = $"PSI over Sturges bins of both samples from the profile's bins, empty bins floored (Evidently's psi); drift when ≥ {F(threshold)}";
         }
         else
         {
-            statistic = ProfileStatistics.JensenShannon(rFloored, cFloored);
-            // scipy normalises each side to sum 1: the boxes are divided by the sums' extremes.
-            var (rLow, rHigh) = (rBoxes.Sum(b => b.Low), rBoxes.Sum(b => b.High));
-            var (cLow, cHigh) = (cBoxes.Sum(b => b.Low), cBoxes.Sum(b => b.High));
-            var (jsdLow, jsdHigh) = TermBounds(
-                rBoxes.Select(b => (b.Low / rHigh, b.High / rLow)).ToArray(),
-                cBoxes.Select(b => (b.Low / cHigh, b.High / cLow)).ToArray(),
-                HalfJensenShannon);
+            statistic = DriftStatistics.JensenShannon(rEstimate, cEstimate);
+            var rBoxes = r.Select(s => s.Range).ToArray();
+            var cBoxes = c.Select(s => s.Range).ToArray();
+            // The exact shares are counts over n: they sum to one already, so scipy's normalising leaves them as they are.
+            var (jsdLow, jsdHigh) = TermBounds(rBoxes, cBoxes, HalfJensenShannon);
             (low, high) = (Math.Sqrt(Math.Max(0, jsdLow)), Math.Sqrt(Math.Max(0, jsdHigh)));
-            convention = $"Jensen-Shannon distance (natural log, scipy.spatial.distance.jensenshannon) over Sturges bins of both samples from the profile's bins, empty bins floored (Evidently's jensenshannon); drift when >= {F(threshold)}";
+            convention = $"Jensen-Shannon distance (natural log, scipy.spatial.distance.jensenshannon) over Sturges bins of both samples from the profile's bins (Evidently's jensenshannon); drift when ≥ {F(threshold)}";
         }
         var labels = Enumerable.Range(0, bins).Select(b => $"[{edges[b].ToString("G4", CultureInfo.InvariantCulture)}, {edges[b + 1].ToString("G4", CultureInfo.InvariantCulture)}{(b == bins - 1 ? "]" : ")")}").ToList();
         return drift with
@@ -298,6 +289,9 @@ internal static class ProfileComparison
 
         public void AddExact(double mass) => _certain += mass;
 
+        /// <summary>The range the exact share can take.</summary>
+        public readonly (double Low, double High) Range => (_certain, _certain + _possible);
+
         public void AddSpread(double mass, double fraction)
         {
             _possible += mass;
@@ -305,17 +299,19 @@ internal static class ProfileComparison
         }
 
         /// <summary>
-        /// The range the exact share can take once empty bins are floored: a share is a count over n, so it is 0 (then
-        /// floored) or at least 1/n.
+        /// The range the exact share can take once empty bins are floored: a share is a count over n, so it is 0 or at
+        /// least 1/n; an empty one is floored to 0.0001, or to a millionth of the smallest share when that is at most
+        /// 0.0001 (Evidently's rule), which for the exact data can be as low as a millionth of 1/n.
         /// </summary>
         public readonly (double Low, double High) Floored(double floor, double smallest)
         {
             var high = _certain + _possible;
-            if (high == 0)
+            if (_certain > 0)
             {
-                return (floor, floor);
+                return (_certain, high);
             }
-            return _certain > 0 ? (_certain, high) : (Math.Min(floor, smallest), Math.Max(floor, high));
+            var lowestFloor = Math.Min(floor, smallest / 1e6);
+            return high == 0 ? (lowestFloor, Math.Max(floor, 0.0001)) : (lowestFloor, Math.Max(Math.Max(floor, 0.0001), high));
         }
     }
 
@@ -342,22 +338,10 @@ internal static class ProfileComparison
     private static double HalfJensenShannon(double p, double q)
     {
         var m = (p + q) / 2;
-        return (p * Math.Log(p / m) + q * Math.Log(q / m)) / 2;
+        return (RelativeEntropy(p, m) + RelativeEntropy(q, m)) / 2;
     }
+
+    // scipy.special.rel_entr: an empty share adds nothing.
+    private static double RelativeEntropy(double x, double y) => x > 0 ? x * Math.Log(x / y) : 0;
 }
 
-/// <summary>The statistics profile mode borrows from exact mode (SciPy's and Evidently's conventions).</summary>
-internal static class ProfileStatistics
-{
-    public static double KsPValue(double d, long n1, long n2) => throw new NotImplementedException();
-
-    public static double[] SturgesEdges(double min, double max, long n) => throw new NotImplementedException();
-
-    public static int HistogramBin(double[] edges, double x) => throw new NotImplementedException();
-
-    public static (double[] Floored, double Floor) Floor(double[] shares) => throw new NotImplementedException();
-
-    public static double JensenShannon(double[] p, double[] q) => throw new NotImplementedException();
-
-    public static double Psi(double[] p, double[] q) => throw new NotImplementedException();
-}

@@ -56,7 +56,7 @@ public sealed class Reference
         IReadOnlyList<ExactColumn> whole;
         using (var stream = File.OpenRead(columnsFile))
         {
-            whole = ExactColumnsFile.Load(stream, columnsFile);
+            whole = ReferenceColumns.Load(stream);
         }
         return FromParts(profile, whole, columnsFile);
     }
@@ -133,7 +133,7 @@ public sealed class Reference
         if (Exact is not null)
         {
             using var stream = File.Create(Path.Combine(folder, ColumnsFile));
-            ExactColumnsFile.Save(WholeColumns(), stream);
+            ReferenceColumns.Save(WholeColumns(), stream);
         }
     }
 
@@ -149,10 +149,3 @@ internal static class ModelRegistryNames
     public static string Quote(string name) => Registry.ModelRegistry.Quoted(name);
 }
 
-/// <summary>The whole-columns file (reference-columns.bin).</summary>
-internal static class ExactColumnsFile
-{
-    public static IReadOnlyList<ExactColumn> Load(Stream stream, string shown) => throw new NotImplementedException();
-
-    public static void Save(IEnumerable<ExactColumn> columns, Stream stream) => throw new NotImplementedException();
-}

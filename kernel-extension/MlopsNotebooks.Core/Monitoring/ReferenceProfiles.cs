@@ -80,7 +80,7 @@ public static class ReferenceProfiles
             StandardDeviation = std,
             Edges = edges,
             Counts = counts,
-            Frequencies = distinct <= DiscreteLimit ? runs!.ToDictionary(r => NumberKeys.Key(r.Value), r => r.Count, StringComparer.Ordinal) : null,
+            Frequencies = distinct <= DiscreteLimit ? runs!.ToDictionary(r => ExactColumn.CategoryKey(r.Value), r => r.Count, StringComparer.Ordinal) : null,
         };
     }
 
@@ -110,17 +110,26 @@ public static class ReferenceProfiles
         return (distinct, runs);
     }
 
+    /// <summary>The smallest and the largest values each open a bin of their own: tails are where a quantile bin is widest.</summary>
+    public const int TailEdges = 256;
+
     /// <summary>
-    /// Bins whose edges are the sorted values at every 1/<paramref name="bins"/> quantile (repeats merged), so each bin
-    /// holds about the same share of the reference: bin i is [e_i, e_i+1), the last also holds its upper edge (the maximum).
+    /// Bins whose edges are the sorted values at every 1/<paramref name="bins"/> quantile and the <see cref="TailEdges"/>
+    /// smallest and largest values (repeats merged), so each bin holds about the same share of the reference and the
+    /// tails are known value by value: bin i is [e_i, e_i+1), the last also holds its upper edge (the maximum).
     /// </summary>
     internal static (double[] Edges, long[] Counts) QuantileBins(double[] sorted, int bins)
     {
         var n = sorted.Length;
-        var edges = new List<double>(bins + 1);
-        for (var k = 0; k <= bins; k++)
+        var edges = new List<double>(bins + 2 * TailEdges + 1);
+        var tail = Math.Min(TailEdges, n);
+        IEnumerable<long> positions = Enumerable.Range(0, tail).Select(i => (long)i)
+            .Concat(Enumerable.Range(0, bins + 1).Select(k => (long)k * (n - 1) / bins))
+            .Concat(Enumerable.Range(n - tail, tail).Select(i => (long)i))
+            .Order();
+        foreach (var position in positions)
         {
-            var value = sorted[(int)((long)k * (n - 1) / bins)];
+            var value = sorted[position];
             if (edges.Count == 0 || value > edges[^1])
             {
                 edges.Add(value);
@@ -212,7 +221,7 @@ public static class ReferenceProfiles
             {
                 return $"column {name} has a range or moments that are not numbers";
             }
-            if (c.Frequencies is { } numbers && numbers.Keys.Any(k => !NumberKeys.TryParse(k, out _)))
+            if (c.Frequencies is { } numbers && numbers.Keys.Any(k => !ExactColumn.TryParseCategoryKey(k, out _)))
             {
                 return $"column {name} counts values that are not numbers";
             }
@@ -238,11 +247,3 @@ public static class ReferenceProfiles
     }
 }
 
-/// <summary>A number as a category key: its round-trip text, so the same value always gives the same key.</summary>
-internal static class NumberKeys
-{
-    public static string Key(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
-
-    public static bool TryParse(string key, out double value) =>
-        double.TryParse(key, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out value) && double.IsFinite(value);
-}

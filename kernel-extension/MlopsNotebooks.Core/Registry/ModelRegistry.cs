@@ -176,7 +176,7 @@ public sealed class ModelRegistry(TrackingClient client)
         IReadOnlyList<Monitoring.ExactColumn> whole;
         using (var stream = Artifacts.OpenRead(ContentHash.Parse((string)stored["columns"]!)))
         {
-            whole = Monitoring.ExactColumnsFile.Load(stream, shown);
+            whole = Monitoring.ReferenceColumns.Load(stream);
         }
         return Monitoring.Reference.FromParts(profile.WithIdentity(version.Name, version.Version), whole, shown);
     }
@@ -355,7 +355,7 @@ public sealed class ModelRegistry(TrackingClient client)
     private JsonObject StoreReference(Monitoring.Reference reference)
     {
         using var columns = new MemoryStream();
-        Monitoring.ExactColumnsFile.Save(reference.WholeColumns(), columns);
+        Monitoring.ReferenceColumns.Save(reference.WholeColumns(), columns);
         return new JsonObject
         {
             ["profile"] = Artifacts.PutBytes(Encoding.UTF8.GetBytes(Monitoring.ReferenceProfiles.ToJson(reference.Profile) + "\n")).ToString(),

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MlopsNotebooks.GitHub.Toolkit;
 using MlopsNotebooks.Tracking;
 
 namespace MlopsNotebooks.Cli;
@@ -31,4 +32,10 @@ internal static class Arguments
         }
         return unit switch { 'm' => TimeSpan.FromMinutes(n), 'h' => TimeSpan.FromHours(n), 'd' => TimeSpan.FromDays(n), _ => TimeSpan.FromSeconds(n) };
     }
+
+    /// <summary>An action's number input, or <paramref name="fallback"/> when it is not given.</summary>
+    public static double Number(ActionRunner actions, string input, double fallback) =>
+        actions.Input(input) is not { } text ? fallback
+        : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value
+        : throw new MlopsException($"The input {input} is '{text}', not a number.", $"Give {input} as a number, e.g. {fallback.ToString(CultureInfo.InvariantCulture)}.");
 }

@@ -5,6 +5,7 @@ using MlopsNotebooks.Cli.Data;
 using MlopsNotebooks.Cli.Deploy;
 using MlopsNotebooks.Cli.Experiments;
 using MlopsNotebooks.Cli.Models;
+using MlopsNotebooks.Cli.Monitor;
 using MlopsNotebooks.Cli.Notebook;
 using MlopsNotebooks.Cli.Proxy;
 using MlopsNotebooks.Cli.Runs;
@@ -43,12 +44,14 @@ public static class MlopsCli
         root.Add(ContainerizeCommands.Create());
         root.Add(DeployCommands.Create());
         root.Add(ProxyCommands.Create());
+        root.Add(MonitorCommands.Create());
         root.Add(new Command("action", "The GitHub Actions' steps: configured by INPUT_* variables as the runner sets them.")
         {
             ValidateCommands.ActionValidate(),
             ReportCommands.ActionReport(),
             ContainerizeCommands.ActionContainerize(),
             DeployCommands.ActionDeploy(),
+            MonitorCommands.ActionMonitor(),
         });
 
         var parsed = root.Parse(args);

@@ -120,7 +120,7 @@ internal static partial class DeployCommands
                 actions.Input("cpu") ?? "500m", actions.Input("memory") ?? "512Mi",
                 actions.BooleanInput("canary")
                     ? new CanarySettings(actions.Input("canary-steps") ?? string.Join(',', policy.Steps), actions.Input("canary-step-duration") ?? "1m",
-                        Number(actions, "max-error-rate", policy.MaxErrorRate), Number(actions, "max-p99-ms", policy.MaxP99Latency.TotalMilliseconds))
+                        Arguments.Number(actions, "max-error-rate", policy.MaxErrorRate), Arguments.Number(actions, "max-p99-ms", policy.MaxP99Latency.TotalMilliseconds))
                     : null,
                 actions.Input("prometheus-url") ?? KubernetesOptions.DefaultPrometheusUrl,
                 new DockerSettings(Whole(actions, "port", 8080), actions.Input("bind") ?? "127.0.0.1", actions.Input("ready-timeout") ?? "60s"));
@@ -138,11 +138,6 @@ internal static partial class DeployCommands
         actions.Input(input) is not { } text ? fallback
         : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) ? value
         : throw new MlopsException($"The input {input} is '{text}', not a whole number.", $"Give {input} as digits, e.g. {fallback}.");
-
-    private static double Number(ActionRunner actions, string input, double fallback) =>
-        actions.Input(input) is not { } text ? fallback
-        : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value
-        : throw new MlopsException($"The input {input} is '{text}', not a number.", $"Give {input} as a number, e.g. {fallback.ToString(CultureInfo.InvariantCulture)}.");
 
     /// <summary>Checks every input, deploys through the target, and moves the environment's alias when the new version took all traffic.</summary>
     private static async Task<Deployed> DeployAsync(DeploySettings settings, CliContext cli, IProgress<string> log, CancellationToken cancellationToken)

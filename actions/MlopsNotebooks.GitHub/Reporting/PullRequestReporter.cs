@@ -1,4 +1,3 @@
-using System.Net;
 using MlopsNotebooks.GitHub.Toolkit;
 using MlopsNotebooks.Validation;
 using Octokit;
@@ -19,8 +18,12 @@ public sealed record ReportOutcome(long CommentId, string CommentUrl, bool Updat
 /// </summary>
 public sealed class PullRequestReporter(ActionRunner actions, IGitHubClient github)
 {
-    public static IGitHubClient Client(string apiUrl, string token) => new GitHubClient(new Connection(
-        new ProductHeaderValue("mlops-notebooks"), new Uri(apiUrl.TrimEnd('/') + "/"), new Octokit.Internal.InMemoryCredentialStore(new Credentials(token))));
+    private readonly GitHubCalls _calls = new(actions,
+        "Give the job permissions: pull-requests: write and checks: write. On pull requests from forks the token is read-only: post from the workflow_run template instead.",
+        "Check the repository and pull request number; a token without access to the repository also gets 404.",
+        "report step");
+
+    public static IGitHubClient Client(string apiUrl, string token) => GitHubCalls.Client(apiUrl, token);
 
     public async Task<ReportOutcome> PostAsync(ValidationReport report, ReportTarget target, string botLogin, bool checkRun)
     {
@@ -63,62 +66,5 @@ public sealed class PullRequestReporter(ActionRunner actions, IGitHubClient gith
             "The report data names another pull request (or the pull request moved on); nothing was posted.");
     }
 
-    private async Task<T> Call<T>(string what, Func<Task<T>> call)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await call();
-            }
-            catch (ApiException e) when ((int)e.StatusCode >= 500 && attempt < 3)
-            {
-                actions.Log($"GitHub answered {(int)e.StatusCode} when trying to {what}; trying again.");
-                await Task.Delay(TimeSpan.FromSeconds(attempt * 2));
-            }
-            catch (ApiException e)
-            {
-                throw Explain(what, e);
-            }
-            catch (HttpRequestException e) when (attempt < 3)
-            {
-                actions.Log($"GitHub could not be reached when trying to {what} ({e.Message}); trying again.");
-                await Task.Delay(TimeSpan.FromSeconds(attempt * 2));
-            }
-            catch (HttpRequestException e)
-            {
-                throw new UnavailableException($"GitHub could not be reached when trying to {what}: {actions.Redact(e.Message)}",
-                    "Check GITHUB_API_URL and the runner's network, then run the job again.");
-            }
-            catch (TaskCanceledException e)
-            {
-                throw new UnavailableException($"GitHub did not answer in time when trying to {what}: {actions.Redact(e.Message)}", "Run the job again.");
-            }
-            catch (System.Runtime.Serialization.SerializationException e)
-            {
-                // Octokit reads GitHub's answer as JSON of the documented shape; anything else (a proxy's HTML page) lands here.
-                throw new UnavailableException($"GitHub's answer when trying to {what} is not what GitHub's API returns ({e.GetType().Name}: {actions.Redact(e.Message)}).",
-                    "Check GITHUB_API_URL: it must be GitHub's REST API (https://api.github.com or https://<host>/api/v3).");
-            }
-        }
-    }
-
-    private MlopsException Explain(string what, ApiException e)
-    {
-        var detail = actions.Redact(e.ApiError?.Message ?? e.Message);
-        var errors = e.ApiError?.Errors is { Count: > 0 } list ? " (" + string.Join("; ", list.Select(x => actions.Redact($"{x.Field} {x.Code} {x.Message}".Trim()))) + ")" : "";
-        var status = (int)e.StatusCode;
-        return e.StatusCode switch
-        {
-            HttpStatusCode.Unauthorized => new MlopsException($"GitHub refused the token ({status}) when trying to {what}: {detail}.",
-                "Pass github-token: ${{ secrets.GITHUB_TOKEN }} (or a token that is still valid)."),
-            HttpStatusCode.Forbidden => new MlopsException($"GitHub did not allow the token to {what} ({status}): {detail}.",
-                "Give the job permissions: pull-requests: write and checks: write. On pull requests from forks the token is read-only: post from the workflow_run template instead."),
-            HttpStatusCode.NotFound => new NotFoundException($"GitHub found nothing when trying to {what} ({status}): {detail}.",
-                "Check the repository and pull request number; a token without access to the repository also gets 404."),
-            HttpStatusCode.UnprocessableEntity => new MlopsException($"GitHub rejected the request to {what} ({status}): {detail}{errors}.",
-                "This is a bug of the report step if the message names a field; report it."),
-            _ => new UnavailableException($"GitHub answered {status} when trying to {what}: {detail}.", "GitHub may be having trouble; run the job again."),
-        };
-    }
+    private Task<T> Call<T>(string what, Func<Task<T>> call) => _calls.Call(what, call);
 }

@@ -24,10 +24,10 @@ public sealed class ActionRunner
         _stdout = stdout;
     }
 
-    /// <summary>The process's own environment and standard output.</summary>
-    public static ActionRunner FromProcess() => new(
+    /// <summary>The process's own environment, writing to its standard output (or to <paramref name="stdout"/>, e.g. standard error when standard output is JSON).</summary>
+    public static ActionRunner FromProcess(TextWriter? stdout = null) => new(
         Environment.GetEnvironmentVariables().Cast<DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "", StringComparer.Ordinal),
-        Console.Out);
+        stdout ?? Console.Out);
 
     public bool OnRunner => _environment.GetValueOrDefault("GITHUB_ACTIONS") == "true";
 

@@ -43,16 +43,7 @@ public static class CanaryJudge
     public static CanaryVerdict Judge(PrometheusText before, PrometheusText after, CanaryPolicy policy)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        var requests = Increases(before, after, Requests);
-        var total = (long)Math.Round(requests.Sum(r => r.Increase));
-        var errors = (long)Math.Round(requests.Where(r => r.Sample.Label("status").StartsWith('5')).Sum(r => r.Increase));
-        var buckets = Increases(before, after, LatencyBuckets)
-            .GroupBy(b => ParseBound(b.Sample.Label("le")))
-            .Select(g => (UpperBound: g.Key, Count: g.Sum(b => b.Increase)))
-            .ToList();
-        var p99Seconds = Quantile(0.99, buckets);
-        TimeSpan? p99 = double.IsNaN(p99Seconds) ? null : TimeSpan.FromSeconds(p99Seconds);
-
+        var (total, errors, p99) = Measure(before, after);
         if (total < policy.MinRequests)
         {
             return new CanaryVerdict(CanaryVerdictKind.NotEnoughRequests, total, errors, p99,
@@ -71,6 +62,23 @@ public static class CanaryJudge
         }
         return new CanaryVerdict(CanaryVerdictKind.Pass, total, errors, p99,
             $"error rate {Percent(rate)} and p99 {(p99 is null ? "unknown" : Milliseconds(p99.Value))} over {total} requests");
+    }
+
+    /// <summary>
+    /// The prediction requests between two scrapes, how many were answered with a 5xx, and their p99 latency (null when no
+    /// request was timed). A scrape against an empty <see cref="PrometheusText"/> gives the counts since the server started.
+    /// </summary>
+    public static (long Requests, long Errors, TimeSpan? P99) Measure(PrometheusText before, PrometheusText after)
+    {
+        var requests = Increases(before, after, Requests);
+        var total = (long)Math.Round(requests.Sum(r => r.Increase));
+        var errors = (long)Math.Round(requests.Where(r => r.Sample.Label("status").StartsWith('5')).Sum(r => r.Increase));
+        var buckets = Increases(before, after, LatencyBuckets)
+            .GroupBy(b => ParseBound(b.Sample.Label("le")))
+            .Select(g => (UpperBound: g.Key, Count: g.Sum(b => b.Increase)))
+            .ToList();
+        var p99Seconds = Quantile(0.99, buckets);
+        return (total, errors, double.IsNaN(p99Seconds) ? null : TimeSpan.FromSeconds(p99Seconds));
     }
 
     /// <summary>

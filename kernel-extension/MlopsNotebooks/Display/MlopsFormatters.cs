@@ -1,4 +1,5 @@
 using Microsoft.DotNet.Interactive.Formatting;
+using MlopsNotebooks.Monitoring;
 using MlopsNotebooks.Registry;
 using MlopsNotebooks.Tracking;
 using MlopsNotebooks.Versioning;
@@ -27,12 +28,14 @@ public static class MlopsFormatters
         Html<RunComparison>(RunHtml.Comparison);
         Html<DataVersion>(RunHtml.DataVersion);
         Html<ModelVersion>(RunHtml.ModelVersion);
+        Html<DriftReport>(DriftHtml.Report);
         // Charts render through the kit's own HTML, not Plotly.NET.Interactive's: it loads plotly.js once per notebook,
         // also offline (PlotlyJs), and keeps run names data in the script.
         Html<Plotly.NET.GenericChart>(RunCharts.ToHtmlFragment);
         Text<Run>(r => RunText.RunDetail(r));
         Text<RunList>(RunText.RunList);
         Text<RunComparison>(RunText.Comparison);
+        Text<DriftReport>(DriftText.Report);
     }
 
     private static void Html<T>(Func<T, string> view) =>

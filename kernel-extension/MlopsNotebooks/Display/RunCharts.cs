@@ -162,7 +162,7 @@ public static class RunCharts
     public static string Label(string text) =>
         text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
 
-    private static GenericChart Trace(string type, Dictionary<string, object> properties)
+    internal static GenericChart Trace(string type, Dictionary<string, object> properties)
     {
         var trace = new Trace(type);
         foreach (var (name, value) in properties)
@@ -172,7 +172,7 @@ public static class RunCharts
         return GenericChart.ofTraceObject(true, trace);
     }
 
-    private static GenericChart WithLayout(GenericChart chart, string title, string? xTitle, string? yTitle, string? barmode = null)
+    internal static GenericChart WithLayout(GenericChart chart, string title, string? xTitle, string? yTitle, string? barmode = null)
     {
         var layout = new Layout();
         layout.SetProperty("title", new Dictionary<string, object> { ["text"] = Label(title) });

@@ -90,7 +90,7 @@ public static class RunHtml
         return html.Append("</div>").ToString();
     }
 
-    private static void Table(StringBuilder html, string? title, IReadOnlyList<string> headers, IEnumerable<string[]> rows, string? empty = null)
+    internal static void Table(StringBuilder html, string? title, IReadOnlyList<string> headers, IEnumerable<string[]> rows, string? empty = null)
     {
         var list = rows.ToList();
         if (list.Count == 0)
@@ -123,5 +123,5 @@ public static class RunHtml
         html.Append("</tbody></table>");
     }
 
-    private static string E(string text) => WebUtility.HtmlEncode(text);
+    internal static string E(string text) => WebUtility.HtmlEncode(text);
 }

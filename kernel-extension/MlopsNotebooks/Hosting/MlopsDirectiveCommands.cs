@@ -143,6 +143,17 @@ public sealed class MlopsChart : MlopsDirectiveCommand
     [JsonConverter(typeof(MagicValueConverter))] public string? Runs { get; set; }
 }
 
+public sealed class MlopsDrift : MlopsDirectiveCommand
+{
+    [JsonConverter(typeof(MagicValueConverter))] public string? Data { get; set; }
+    [JsonConverter(typeof(MagicValueConverter))] public string? Reference { get; set; }
+    [JsonConverter(typeof(MagicValueConverter))] public string? Mode { get; set; }
+    [JsonConverter(typeof(MagicValueConverter))] public string? Test { get; set; }
+    [JsonConverter(typeof(MagicValueConverter))] public string? Threshold { get; set; }
+    [JsonConverter(typeof(MagicValueConverter))] public string? DriftShare { get; set; }
+    [JsonConverter(typeof(MagicValueConverter))] public string? Columns { get; set; }
+}
+
 public sealed class MlopsCompare : MlopsDirectiveCommand
 {
     [JsonConverter(typeof(MagicValueConverter))] public string? Runs { get; set; }

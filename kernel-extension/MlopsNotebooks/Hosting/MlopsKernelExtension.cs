@@ -58,6 +58,7 @@ public sealed class MlopsKernelExtension : IKernelExtension
         extension.Add<MlopsRegisterModel>(mlops);
         extension.Add<MlopsRuns>(mlops);
         extension.Add<MlopsChart>(mlops);
+        extension.Add<MlopsDrift>(mlops);
         extension.Add<MlopsCompare>(mlops);
         var missing = mlops.Subcommands.Where(s => s.KernelCommandType is null).Select(s => s.Name).ToList();
         if (missing.Count > 0)

@@ -17,12 +17,14 @@ internal static class ServeCommands
         var log = new Option<string?>("--log-predictions") { Description = "Log predictions to this folder (JSON Lines, rotated) and take labels at POST /feedback." };
         var sample = new Option<string>("--log-sample") { Description = "The share of requests logged, more than 0 and at most 1.", DefaultValueFactory = _ => "1" };
         var flush = new Option<string>("--log-flush-interval") { Description = "How often logged lines reach the disk: what a crash can lose.", DefaultValueFactory = _ => "1s" };
-        return new Command("serve", "Serve a model over HTTP: the Open Inference Protocol (V2), POST /predict and GET /metrics.") { model, port, host, maxBody, log, sample, flush }
+        var fileBytes = new Option<long>("--log-max-file-bytes") { Description = "A log file that would grow past this is closed and the next begins.", DefaultValueFactory = _ => 64L * 1024 * 1024 };
+        return new Command("serve", "Serve a model over HTTP: the Open Inference Protocol (V2), POST /predict and GET /metrics.") { model, port, host, maxBody, log, sample, flush, fileBytes }
             .Handles(parse => new ServeSettings(parse.GetValue(model)!, parse.GetValue(port), parse.GetValue(host)!, parse.GetValue(maxBody))
             {
                 LogFolder = parse.GetValue(log),
                 LogSample = Share(parse.GetValue(sample)!),
                 LogFlushInterval = Arguments.Duration(parse.GetValue(flush)!, "--log-flush-interval"),
+                LogMaxFileBytes = parse.GetValue(fileBytes),
             }, Serve);
     }
 
@@ -36,6 +38,10 @@ internal static class ServeCommands
         {
             throw new MlopsException("--log-flush-interval must be more than zero.", "Give a duration such as 1s or 5s.");
         }
+        if (settings.LogMaxFileBytes < 1)
+        {
+            throw new MlopsException($"--log-max-file-bytes {settings.LogMaxFileBytes} is not a size.", "Give a number of bytes, e.g. 67108864.");
+        }
         return await RegisteredBundle.UseAsync(settings.Model, cli, async bundle =>
         {
             var options = new ServerOptions(bundle)
@@ -43,7 +49,7 @@ internal static class ServeCommands
                 Host = settings.Host,
                 Port = settings.Port,
                 MaxBodyBytes = settings.MaxBodyBytes,
-                PredictionLog = settings.LogFolder is { } folder ? new PredictionLogOptions(folder) { FlushInterval = settings.LogFlushInterval } : null,
+                PredictionLog = settings.LogFolder is { } folder ? new PredictionLogOptions(folder) { FlushInterval = settings.LogFlushInterval, MaxFileBytes = settings.LogMaxFileBytes } : null,
                 LogSample = settings.LogSample,
             };
             await ServerProgram.ServeAsync(options, cli.Output, stop);
@@ -66,4 +72,6 @@ internal sealed record ServeSettings(string Model, int Port, string Host, long M
     public double LogSample { get; init; } = 1;
 
     public TimeSpan LogFlushInterval { get; init; } = TimeSpan.FromSeconds(1);
+
+    public long LogMaxFileBytes { get; init; } = 64L * 1024 * 1024;
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text.Json;
 
 namespace MlopsNotebooks.Monitoring;
@@ -152,55 +151,9 @@ public sealed class PredictionLogWriter : IDisposable
         for (var i = 0; i < columns.Count && i < row.Length; i++)
         {
             writer.WritePropertyName(columns[i]);
-            Value(writer, row[i]);
+            JsonValues.Write(writer, row[i]);
         }
         writer.WriteEndObject();
-    }
-
-    private static void Value(Utf8JsonWriter writer, object? value)
-    {
-        switch (value)
-        {
-            case float f when float.IsFinite(f):
-                // The shortest text that reads back as the same float, not the double's longer one.
-                writer.WriteRawValue(f.ToString("R", CultureInfo.InvariantCulture));
-                break;
-            case double d when double.IsFinite(d):
-                writer.WriteNumberValue(d);
-                break;
-            case int i:
-                writer.WriteNumberValue(i);
-                break;
-            case long l:
-                writer.WriteNumberValue(l);
-                break;
-            case uint u:
-                writer.WriteNumberValue(u);
-                break;
-            case bool b:
-                writer.WriteBooleanValue(b);
-                break;
-            case string s:
-                writer.WriteStringValue(s);
-                break;
-            case ReadOnlyMemory<char> text:
-                writer.WriteStringValue(text.Span);
-                break;
-            case JsonElement element:
-                element.WriteTo(writer);
-                break;
-            case System.Collections.IEnumerable vector:
-                writer.WriteStartArray();
-                foreach (var item in vector)
-                {
-                    Value(writer, item);
-                }
-                writer.WriteEndArray();
-                break;
-            default:
-                writer.WriteNullValue(); // missing, NaN and infinities have no JSON form
-                break;
-        }
     }
 
     private void Tick()

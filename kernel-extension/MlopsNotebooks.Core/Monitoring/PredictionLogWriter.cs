@@ -57,13 +57,26 @@ public sealed class PredictionLogWriter : IDisposable
         _options = options;
         _clock = clock ?? TimeProvider.System;
         // Numbering goes on from the files already there, so a restarted server's files sort after the earlier ones.
-        _sequence = Directory.Exists(options.Folder) ? PredictionLogFormat.List(options.Folder).Files.Select(f => f.Sequence).DefaultIfEmpty(0).Max() : 0;
+        _sequence = LastSequence(options.Folder);
         _predictions = new LogStream(this, LogFileKind.Predictions);
         _feedback = new LogStream(this, LogFileKind.Feedback);
         _timer = _clock.CreateTimer(_ => Tick(), null, options.FlushInterval, options.FlushInterval);
     }
 
     public string Folder => _options.Folder;
+
+    /// <summary>The highest sequence number in the folder; 0 when it is empty, missing or unreadable (then writing fails, and is counted, line by line).</summary>
+    private static long LastSequence(string folder)
+    {
+        try
+        {
+            return Directory.Exists(folder) ? PredictionLogFormat.List(folder).Files.Select(f => f.Sequence).DefaultIfEmpty(0).Max() : 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
+    }
 
     /// <summary>Appends one line per row of a request; an <see cref="IOException"/> when the folder cannot be written.</summary>
     public void WritePredictions(string requestId, DateTimeOffset time, string model, int? version,

@@ -42,10 +42,10 @@ public sealed class ModelServer : IAsyncDisposable
         {
             throw new MlopsException($"The log sample {options.LogSample} is not a share of requests.", "Give a number more than 0 and at most 1, e.g. 0.1 to log one request in ten.");
         }
+        _app = Build(options); // first: a host it cannot listen on leaves no log writer behind
         _log = options.PredictionLog is { } log ? new PredictionLogWriter(log) : null;
         _hook = new PredictionHook(_log is null ? options.Sink : new PredictionLogSink(_log, _metrics.Logged), options.HookCapacity);
         _hook.Dropping += _metrics.Dropped;
-        _app = Build(options);
     }
 
     /// <summary>Completes when the model is ready; fails with an <see cref="MlopsException"/> when it cannot be loaded.</summary>

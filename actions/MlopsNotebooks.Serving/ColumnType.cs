@@ -56,34 +56,8 @@ internal sealed class ColumnType
     /// <summary>The value, or null when <paramref name="value"/> is not of this type.</summary>
     public object? Read(JsonElement value) => _read(value);
 
-    /// <summary>A value as JSON: numbers as numbers (a float printed with its shortest round-trip form), text as text.</summary>
-    public static void Write(Utf8JsonWriter writer, object? value)
-    {
-        switch (value)
-        {
-            case float f when float.IsFinite(f):
-                writer.WriteRawValue(f.ToString("R", CultureInfo.InvariantCulture));
-                break;
-            case double d when double.IsFinite(d):
-                writer.WriteNumberValue(d);
-                break;
-            case int i:
-                writer.WriteNumberValue(i);
-                break;
-            case long l:
-                writer.WriteNumberValue(l);
-                break;
-            case bool b:
-                writer.WriteBooleanValue(b);
-                break;
-            case string s:
-                writer.WriteStringValue(s);
-                break;
-            default:
-                writer.WriteNullValue(); // NaN and infinities have no JSON form
-                break;
-        }
-    }
+    /// <summary>A value as JSON, as the prediction log writes it too.</summary>
+    public static void Write(Utf8JsonWriter writer, object? value) => MlopsNotebooks.Monitoring.JsonValues.Write(writer, value);
 
     private static double? ReadNumber(JsonElement e) => e.ValueKind == JsonValueKind.Number && e.TryGetDouble(out var d) && double.IsFinite(d) ? d : null;
 }

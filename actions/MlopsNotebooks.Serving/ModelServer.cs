@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using MlopsNotebooks.Monitoring;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -28,6 +29,7 @@ public sealed class ModelServer : IAsyncDisposable
     private readonly ModelBundle _bundle;
     private readonly ServerMetrics _metrics = new();
     private readonly PredictionHook _hook;
+    private readonly PredictionLogWriter? _log;
     private readonly string _version;
     private volatile Loaded? _loaded;
 
@@ -36,9 +38,14 @@ public sealed class ModelServer : IAsyncDisposable
         _options = options;
         _bundle = bundle;
         _version = bundle.Version?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "";
-        _hook = new PredictionHook(options.Sink, options.HookCapacity);
+        if (options.LogSample is not (> 0 and <= 1))
+        {
+            throw new MlopsException($"The log sample {options.LogSample} is not a share of requests.", "Give a number more than 0 and at most 1, e.g. 0.1 to log one request in ten.");
+        }
+        _app = Build(options); // first: a host it cannot listen on leaves no log writer behind
+        _log = options.PredictionLog is { } log ? new PredictionLogWriter(log) : null;
+        _hook = new PredictionHook(_log is null ? options.Sink : new PredictionLogSink(_log, _metrics.Logged), options.HookCapacity);
         _hook.Dropping += _metrics.Dropped;
-        _app = Build(options);
     }
 
     /// <summary>Completes when the model is ready; fails with an <see cref="MlopsException"/> when it cannot be loaded.</summary>
@@ -71,6 +78,7 @@ public sealed class ModelServer : IAsyncDisposable
     {
         await ServerApp.StopAsync(_app);
         await _hook.DisposeAsync();
+        _log?.Dispose();
     }
 
     private async Task LoadAsync()
@@ -143,6 +151,7 @@ public sealed class ModelServer : IAsyncDisposable
             app.MapPost(prefix + "/infer", (RequestDelegate)(c => Infer(c)));
         }
         app.MapPost("/predict", (RequestDelegate)(c => Predict(c)));
+        app.MapPost("/feedback", (RequestDelegate)(c => Feedback(c)));
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapGet("/metrics", (RequestDelegate)(async c =>
         {
@@ -152,10 +161,16 @@ public sealed class ModelServer : IAsyncDisposable
         return app;
     }
 
-    /// <summary>Counts and times every request, and turns every refusal into the protocol's <c>{"error": ...}</c>.</summary>
+    /// <summary>
+    /// Counts and times every request, and turns every refusal into the protocol's <c>{"error": ...}</c>. Every answer
+    /// carries an X-Request-Id: the client's when it is a safe id (<see cref="PredictionLog.IsRequestId"/>), else a new one.
+    /// </summary>
     private async Task Measured(HttpContext context, RequestDelegate next)
     {
         var clock = Stopwatch.StartNew();
+        var id = context.Request.Headers[RequestIdHeader] is [{ } given] && PredictionLog.IsRequestId(given) ? given : PredictionLog.NewRequestId();
+        context.Items[RequestIdHeader] = id;
+        context.Response.Headers[RequestIdHeader] = id;
         try
         {
             await next(context);
@@ -185,6 +200,8 @@ public sealed class ModelServer : IAsyncDisposable
         var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
         _metrics.Request(route, context.Response.StatusCode, _version, clock.Elapsed.TotalSeconds);
     }
+
+    private const string RequestIdHeader = "X-Request-Id";
 
     private Loaded Model() => _loaded ?? throw new RequestRejectedException($"Model {_bundle.Name} is not ready yet.", 503);
 
@@ -316,13 +333,38 @@ public sealed class ModelServer : IAsyncDisposable
         }, wrap: false);
     }
 
-    /// <summary>Counts the predictions and offers them to the hook, which never waits.</summary>
+    /// <summary>Counts the predictions and offers those of the sampled requests to the hook, which never waits.</summary>
     private void Handed(HttpContext context, ServedModel model, IReadOnlyList<object?[]> rows, IReadOnlyList<object?[]> outputs, Stopwatch clock)
     {
         _metrics.Predictions(model, _version, outputs);
+        if (_options.LogSample < 1 && Random.Shared.NextDouble() >= _options.LogSample)
+        {
+            return;
+        }
         _hook.Offer(new PredictionRecord(DateTimeOffset.UtcNow, _bundle.Name, _bundle.Version,
             (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "", model.Inputs.Select(c => c.Name).ToList(), rows,
-            model.Outputs.Select(c => c.Name).ToList(), outputs, clock.Elapsed.TotalSeconds));
+            model.Outputs.Select(c => c.Name).ToList(), outputs, clock.Elapsed.TotalSeconds) { RequestId = (string)context.Items[RequestIdHeader]! });
+    }
+
+    /// <summary><c>POST /feedback</c>: labels for logged predictions, written to the log's feedback files; 202 once written.</summary>
+    private async Task Feedback(HttpContext context)
+    {
+        if (_log is null)
+        {
+            throw new RequestRejectedException("This server keeps no prediction log, so it takes no feedback; start it with a log (--log-predictions DIR).", 404);
+        }
+        using var body = TabularRequests.Parse(await Body(context));
+        var labels = FeedbackRequests.Read(body.RootElement);
+        try
+        {
+            _log.WriteFeedback(labels);
+        }
+        catch (IOException)
+        {
+            throw new RequestRejectedException("The prediction log cannot be written now; send the feedback again later.", 503);
+        }
+        _metrics.Feedback(labels.Count);
+        await Json(context, 202, w => w.WriteNumber("accepted", labels.Count));
     }
 
     /// <summary>The request body, after checking its content type (415) and size (413).</summary>

@@ -12,7 +12,11 @@ public sealed record PredictionRecord(
     IReadOnlyList<object?[]> Inputs,
     IReadOnlyList<string> OutputColumns,
     IReadOnlyList<object?[]> Outputs,
-    double Seconds);
+    double Seconds)
+{
+    /// <summary>The request's id, as its answer's X-Request-Id header carries it: what feedback names it by.</summary>
+    public string RequestId { get; init; } = "";
+}
 
 /// <summary>Where predictions go after they are answered (the monitoring log). Called from one background loop, never from a request.</summary>
 public interface IPredictionSink

@@ -15,6 +15,8 @@ internal sealed class ServerMetrics
     private readonly Counter _classes;
     private readonly Histogram _values;
     private readonly Counter _dropped;
+    private readonly Counter _logged;
+    private readonly Counter _feedback;
     private readonly Gauge _ready;
 
     public ServerMetrics()
@@ -31,6 +33,8 @@ internal sealed class ServerMetrics
         _values = factory.CreateHistogram("mlops_server_prediction_value", "Predicted values (a regression's score), by model version.",
             new HistogramConfiguration { LabelNames = ["model_version"], Buckets = [-1000, -100, -10, -1, 0, 1, 10, 100, 1000] });
         _dropped = factory.CreateCounter("mlops_server_prediction_log_dropped_total", "Predictions the prediction hook dropped: its queue was full or its sink failed.");
+        _logged = factory.CreateCounter("mlops_server_predictions_logged_total", "Predicted rows written to the prediction log.");
+        _feedback = factory.CreateCounter("mlops_server_feedback_total", "Labels accepted by POST /feedback and written to the prediction log.");
         _ready = factory.CreateGauge("mlops_server_model_ready", "1 once the model is loaded and its warm-up prediction passed.");
     }
 
@@ -69,6 +73,10 @@ internal sealed class ServerMetrics
     }
 
     public void Dropped() => _dropped.Inc();
+
+    public void Logged(int rows) => _logged.Inc(rows);
+
+    public void Feedback(int labels) => _feedback.Inc(labels);
 
     public void Ready() => _ready.Set(1);
 }

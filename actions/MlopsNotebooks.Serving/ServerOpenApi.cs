@@ -58,6 +58,28 @@ internal static class ServerOpenApi
                     ["outputs"] = new OpenApiSchema { Type = JsonSchemaType.Array, Items = Ref("Tensor", document) },
                 },
             },
+            ["Feedback"] = new OpenApiSchema
+            {
+                Type = JsonSchemaType.Object,
+                Description = "The true label of one logged prediction.",
+                AdditionalPropertiesAllowed = false,
+                Required = new HashSet<string> { "id", "row", "label" },
+                Properties = new Dictionary<string, IOpenApiSchema>
+                {
+                    ["id"] = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.String,
+                        Description = "The X-Request-Id header of the prediction's answer.",
+                        Pattern = "^[A-Za-z0-9._:-]{1,128}$",
+                    },
+                    ["row"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Minimum = "0", Description = "The row's place in its request, from 0." },
+                    ["label"] = new OpenApiSchema
+                    {
+                        Type = JsonSchemaType.String | JsonSchemaType.Number | JsonSchemaType.Boolean,
+                        Description = "The true value.",
+                    },
+                },
+            },
             ["Error"] = new OpenApiSchema
             {
                 Type = JsonSchemaType.Object,
@@ -75,6 +97,7 @@ internal static class ServerOpenApi
                 new OpenApiSchema { OneOf = [prediction, new OpenApiSchema { Type = JsonSchemaType.Array, Items = prediction }] },
                 document),
             [$"/v2/models/{name}/infer"] = Post("The Open Inference Protocol's inference.", Ref("InferRequest", document), Ref("InferResponse", document), document),
+            ["/feedback"] = FeedbackPath(Ref("Feedback", document), document),
             ["/v2/health/live"] = Get("Live as soon as the server listens.", document),
             ["/v2/health/ready"] = Get("Ready once the model is loaded and its warm-up prediction passed; 503 before.", document),
             [$"/v2/models/{name}"] = Get("The model's metadata: its versions, inputs and outputs.", document),
@@ -129,8 +152,31 @@ internal static class ServerOpenApi
             {
                 Summary = summary,
                 RequestBody = new OpenApiRequestBody { Required = true, Content = Json(request) },
-                Responses = Answers(answer, document, ("400", "A field is missing, unknown or of the wrong type; the error names it."),
+                Responses = Answers(answer, document, "200", ("400", "A field is missing, unknown or of the wrong type; the error names it."),
                     ("413", "The body is over the server's limit."), ("415", "The body is not application/json."), ("503", "The model is not ready yet.")),
+            },
+        },
+    };
+
+    private static OpenApiPathItem FeedbackPath(IOpenApiSchema feedback, OpenApiDocument document) => new()
+    {
+        Operations = new Dictionary<HttpMethod, OpenApiOperation>
+        {
+            [HttpMethod.Post] = new()
+            {
+                Summary = "Labels for logged predictions (one, or an array), written to the prediction log's feedback files.",
+                RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Content = Json(new OpenApiSchema { OneOf = [feedback, new OpenApiSchema { Type = JsonSchemaType.Array, Items = feedback, MinItems = 1 }] }),
+                },
+                Responses = Answers(new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Object,
+                    Properties = new Dictionary<string, IOpenApiSchema> { ["accepted"] = new OpenApiSchema { Type = JsonSchemaType.Integer } },
+                }, document, "202", ("400", "A field is missing or of the wrong type; the error names it."),
+                    ("404", "The server keeps no prediction log."), ("413", "The body is over the server's limit."),
+                    ("415", "The body is not application/json."), ("503", "The log cannot be written now.")),
             },
         },
     };
@@ -139,13 +185,13 @@ internal static class ServerOpenApi
     {
         Operations = new Dictionary<HttpMethod, OpenApiOperation>
         {
-            [HttpMethod.Get] = new() { Summary = summary, Responses = Answers(null, document) },
+            [HttpMethod.Get] = new() { Summary = summary, Responses = Answers(null, document, "200") },
         },
     };
 
-    private static OpenApiResponses Answers(IOpenApiSchema? answer, OpenApiDocument document, params (string Status, string Why)[] refusals)
+    private static OpenApiResponses Answers(IOpenApiSchema? answer, OpenApiDocument document, string success, params (string Status, string Why)[] refusals)
     {
-        var responses = new OpenApiResponses { ["200"] = new OpenApiResponse { Description = "OK", Content = answer is null ? null : Json(answer) } };
+        var responses = new OpenApiResponses { [success] = new OpenApiResponse { Description = success == "202" ? "Accepted" : "OK", Content = answer is null ? null : Json(answer) } };
         foreach (var (status, why) in refusals)
         {
             responses[status] = new OpenApiResponse { Description = why, Content = Json(Ref("Error", document)) };

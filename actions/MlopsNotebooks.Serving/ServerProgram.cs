@@ -15,7 +15,10 @@ public static class ServerProgram
             var server = await ModelServer.StartAsync(options, token);
             output.WriteLine($"Serving {server.ModelName} version {server.ModelVersion?.ToString() ?? "?"} at {server.Address} (loading the model)");
             await server.Ready;
-            output.WriteLine($"Ready: POST {server.Address}predict, {server.Address}v2/models/{server.ModelName}/infer; metrics at {server.Address}metrics");
+            var log = options.PredictionLog is { } logged
+                ? $"; predictions logged to {Path.GetFullPath(logged.Folder)}{(options.LogSample < 1 ? $" (a share of {options.LogSample.ToString(System.Globalization.CultureInfo.InvariantCulture)} of requests)" : "")}, feedback at {server.Address}feedback"
+                : "";
+            output.WriteLine($"Ready: POST {server.Address}predict, {server.Address}v2/models/{server.ModelName}/infer; metrics at {server.Address}metrics{log}");
             return server;
         });
 

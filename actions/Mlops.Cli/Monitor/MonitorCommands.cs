@@ -146,7 +146,7 @@ internal static class MonitorCommands
             var reference = Reference.Load(bundleFolder);
             var window = PredictionLog.Read(settings.Log, from, to);
             CheckSameModel(reference.Profile, window);
-            var compared = DriftAnalysis.Compare(reference, window.InputColumns(reference.Profile), options);
+            var compared = WindowDrift.Compare(reference, window, options);
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
             var service = health switch
             {
@@ -161,7 +161,6 @@ internal static class MonitorCommands
                 WindowStart = from,
                 WindowEnd = to,
                 Service = service ?? compared.Service,
-                Notes = [.. window.Notes, .. compared.Notes],
             };
             if (settings.ReportFolder is { } reportFolder)
             {

@@ -182,4 +182,23 @@ public sealed class ModelReferenceTests : IDisposable
         Assert.True(tenure.Edges.Length > ReferenceProfiles.TailEdges);
         Assert.Contains("\"kind\":\"categorical\"", json);
     }
+
+    [Fact]
+    public void Mlops_models_register_profiles_the_csv_it_is_given_and_refuses_one_without_the_models_columns()
+    {
+        var rows = Rows(600, 8);
+        var (model, data) = Train(rows);
+        var run = _client.CreateRun("drift", "train");
+        _registry.Register(run.RunId, model, data.Schema, "scratch");
+        var good = _git.Write("train.csv", Csv(rows));
+        var wrong = _git.Write("wrong.csv", "Tenure,Calls\n1,2\n");
+        var uri = _git.PathOf(".mlops/mlops.db");
+        int Cli(params string[] args) => MlopsNotebooks.Cli.MlopsCli.Run([.. args, "--tracking-uri", uri], new StringWriter(), new StringWriter());
+
+        Assert.Equal(0, Cli("models", "register", run.RunId, "churn", "--reference", good));
+        Assert.Equal(600, _registry.Reference(_registry.Get("churn/1"))!.Profile.Rows);
+        Assert.Equal(1, Cli("models", "register", run.RunId, "churn", "--reference", wrong));
+        Assert.Equal(1, Cli("models", "register", run.RunId, "churn", "--reference", _git.PathOf("missing.csv")));
+        Assert.Single(_registry.Versions("churn")); // a refused reference registers nothing
+    }
 }

@@ -78,7 +78,7 @@ public sealed class Reference
         {
             Profile = profile,
             Exact = profile.Columns.Select(c => byName[c.Name]).ToList(),
-            ExactPrediction = profile.Prediction is { } prediction ? byName[PredictionPrefix + prediction.Name] : null,
+            ExactPrediction = profile.Prediction is { } prediction ? Renamed(byName[PredictionPrefix + prediction.Name], prediction.Name) : null,
         };
     }
 
@@ -138,9 +138,10 @@ public sealed class Reference
     }
 
     /// <summary>The whole columns as the columns file stores them, the prediction under its prefix.</summary>
-    internal IEnumerable<ExactColumn> WholeColumns() => Exact!.Concat(ExactPrediction is { } p
-        ? [new ExactColumn { Name = PredictionPrefix + p.Name, Kind = p.Kind, Sorted = p.Sorted, Counts = p.Counts, Missing = p.Missing }]
-        : []);
+    internal IEnumerable<ExactColumn> WholeColumns() => Exact!.Concat(ExactPrediction is { } p ? [Renamed(p, PredictionPrefix + p.Name)] : []);
+
+    private static ExactColumn Renamed(ExactColumn column, string name) =>
+        new() { Name = name, Kind = column.Kind, Sorted = column.Sorted, Counts = column.Counts, Missing = column.Missing };
 }
 
 /// <summary>Quoting for names that come from files: a name is someone else's input and reaches messages.</summary>

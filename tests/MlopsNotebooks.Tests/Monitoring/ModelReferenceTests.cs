@@ -69,7 +69,14 @@ public sealed class ModelReferenceTests : IDisposable
         Assert.Equal(("churn", 1, run.RunId, 1500L), (reference.Profile.Model, reference.Profile.Version, reference.Profile.RunId, reference.Profile.Rows));
         Assert.Equal(0.91, reference.Profile.Metrics["auc"]);
         Assert.Equal("Probability", reference.Profile.Prediction!.Name);
-        Assert.Equal(1500, reference.ExactPrediction!.Count);
+        Assert.Equal(("Probability", 1500L), (reference.ExactPrediction!.Name, reference.ExactPrediction.Count));
+        // Data holding the model's predictions has them compared too, in both modes.
+        var scored = MlopsNotebooks.Monitoring.DataViewColumns.Read(model.Transform(data), ["Tenure", "Calls", "Plan", "Probability"]);
+        foreach (var mode in new[] { DriftMode.Exact, DriftMode.Profile })
+        {
+            var same = DriftAnalysis.Compare(reference, scored, new DriftOptions { Mode = mode });
+            Assert.Equal(("Probability", false), (same.Prediction!.Column, same.Prediction.Drifted));
+        }
         var plan = reference.Profile.Column("Plan")!;
         Assert.Equal(rows.Count(r => r.Plan == "pro"), plan.Frequencies!["pro"]);
         var tenure = reference.Exact![0];

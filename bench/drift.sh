@@ -24,7 +24,7 @@ for argument in "$@"; do
 done
 mode=${positional[0]:-both}
 for rows in "${positional[@]:1}"; do
-    [[ $rows =~ ^[1-9][0-9]{0,8}$ ]] || { echo "bench/drift.sh: $rows is not a number of rows." >&2; exit 2; }
+    [[ $rows =~ ^[1-9][0-9]{0,8}$ ]] || { echo "bench/drift.sh: $rows is not a number of rows (1 to 999999999)." >&2; exit 2; }
 done
 reference=${positional[2]:-100000}
 case $mode in

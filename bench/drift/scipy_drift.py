@@ -1,7 +1,7 @@
 """SciPy's side of bench/drift.sh: the same statistics on the same raw float64 files, computed as Evidently 0.4 computes
 them (scipy.stats.ks_2samp, wasserstein_distance normed by np.std, chisquare, scipy.spatial.distance.jensenshannon, PSI
 over get_binned_data's Sturges bins or value shares). Reading the files is not timed.
-Usage: scipy_drift.py FOLDER RESULTS_JSON   prints {"seconds": s, "peakMegabytes": m}"""
+Usage: scipy_drift.py FOLDER RESULTS_JSON   prints {"rows": current rows, "seconds": s, "peakMegabytes": m}"""
 import json
 import resource
 import sys
@@ -62,4 +62,4 @@ for c, (ref, cur) in enumerate(data):
 seconds = time.perf_counter() - start
 
 json.dump({key: float(value) for key, value in figures.items()}, open(out, "w"))
-print(json.dumps({"seconds": seconds, "peakMegabytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3}))
+print(json.dumps({"rows": len(data[0][1]), "seconds": seconds, "peakMegabytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3}))

@@ -78,9 +78,16 @@ public sealed class Reference
         {
             Profile = profile,
             Exact = profile.Columns.Select(c => byName[c.Name]).ToList(),
-            ExactPrediction = profile.Prediction is { } prediction ? byName[PredictionPrefix + prediction.Name] : null,
+            ExactPrediction = profile.Prediction is { } prediction ? Unprefixed(byName[PredictionPrefix + prediction.Name], prediction.Name) : null,
         };
     }
+
+    /// <summary>
+    /// The prefix only keeps the prediction apart from an input of the same name in the file; in memory the prediction
+    /// has its own name, which drift looks up in the current data.
+    /// </summary>
+    private static ExactColumn Unprefixed(ExactColumn stored, string name) =>
+        new() { Name = name, Kind = stored.Kind, Sorted = stored.Sorted, Counts = stored.Counts, Missing = stored.Missing };
 
     /// <summary>The model's name and version as the bundle's manifest records them (checked: they reach reports and issue titles).</summary>
     private static (string? Model, int? Version) Identity(string manifestFile)

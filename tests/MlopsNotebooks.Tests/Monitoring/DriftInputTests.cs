@@ -132,6 +132,20 @@ public sealed class DriftInputTests(DriftInputTests.Bundles bundles) : IClassFix
     }
 
     [Fact]
+    public void The_windows_predictions_are_compared_with_the_predictions_the_bundle_carries_in_exact_mode()
+    {
+        var calm = string.Concat(Rows(800, 12).Select((r, i) => Line(i, Inputs(r), probability: 0.2)));
+        var (code, report, output, error) = Monitor(bundles.Churn, Log(calm));
+
+        Assert.True(code == 0, output + error);
+        var prediction = report!["prediction"];
+        Assert.True(prediction is not null, output);
+        Assert.Equal("Probability", (string)prediction!["column"]!);
+        Assert.Equal(800, (int)prediction["counts"]!["current"]!);
+        Assert.DoesNotContain("no Probability column", Notes(report));
+    }
+
+    [Fact]
     public void An_empty_window_is_said_in_the_report_and_drifts_nothing()
     {
         var (code, report, output, error) = Monitor(bundles.Churn, Log(""));

@@ -146,6 +146,37 @@ public sealed class DriftInputTests(DriftInputTests.Bundles bundles) : IClassFix
     }
 
     [Fact]
+    public void Forty_unshifted_windows_through_mlops_monitor_raise_data_set_drift_at_most_twice()
+    {
+        const int windows = 40;
+        var text = new StringBuilder();
+        for (var w = 0; w < windows; w++)
+        {
+            text.Append(string.Concat(Rows(1000, 100 + w).Select((r, i) => Line(w * 3600 + i, Inputs(r), probability: r.Label ? 0.8 : 0.2))));
+        }
+        var log = Log(text.ToString());
+        var flagged = 0;
+        var columns = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var w = 0; w < windows; w++)
+        {
+            var (code, output, error) = Programs.Run(Programs.Mlops,
+                ["monitor", "--bundle", bundles.Churn, "--log", log, "--since", Start.AddHours(w).ToString("O"), "--until", Start.AddHours(w + 1).ToString("O"), "--json"],
+                _dir.Path, new Dictionary<string, string?> { ["GITHUB_ACTIONS"] = null, ["GITHUB_TOKEN"] = null });
+            Assert.True(code == 0, output + error);
+            var report = JsonNode.Parse(output)!;
+            Assert.Equal(1000, (int)report["current_rows"]!);
+            flagged += (bool)report["dataset_drifted"]! ? 1 : 0;
+            foreach (var column in report["columns"]!.AsArray().Where(c => (bool)c!["drifted"]!))
+            {
+                columns[(string)column!["column"]!] = columns.GetValueOrDefault((string)column["column"]!) + 1;
+            }
+        }
+
+        // Two columns of three must drift together by chance; with independent windows that is rare (well under 5%).
+        Assert.True(flagged <= 2, $"data-set drift in {flagged} of {windows} unshifted windows; drifted columns: {string.Join(", ", columns.Select(c => $"{c.Key} {c.Value}"))}");
+    }
+
+    [Fact]
     public void An_empty_window_is_said_in_the_report_and_drifts_nothing()
     {
         var (code, report, output, error) = Monitor(bundles.Churn, Log(""));

@@ -4,8 +4,10 @@
 # registers the better model as churn@candidate), checks the data against notebooks/data/churn.schema.yaml and the model
 # against mlops-gates.yaml and the committed baseline notebooks/metrics.json, and writes the report the pull request
 # would get (.mlops/report/). Then the mlops tool shows runs, data and models, exports the bundle, and serves the
-# candidate on 127.0.0.1 (in a container when a Docker engine answers, else as a process): a few predictions, a refused
-# one, and the server's metrics. The container and its image are removed on exit.
+# candidate on 127.0.0.1 (in a container when a Docker engine answers, else as a process) with its prediction log on: a
+# few predictions, a refused one, and the server's metrics. Then a batch of customers unlike the training data arrives,
+# and mlops monitor compares the log with the version's reference (profiled from the training data at registration)
+# and writes the drift report (.mlops/monitor/). The container and its image are removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -35,6 +37,9 @@ ls .mlops/export/churn-candidate
 
 # The candidate serves in a container when a Docker engine answers, else as a process; either way on 127.0.0.1 only.
 log=$(mktemp)
+# The prediction log's folder; the container's user (1654) writes into it.
+predictions=$(mktemp -d)
+chmod 777 "$predictions"
 container=
 image=
 cleanup() {
@@ -42,6 +47,7 @@ cleanup() {
   [ -z "$image" ] || docker rmi -f "$image" >/dev/null 2>&1 || true
   [ -z "${server:-}" ] || kill "$server" 2>/dev/null || true
   rm -f "$log"
+  rm -rf "$predictions"
 }
 trap cleanup EXIT
 url=
@@ -56,7 +62,7 @@ if docker version >/dev/null 2>&1; then
   [ -n "$image" ] && [ -n "$tag" ] || { echo "containerize named no image"; exit 1; }
   echo
   echo "== docker run $tag (the model server's container, its port published on 127.0.0.1 only)"
-  container=$(docker run -d -p 127.0.0.1::8080 "$tag")
+  container=$(docker run -d -p 127.0.0.1::8080 -v "$predictions:/predictions" -e MLOPS_PREDICTION_LOG=/predictions "$tag")
   url="http://$(docker port "$container" 8080/tcp | head -n 1)"
   for _ in $(seq 1 100); do
     docker logs "$container" 2>&1 | grep -q '^Ready: ' && break
@@ -69,7 +75,7 @@ if docker version >/dev/null 2>&1; then
 else
   echo
   echo "== mlops serve churn@candidate (no Docker engine answers: a process on 127.0.0.1, the server the container runs)"
-  mlops serve churn@candidate --port 0 > "$log" 2>&1 &
+  mlops serve churn@candidate --port 0 --log-predictions "$predictions" > "$log" 2>&1 &
   server=$!
   for _ in $(seq 1 100); do
     url=$(sed -n 's|^Ready: POST \(http://[0-9.:]*\)/predict.*|\1|p' "$log")
@@ -95,3 +101,37 @@ predict '[{"TenureMonths": 60, "MonthlyCharges": 40, "SupportCalls": 0, "Contrac
 predict '{"TenureMonths": "soon"}'
 echo "GET /metrics (the model's own lines)"
 get "$url/metrics" | grep -E '^mlops_server_(requests|predictions)_total'
+
+echo
+echo "== monitoring: 300 customers like the training data, then 300 new ones on short month-to-month fiber contracts"
+# Generated here with Python's standard library; the reference is the notebook's data/churn.csv, profiled at registration.
+batch() {
+  python3 - "$1" <<'PY'
+import json, random, sys
+shifted = sys.argv[1] == "shifted"
+random.seed(7 if shifted else 3)
+rows = []
+for _ in range(300):
+    if shifted:
+        rows.append({"TenureMonths": random.randint(0, 4), "MonthlyCharges": round(random.uniform(105, 135), 2), "SupportCalls": random.randint(3, 7),
+                     "Contract": "month-to-month", "Internet": "fiber", "SeniorCitizen": 1 if random.random() < 0.5 else 0})
+    else:
+        # as the notebook generates its customers
+        service = random.choices(["none", "dsl", "fiber"], [0.2, 0.35, 0.45])[0]
+        calls, p = 0, random.random()
+        while p > 0.2231:  # Poisson(1.5) by Knuth's method: e^-1.5
+            calls, p = calls + 1, p * random.random()
+        rows.append({"TenureMonths": round(random.random() * 72), "MonthlyCharges": round(20 + random.random() * 60 + {"fiber": 30, "dsl": 10, "none": 0}[service], 2),
+                     "SupportCalls": calls, "Contract": random.choices(["month-to-month", "one-year", "two-year"], [0.55, 0.25, 0.20])[0],
+                     "Internet": service, "SeniorCitizen": 1 if random.random() < 0.16 else 0})
+print(json.dumps(rows))
+PY
+}
+post "$url/predict" "$(batch usual)" > /dev/null
+post "$url/predict" "$(batch shifted)" > /dev/null
+sleep 2 # the server flushes its log every second
+ls "$predictions"
+echo
+echo "== mlops monitor --bundle .mlops/export/churn-candidate --log <predictions> --metrics $url/metrics --report .mlops/monitor"
+mlops monitor --bundle .mlops/export/churn-candidate --log "$predictions" --metrics "$url/metrics" --report .mlops/monitor
+ls .mlops/monitor

@@ -3,6 +3,7 @@ using MlopsNotebooks.Cli.Actions;
 using MlopsNotebooks.Cli.Containerize;
 using MlopsNotebooks.Cli.Data;
 using MlopsNotebooks.Cli.Deploy;
+using MlopsNotebooks.Cli.Drift;
 using MlopsNotebooks.Cli.Experiments;
 using MlopsNotebooks.Cli.Models;
 using MlopsNotebooks.Cli.Monitor;
@@ -40,6 +41,7 @@ public static class MlopsCli
         root.Add(data);
         root.Add(RemoteCommands.Create());
         root.Add(ValidateCommands.Validate());
+        root.Add(DriftCommands.Create());
         root.Add(ServeCommands.Create());
         root.Add(ContainerizeCommands.Create());
         root.Add(DeployCommands.Create());

@@ -62,14 +62,19 @@ internal static class ModelsCommands
         var name = new Argument<string>("name") { Description = "The model name, e.g. churn." };
         var artifact = new Option<string>("--artifact") { Description = "The model's artifact path in the run.", DefaultValueFactory = _ => ModelRegistry.DefaultArtifact };
         var alias = new Option<string?>("--alias") { Description = "Point this alias at the new version, e.g. candidate." };
-        return new Command("register", "Register a run's ML.NET model as the next version of a model name.") { run, name, artifact, alias, GlobalOptions.Json }
-            .Handles(parse => new RegisterModelSettings(parse.GetValue(run)!, parse.GetValue(name)!, parse.GetValue(artifact)!, parse.GetValue(alias)), Register);
+        var reference = new Option<string?>("--reference") { Description = "The training data (a CSV) to profile as the version's reference for drift; default: the run's recorded CSV input that has the model's columns." };
+        return new Command("register", "Register a run's ML.NET model as the next version of a model name.") { run, name, artifact, alias, reference, GlobalOptions.Json }
+            .Handles(parse => new RegisterModelSettings(parse.GetValue(run)!, parse.GetValue(name)!, parse.GetValue(artifact)!, parse.GetValue(alias), parse.GetValue(reference)), Register);
     }
 
     public static int Register(RegisterModelSettings settings, CliContext cli)
     {
         using var client = cli.OpenClient();
-        var version = new ModelRegistry(client).Register(settings.RunId, settings.Name, settings.Artifact, alias: settings.Alias);
+        if (settings.Reference is { } csv && !File.Exists(csv))
+        {
+            throw new NotFoundException($"The reference data {csv} does not exist.", "Give the CSV the model was trained on.");
+        }
+        var version = new ModelRegistry(client).Register(settings.RunId, settings.Name, settings.Artifact, alias: settings.Alias, referenceData: settings.Reference);
         cli.Write(ModelJson.Version(version), ModelText.Registered(version));
         return MlopsCli.Ok;
     }

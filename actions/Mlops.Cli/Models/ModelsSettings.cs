@@ -6,8 +6,8 @@ internal sealed record ListModelsSettings;
 /// <summary><c>mlops models show</c>: a name (all its versions), name/3 or name@alias (one version).</summary>
 internal sealed record ShowModelSettings(string Reference);
 
-/// <summary><c>mlops models register</c>.</summary>
-internal sealed record RegisterModelSettings(string RunId, string Name, string Artifact, string? Alias);
+/// <summary><c>mlops models register</c>: <see cref="Reference"/> is the training data to profile for drift.</summary>
+internal sealed record RegisterModelSettings(string RunId, string Name, string Artifact, string? Alias, string? Reference);
 
 /// <summary><c>mlops models alias</c>: point <see cref="Alias"/> at <see cref="Version"/>, or remove it.</summary>
 internal sealed record ModelAliasSettings(string Name, string Alias, int? Version, bool Delete);

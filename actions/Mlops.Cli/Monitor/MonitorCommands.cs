@@ -28,12 +28,8 @@ internal static class MonitorCommands
         var prometheus = new Option<string?>("--prometheus") { Description = "Read error rate and p99 latency from this Prometheus (its HTTP API)." };
         var metrics = new Option<string?>("--metrics") { Description = "Without Prometheus: the server's /metrics URL." };
         var interval = new Option<string?>("--metrics-interval") { Description = "With --metrics: scrape twice this far apart (30s); default one scrape, the counts since the server started." };
-        var mode = new Option<string>("--mode") { Description = "exact (the reference's columns kept whole) or profile (its bins only).", DefaultValueFactory = _ => "exact" };
-        mode.AcceptOnlyFromAmong("exact", "profile");
-        var test = new Option<string>("--test") { Description = "auto (per column, as Evidently picks), or one of ks, wasserstein, chisquare, z, jensenshannon, psi.", DefaultValueFactory = _ => DriftTests.Auto };
-        test.AcceptOnlyFromAmong([.. DriftTests.All]);
-        var threshold = new Option<double?>("--threshold") { Description = "The test's threshold (default: the test's own)." };
-        var share = new Option<double>("--drift-share") { Description = "The data set drifts when at least this share of its columns drift.", DefaultValueFactory = _ => 0.5 };
+        var judged = new Drift.DriftArguments();
+        var (mode, test, threshold, share) = (judged.Mode, judged.Test, judged.Threshold, judged.Share);
         var maxErrorRate = new Option<double>("--max-error-rate") { Description = "The most 5xx answers per prediction request.", DefaultValueFactory = _ => 0.01 };
         var maxP99 = new Option<double>("--max-p99-ms") { Description = "The slowest p99 latency in milliseconds.", DefaultValueFactory = _ => 500 };
         var report = new Option<string?>("--report") { Description = "A folder to write drift.json, drift.md and drift.html to." };
@@ -200,21 +196,8 @@ internal static class MonitorCommands
         return said.Length == 0 ? "" : "\n" + said;
     }
 
-    private static DriftOptions Options(MonitorSettings settings) => new()
-    {
-        Mode = settings.Mode switch
-        {
-            "exact" => DriftMode.Exact,
-            "profile" => DriftMode.Profile,
-            var other => throw new MlopsException($"'{other}' is not a drift mode.", "Use exact or profile."),
-        },
-        Test = DriftTests.All.Contains(settings.Test) ? settings.Test
-            : throw new MlopsException($"'{settings.Test}' is not a drift test.", $"Use one of: {string.Join(", ", DriftTests.All)}."),
-        Threshold = settings.Threshold is null or (> 0 and < double.PositiveInfinity) ? settings.Threshold
-            : throw new MlopsException($"--threshold {settings.Threshold.Value.ToString(CultureInfo.InvariantCulture)} is not a threshold.", "Give a number above 0, e.g. 0.05 for a p-value or 0.1 for a distance."),
-        DriftShare = settings.DriftShare is > 0 and <= 1 ? settings.DriftShare
-            : throw new MlopsException($"--drift-share {settings.DriftShare.ToString(CultureInfo.InvariantCulture)} is not a share.", "Give a number above 0 and at most 1, e.g. 0.5."),
-    };
+    private static DriftOptions Options(MonitorSettings settings) =>
+        Drift.DriftArguments.Build(settings.Mode, settings.Test, settings.Threshold, settings.DriftShare);
 
     private static double Share(double value, string what) => value is >= 0 and <= 1 ? value
         : throw new MlopsException($"{what} {value.ToString(CultureInfo.InvariantCulture)} is not a share.", "Give a number from 0 to 1, e.g. 0.01 for 1%.");

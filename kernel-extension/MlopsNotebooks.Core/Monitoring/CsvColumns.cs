@@ -4,8 +4,9 @@ using CsvHelper;
 namespace MlopsNotebooks.Monitoring;
 
 /// <summary>
-/// Reads a CSV file (RFC 4180, a header row) into columns for drift. A column is numerical when every present value is
-/// a number (invariant culture), categorical otherwise, unless the caller says which kind it must be (the reference's);
+/// Reads a CSV file (RFC 4180, a header row) into columns for drift. A column is numerical when the data schema's
+/// inference finds integers or numbers (invariant culture), categorical otherwise, unless the caller says which kind it
+/// must be (the reference's);
 /// an empty field is a missing value. Booleans are written true and false whatever the file's case, as JSON (and so
 /// the prediction log) writes them.
 /// </summary>
@@ -121,11 +122,13 @@ public static class CsvColumns
 
     private static DataColumn ToColumn(string name, List<string?> text, ColumnKind? kind)
     {
+        // The same reading of types as the data schema's (mlops data schema init): integers and numbers are numerical.
+        var type = Validation.DataSchema.TypeOf(text.OfType<string>().ToList());
         var numeric = kind switch
         {
             ColumnKind.Numerical => true,
             ColumnKind.Categorical => false,
-            _ => text.Any(v => v is not null) && text.All(v => v is null || double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out _)),
+            _ => type is "integer" or "number",
         };
         if (numeric)
         {
@@ -136,7 +139,6 @@ public static class CsvColumns
             }
             return DataColumn.Numerical(name, numbers);
         }
-        var booleans = text.Any(v => v is not null) && text.All(v => v is null || bool.TryParse(v, out _));
-        return DataColumn.Categorical(name, booleans ? text.Select(v => v is null ? null : bool.Parse(v) ? "true" : "false").ToArray() : text.ToArray());
+        return DataColumn.Categorical(name, type == "boolean" ? text.Select(v => v is null ? null : bool.Parse(v) ? "true" : "false").ToArray() : text.ToArray());
     }
 }

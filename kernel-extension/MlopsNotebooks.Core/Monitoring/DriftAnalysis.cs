@@ -27,13 +27,21 @@ public static class DriftAnalysis
         var compared = Selected(reference.Profile, options);
         var exact = reference.Exact.ToDictionary(c => c.Name, StringComparer.Ordinal);
         var columns = new ColumnDrift[compared.Count];
-        Parallel.For(0, columns.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+        try
         {
-            var name = compared[i].Name;
-            columns[i] = current[name] is { } column
-                ? ExactDrift.Compare(exact[name], ExactColumn.From(column), options)
-                : Absent(compared[i]);
-        });
+            Parallel.For(0, columns.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
+            {
+                var name = compared[i].Name;
+                columns[i] = current[name] is { } column
+                    ? ExactDrift.Compare(exact[name], ExactColumn.From(column), options)
+                    : Absent(compared[i]);
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.OfType<MlopsException>().FirstOrDefault() is { } refused)
+        {
+            // a test that does not fit a column is the user's to fix, whichever column found it first
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused);
+        }
         ColumnDrift? prediction = null;
         if (reference.ExactPrediction is { } whole && current[whole.Name] is { } predicted)
         {

@@ -78,16 +78,9 @@ public sealed class Reference
         {
             Profile = profile,
             Exact = profile.Columns.Select(c => byName[c.Name]).ToList(),
-            ExactPrediction = profile.Prediction is { } prediction ? Unprefixed(byName[PredictionPrefix + prediction.Name], prediction.Name) : null,
+            ExactPrediction = profile.Prediction is { } prediction ? Renamed(byName[PredictionPrefix + prediction.Name], prediction.Name) : null,
         };
     }
-
-    /// <summary>
-    /// The prefix only keeps the prediction apart from an input of the same name in the file; in memory the prediction
-    /// has its own name, which drift looks up in the current data.
-    /// </summary>
-    private static ExactColumn Unprefixed(ExactColumn stored, string name) =>
-        new() { Name = name, Kind = stored.Kind, Sorted = stored.Sorted, Counts = stored.Counts, Missing = stored.Missing };
 
     /// <summary>The model's name and version as the bundle's manifest records them (checked: they reach reports and issue titles).</summary>
     private static (string? Model, int? Version) Identity(string manifestFile)
@@ -145,9 +138,10 @@ public sealed class Reference
     }
 
     /// <summary>The whole columns as the columns file stores them, the prediction under its prefix.</summary>
-    internal IEnumerable<ExactColumn> WholeColumns() => Exact!.Concat(ExactPrediction is { } p
-        ? [new ExactColumn { Name = PredictionPrefix + p.Name, Kind = p.Kind, Sorted = p.Sorted, Counts = p.Counts, Missing = p.Missing }]
-        : []);
+    internal IEnumerable<ExactColumn> WholeColumns() => Exact!.Concat(ExactPrediction is { } p ? [Renamed(p, PredictionPrefix + p.Name)] : []);
+
+    private static ExactColumn Renamed(ExactColumn column, string name) =>
+        new() { Name = name, Kind = column.Kind, Sorted = column.Sorted, Counts = column.Counts, Missing = column.Missing };
 }
 
 /// <summary>Quoting for names that come from files: a name is someone else's input and reaches messages.</summary>

@@ -101,7 +101,7 @@ public static class ReferenceColumns
         {
             throw Corrupt($"its format is {format}");
         }
-        var count = reader.Length("column count", 1 + 4 + 1 + 8 + 4);
+        var count = reader.Length("column count", 4 + 1 + 8 + 4); // the smallest column: an empty name, kind, missing, no entries
         var columns = new List<ExactColumn>(count);
         for (var c = 0; c < count; c++)
         {

@@ -104,11 +104,7 @@ public sealed class DataSchema
         {
             var values = rows.Select(r => c < r.Values.Length ? r.Values[c] : "").ToList();
             var present = values.Where(v => v.Length > 0).ToList();
-            var type = present.Count == 0 ? "string"
-                : present.All(v => long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)) ? "integer"
-                : present.All(v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out _)) ? "number"
-                : present.All(v => bool.TryParse(v, out _)) ? "boolean"
-                : "string";
+            var type = TypeOf(present);
             var column = new ColumnSchema { Name = header[c], Type = type, Nullable = present.Count < values.Count };
             if (type is "integer" or "number" && present.Count > 0)
             {
@@ -123,6 +119,14 @@ public sealed class DataSchema
         }
         return schema;
     }
+
+    /// <summary>The schema type of a column's present (non-empty) values: integer, number, boolean or string (none present).</summary>
+    internal static string TypeOf(IReadOnlyCollection<string> present) =>
+        present.Count == 0 ? "string"
+        : present.All(v => long.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)) ? "integer"
+        : present.All(v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out _)) ? "number"
+        : present.All(v => bool.TryParse(v, out _)) ? "boolean"
+        : "string";
 
     public string ToYaml()
     {

@@ -74,13 +74,17 @@ public static class DriftText
             ? null
             : $"Window {RunText.Time(report.WindowStart)} to {RunText.Time(report.WindowEnd)} UTC: {report.CurrentRows.ToString(CultureInfo.InvariantCulture)} rows against {report.ReferenceRows.ToString(CultureInfo.InvariantCulture)} reference rows ({report.Mode.ToString().ToLowerInvariant()} mode).";
 
-    public static string Metric(MetricCheck metric) =>
-        Tracking.Names.Printable($"Metric {metric.Metric}: registered {Number(metric.Registered)}, recent {Number(metric.Recent)} over {metric.LabelledRows.ToString(CultureInfo.InvariantCulture)} labelled rows (tolerance {Number(metric.Tolerance)}): {(metric.Degraded ? "degraded" : "within tolerance")}{(metric.Note is null ? "" : $"; {metric.Note}")}.");
+    public static string Metric(MetricCheck metric) => Tracking.Names.Printable(metric.Recent is null
+        ? $"Metric {metric.Metric}: registered {Number(metric.Registered)}, not judged: {Sentence(metric.Note ?? "no recent value")}"
+        : $"Metric {metric.Metric}: registered {Number(metric.Registered)}, recent {Number(metric.Recent)} over {metric.LabelledRows.ToString(CultureInfo.InvariantCulture)} labelled rows (tolerance {Number(metric.Tolerance)}): {(metric.Degraded ? "degraded" : "within tolerance")}{(metric.Note is null ? "." : $"; {Sentence(metric.Note)}")}");
+
+    // Notes are sentences of their own, some with a full stop: one stop at the end either way.
+    private static string Sentence(string note) => note.TrimEnd('.') + ".";
 
     public static string Service(ServiceHealth service) =>
         Tracking.Names.Printable($"Service (from {service.Source}): error rate {(service.ErrorRate is { } rate ? Percent(rate) : "unknown")} (at most {Percent(service.MaxErrorRate)}), "
             + $"p99 {(service.LatencyP99Seconds is { } p99 ? Number(p99) + " s" : "unknown")} (at most {Number(service.MaxLatencyP99Seconds)} s), "
-            + $"{(service.Requests is { } requests ? Number(requests) : "unknown")} requests: {(service.Healthy ? "healthy" : "unhealthy")}{(service.Note is null ? "" : $"; {service.Note}")}.");
+            + $"{(service.Requests is { } requests ? Number(requests) : "unknown")} requests: {(service.Healthy ? "healthy" : "unhealthy")}{(service.Note is null ? "." : $"; {Sentence(service.Note)}")}");
 
     /// <summary>The figure a column's verdict compares with its threshold: the p-value for ks, chisquare and z, the statistic otherwise.</summary>
     public static double? Figure(ColumnDrift column) =>

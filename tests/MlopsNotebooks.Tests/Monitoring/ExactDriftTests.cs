@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using MlopsNotebooks.Monitoring;
 using MlopsNotebooks.Tests.Support;
 using Xunit;
@@ -212,15 +211,13 @@ public sealed class ExactDriftTests(SciPy scipy) : IClassFixture<SciPy>
     }
 
     [Fact]
-    public void A_hundred_thousand_distinct_categories_are_compared_fast_with_a_capped_distribution()
+    public void A_hundred_thousand_distinct_categories_are_compared_with_a_capped_distribution()
     {
         var reference = Categories(Enumerable.Range(0, 100_000).Select(i => $"id-{i}").ToArray());
         var current = Categories(Enumerable.Range(50_000, 100_000).Select(i => $"id-{i}").ToArray());
-        var clock = Stopwatch.StartNew();
-
+        // Its speed is the benchmark's to measure (bench/drift.sh); here, what it answers.
         var drift = ExactDrift.Compare(reference, current, Defaults);
 
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
         Assert.Equal(DriftTests.JensenShannon, drift.Test);
         Assert.Equal(ExactDrift.DistributionLabels, drift.Distribution!.Labels.Count);
         Assert.Equal("other", drift.Distribution.Labels[^1]);

@@ -69,7 +69,14 @@ public sealed class ModelReferenceTests : IDisposable
         Assert.Equal(("churn", 1, run.RunId, 1500L), (reference.Profile.Model, reference.Profile.Version, reference.Profile.RunId, reference.Profile.Rows));
         Assert.Equal(0.91, reference.Profile.Metrics["auc"]);
         Assert.Equal("Probability", reference.Profile.Prediction!.Name);
-        Assert.Equal(1500, reference.ExactPrediction!.Count);
+        Assert.Equal(("Probability", 1500L), (reference.ExactPrediction!.Name, reference.ExactPrediction.Count));
+        // Data holding the model's predictions has them compared too, in both modes.
+        var scored = MlopsNotebooks.Monitoring.DataViewColumns.Read(model.Transform(data), ["Tenure", "Calls", "Plan", "Probability"]);
+        foreach (var mode in new[] { DriftMode.Exact, DriftMode.Profile })
+        {
+            var same = DriftAnalysis.Compare(reference, scored, new DriftOptions { Mode = mode });
+            Assert.Equal(("Probability", false), (same.Prediction!.Column, same.Prediction.Drifted));
+        }
         var plan = reference.Profile.Column("Plan")!;
         Assert.Equal(rows.Count(r => r.Plan == "pro"), plan.Frequencies!["pro"]);
         var tenure = reference.Exact![0];
@@ -181,5 +188,24 @@ public sealed class ModelReferenceTests : IDisposable
         Assert.Equal(rows.Min(r => r.Tenure), tenure.Edges![0], 1e-6);
         Assert.True(tenure.Edges.Length > ReferenceProfiles.TailEdges);
         Assert.Contains("\"kind\":\"categorical\"", json);
+    }
+
+    [Fact]
+    public void Mlops_models_register_profiles_the_csv_it_is_given_and_refuses_one_without_the_models_columns()
+    {
+        var rows = Rows(600, 8);
+        var (model, data) = Train(rows);
+        var run = _client.CreateRun("drift", "train");
+        _registry.Register(run.RunId, model, data.Schema, "scratch");
+        var good = _git.Write("train.csv", Csv(rows));
+        var wrong = _git.Write("wrong.csv", "Tenure,Calls\n1,2\n");
+        var uri = _git.PathOf(".mlops/mlops.db");
+        int Cli(params string[] args) => MlopsNotebooks.Cli.MlopsCli.Run([.. args, "--tracking-uri", uri], new StringWriter(), new StringWriter());
+
+        Assert.Equal(0, Cli("models", "register", run.RunId, "churn", "--reference", good));
+        Assert.Equal(600, _registry.Reference(_registry.Get("churn/1"))!.Profile.Rows);
+        Assert.Equal(1, Cli("models", "register", run.RunId, "churn", "--reference", wrong));
+        Assert.Equal(1, Cli("models", "register", run.RunId, "churn", "--reference", _git.PathOf("missing.csv")));
+        Assert.Single(_registry.Versions("churn")); // a refused reference registers nothing
     }
 }

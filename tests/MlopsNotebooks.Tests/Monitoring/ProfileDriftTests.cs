@@ -176,4 +176,14 @@ public sealed class ProfileDriftTests
         Assert.Null(column.Test);
         Assert.Contains("exact mode", column.Note);
     }
+
+    [Fact]
+    public void A_test_of_counts_on_a_continuous_column_is_refused_in_profile_mode_which_keeps_only_its_bins()
+    {
+        var reference = Reference.FromData(new DataColumns([DataColumn.Numerical("x", Normal(5_000, 0, 1, 1))]));
+        var options = new DriftOptions { Mode = DriftMode.Profile, Test = DriftTests.ChiSquare };
+        var error = Assert.ThrowsAny<MlopsException>(() => DriftAnalysis.Compare(reference, new DataColumns([DataColumn.Numerical("x", Normal(100, 0, 1, 2))]), options));
+        Assert.Contains("compares categories", error.Message);
+        Assert.NotNull(error.Hint);
+    }
 }

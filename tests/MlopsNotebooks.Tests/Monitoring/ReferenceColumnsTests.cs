@@ -39,6 +39,14 @@ public sealed class ReferenceColumnsTests
     }
 
     [Fact]
+    public void A_column_with_an_empty_name_and_no_values_comes_back()
+    {
+        var empty = ExactColumn.From(DataColumn.Numerical("", [double.NaN]));
+        var loaded = Assert.Single(Load(Save(empty)));
+        Assert.Equal(("", 0, 1L), (loaded.Name, loaded.Sorted!.Length, loaded.Missing));
+    }
+
+    [Fact]
     public void Runs_of_equal_values_are_stored_once()
     {
         var many = ExactColumn.From(DataColumn.Numerical("flag", Enumerable.Range(0, 100_000).Select(i => (double)(i % 2)).ToArray()));

@@ -59,5 +59,12 @@ public sealed class SampleNotebookTests : IDisposable
         }
         var candidate = new ModelRegistry(client).Get("churn@candidate");
         Assert.Equal(runs.MaxBy(r => r.Metrics["auc"].Value)!.RunId, candidate.RunId);
+        // Its reference is the data the run recorded; the held-out customers, a quarter of that data, do not drift from it
+        // (a .dib keeps no outputs, so only the .ipynb shows the report).
+        Assert.Equal(1500, new ModelRegistry(client).Reference(candidate)!.Profile.Rows);
+        if (name.EndsWith(".ipynb", StringComparison.Ordinal))
+        {
+            Assert.Contains("healthy (no data drift: ", File.ReadAllText(output));
+        }
     }
 }

@@ -337,4 +337,51 @@ public sealed class DriftInputTests(DriftInputTests.Bundles bundles) : IClassFix
         Assert.Contains("not the log's", Notes(report));
         Assert.False((bool)report["dataset_drifted"]!);
     }
+
+    private static string Csv(IEnumerable<string> lines) => "Tenure,Calls,Plan\n" + string.Concat(lines.Select(l => l + "\n"));
+
+    private static string CsvRows(int count, int seed, Func<Row, string>? line = null) =>
+        Csv(Rows(count, seed).Select(line ?? (r => FormattableString.Invariant($"{r.Tenure},{r.Calls},{r.Plan}"))));
+
+    public static TheoryData<string, string, string> CurrentCsvs => new()
+    {
+        { "header only", "Tenure,Calls,Plan\n", "no rows" },
+        { "a missing column", "Tenure\n" + string.Concat(Rows(300, 30).Select(r => FormattableString.Invariant($"{r.Tenure}\n"))), "missing from the current data" },
+        { "an unseen category", CsvRows(300, 31, r => FormattableString.Invariant($"{r.Tenure},{r.Calls},enterprise")), "Plan drifted" },
+        { "an all-null column", CsvRows(300, 32, r => FormattableString.Invariant($",{r.Calls},{r.Plan}")), "Tenure: no values in the current data" },
+        { "100k distinct strings", Csv(Enumerable.Range(0, 100_000).Select(i => FormattableString.Invariant($"{i % 60},{i % 6},plan-{i}"))), "Plan drifted" },
+        { "bytes that are no CSV", new string(Enumerable.Range(1, 255).Select(b => (char)b).ToArray()), "missing from the current data" },
+    };
+
+    [Theory]
+    [MemberData(nameof(CurrentCsvs))]
+    public void Mlops_drift_gives_a_defined_report_for_a_current_csv_that_is_odd(string what, string csv, string said)
+    {
+        var reference = _dir.File("reference.csv");
+        File.WriteAllText(reference, CsvRows(1500, 1));
+        File.WriteAllText(_dir.File("current.csv"), csv);
+
+        var (code, output, error) = Programs.Run(Programs.Mlops, ["drift", reference, "current.csv", "--json"], _dir.Path);
+
+        Assert.True(code == 0, $"{what}: exit {code}: {output}{error}");
+        var report = JsonNode.Parse(output)!;
+        var columns = report["columns"]!.AsArray();
+        var facts = Notes(report).Split('\n').Concat(columns.Select(c => $"{(string)c!["column"]!}{((bool)c["drifted"]! ? " drifted" : "")}: {(string?)c["note"]}"));
+        Assert.Contains(facts, f => f.Contains(said, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Mlops_drift_refuses_an_empty_csv_and_a_bundle_without_a_reference_with_exit_1()
+    {
+        File.WriteAllText(_dir.File("empty.csv"), "");
+        File.WriteAllText(_dir.File("current.csv"), CsvRows(100, 33));
+
+        var (empty, _, emptyError) = Programs.Run(Programs.Mlops, ["drift", _dir.File("empty.csv"), "current.csv"], _dir.Path);
+        var (bare, _, bareError) = Programs.Run(Programs.Mlops, ["drift", bundles.Bare, "current.csv"], _dir.Path);
+
+        Assert.Equal((1, 1), (empty, bare));
+        Assert.Contains("has no header row", emptyError);
+        Assert.Contains(Reference.ProfileFile, bareError);
+        Assert.DoesNotContain("   at ", emptyError + bareError);
+    }
 }

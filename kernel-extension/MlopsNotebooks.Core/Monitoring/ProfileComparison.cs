@@ -1,5 +1,4 @@
 using System.Globalization;
-
 using MlopsNotebooks.Monitoring.Statistics;
 
 namespace MlopsNotebooks.Monitoring;

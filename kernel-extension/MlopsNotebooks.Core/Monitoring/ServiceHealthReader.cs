@@ -31,15 +31,18 @@ public static class ServiceHealthReader
             var p99 = await QueryAsync(http, prometheus,
                 $"histogram_quantile(0.99, sum by (le) (increase(mlops_server_request_duration_seconds_bucket{{{routes}}}[{window}])))", end, cancellationToken);
             return Judge(health, requests ?? 0, errors ?? 0, p99 is { } q && !double.IsNaN(q) ? q : null,
-                $"over {window} to {end.UtcDateTime.ToString("O", CultureInfo.InvariantCulture)} from Prometheus at {prometheus}");
+                $"over {window} to {end.UtcDateTime.ToString("O", CultureInfo.InvariantCulture)} from Prometheus at {Shown(prometheus)}");
         }
         // Whatever the answer was (HTML of a proxy, JSON of another shape), it is not Prometheus's query result.
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or PrometheusAnswerException
             or KeyNotFoundException or InvalidOperationException or FormatException or IndexOutOfRangeException)
         {
-            return health with { Note = $"Prometheus at {prometheus} could not be read ({Reason(e)}); the service's health is unknown." };
+            return health with { Note = $"Prometheus at {Shown(prometheus)} could not be read ({Reason(e)}); the service's health is unknown." };
         }
     }
+
+    // A URL reaches the report and the issue: a user:password in it must not.
+    private static string Shown(Uri url) => url.UserInfo.Length == 0 ? url.ToString() : new UriBuilder(url) { UserName = "", Password = "" }.Uri.ToString();
 
     /// <summary>From the server's <c>/metrics</c>: two scrapes <paramref name="between"/> apart, or one (null): the counts since the server started.</summary>
     public static async Task<ServiceHealth> FromMetricsAsync(HttpClient http, Uri metrics, TimeSpan? between, ServiceThresholds thresholds,
@@ -58,11 +61,11 @@ public static class ServiceHealthReader
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
-            return health with { Healthy = false, Note = $"The server's metrics at {metrics} did not answer ({Reason(e)}): the service may be down." };
+            return health with { Healthy = false, Note = $"The server's metrics at {Shown(metrics)} did not answer ({Reason(e)}): the service may be down." };
         }
         var (requests, errors, p99) = CanaryJudge.Measure(before, after);
         var span = between is { } b && b > TimeSpan.Zero ? $"between two scrapes {KubernetesCanaryAnalysis.Duration(b)} apart" : "since the server started (one scrape)";
-        return Judge(health, requests, errors, p99?.TotalSeconds, $"{span} of {metrics}");
+        return Judge(health, requests, errors, p99?.TotalSeconds, $"{span} of {Shown(metrics)}");
     }
 
     private static ServiceHealth Judge(ServiceHealth health, double requests, double errors, double? p99, string where)

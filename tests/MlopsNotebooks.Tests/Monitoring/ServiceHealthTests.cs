@@ -113,7 +113,7 @@ public sealed class ServiceHealthTests(RunningServer running) : IClassFixture<Ru
         using var http = new HttpClient();
         var (start, end) = (DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow);
 
-        var unreachable = await ServiceHealthReader.FromPrometheusAsync(http, new Uri($"http://127.0.0.1:{Ports.Free()}"), start, end, Defaults);
+        var unreachable = await ServiceHealthReader.FromPrometheusAsync(http, new Uri($"http://monitor:s3cret-pw@127.0.0.1:{Ports.Free()}"), start, end, Defaults);
         // The model server is no Prometheus: its 404 page is not a query result.
         var wrong = await ServiceHealthReader.FromPrometheusAsync(http, running.Server.Address, start, end, Defaults);
 
@@ -124,6 +124,7 @@ public sealed class ServiceHealthTests(RunningServer running) : IClassFixture<Ru
             Assert.Null(health.Requests);
             Assert.Contains("could not be read", health.Note);
             Assert.Contains("unknown", health.Note);
+            Assert.DoesNotContain("s3cret-pw", health.Note); // a password in the URL never reaches the report
         }
     }
 

@@ -61,13 +61,13 @@ internal sealed class ServedModel
         }
         var known = bundle.Inputs.Select(c => ColumnType.Find(c.Type) is { } type ? new ServedColumn(c.Name, type) : null).ToList();
         var full = SchemaOf(known.OfType<ServedColumn>());
-        if (!Applies(model, full))
+        if (!Monitoring.ModelReference.Accepts(model, full))
         {
             throw new MlopsException($"The model in {bundle.Folder} does not accept the input columns its manifest records "
                 + $"({string.Join(", ", bundle.Inputs.Select(c => $"{c.Name}: {c.Type}"))}); the server carries {string.Join(", ", ColumnType.All.Select(t => t.Name))}.", hint);
         }
         // A column is needed when the model cannot run without it.
-        var inputs = known.OfType<ServedColumn>().Where(c => !Applies(model, SchemaOf(known.OfType<ServedColumn>().Where(o => o != c)))).ToList();
+        var inputs = known.OfType<ServedColumn>().Where(c => !Monitoring.ModelReference.Accepts(model, SchemaOf(known.OfType<ServedColumn>().Where(o => o != c)))).ToList();
         var outputs = PredictionColumns(model, full);
         if (outputs.Count == 0)
         {
@@ -87,19 +87,6 @@ internal sealed class ServedModel
             builder.AddColumn(column.Name, column.Type.DataView);
         }
         return builder.ToSchema();
-    }
-
-    private static bool Applies(ITransformer model, DataViewSchema schema)
-    {
-        try
-        {
-            model.GetOutputSchema(schema);
-            return true;
-        }
-        catch (Exception e) when (e is ArgumentOutOfRangeException or InvalidOperationException or ArgumentException)
-        {
-            return false;
-        }
     }
 
     /// <summary>The visible columns the model's last step adds, of the types the server carries.</summary>

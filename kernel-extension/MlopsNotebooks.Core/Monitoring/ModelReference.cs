@@ -79,7 +79,7 @@ public static class ModelReference
     public static IReadOnlyList<string> NeededColumns(ITransformer model, DataViewSchema inputSchema)
     {
         var visible = inputSchema.Where(c => !c.IsHidden).ToList();
-        return visible.Where(c => !Applies(model, Schema(visible.Where(o => o.Name != c.Name)))).Select(c => c.Name).ToList();
+        return visible.Where(c => !Accepts(model, Schema(visible.Where(o => o.Name != c.Name)))).Select(c => c.Name).ToList();
     }
 
     private static DataViewSchema Schema(IEnumerable<DataViewSchema.Column> columns)
@@ -92,7 +92,8 @@ public static class ModelReference
         return builder.ToSchema();
     }
 
-    private static bool Applies(ITransformer model, DataViewSchema schema)
+    /// <summary>Whether the model runs on data of this schema (the server asks it too, to know which columns a request needs).</summary>
+    public static bool Accepts(ITransformer model, DataViewSchema schema)
     {
         try
         {

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.ML;
 using MlopsNotebooks.Monitoring;
 using MlopsNotebooks.Registry;
+using MlopsNotebooks.Tests.Registry;
 using MlopsNotebooks.Tests.Support;
 using MlopsNotebooks.Tracking;
 
@@ -31,7 +32,7 @@ public sealed class DriftInputTests(DriftInputTests.Bundles bundles) : IClassFix
         {
             using var client = new TrackingClient(_git.PathOf(".mlops/mlops.db"));
             var registry = new ModelRegistry(client);
-            var (model, data) = Train(Rows(1500, 1));
+            var (model, data) = ChurnRows.Train(ChurnRows.Rows(1500, 1));
             var run = client.CreateRun("drift", "train");
             client.LogBatch(run.RunId, [new Metric("auc", 0.9, 0, 1)], []);
             registry.Register(run.RunId, model, data.Schema, "churn", referenceData: data);
@@ -49,38 +50,6 @@ public sealed class DriftInputTests(DriftInputTests.Bundles bundles) : IClassFix
         public string Bare { get; }
 
         public void Dispose() => _git.Dispose();
-    }
-
-    public sealed class Row
-    {
-        public float Tenure { get; set; }
-
-        public float Calls { get; set; }
-
-        public string Plan { get; set; } = "";
-
-        public bool Label { get; set; }
-    }
-
-    public static List<Row> Rows(int count, int seed, float tenureShift = 0)
-    {
-        var random = new Random(seed);
-        return Enumerable.Range(0, count).Select(_ =>
-        {
-            var tenure = random.Next(0, 60) + tenureShift + (float)random.NextDouble();
-            var calls = (float)random.Next(0, 6);
-            return new Row { Tenure = tenure, Calls = calls, Plan = random.Next(3) == 0 ? "pro" : "basic", Label = calls * 10 > tenure };
-        }).ToList();
-    }
-
-    public static (ITransformer Model, IDataView Data) Train(List<Row> rows)
-    {
-        var ml = new MLContext(seed: 1);
-        var data = ml.Data.LoadFromEnumerable(rows);
-        var pipeline = ml.Transforms.Categorical.OneHotEncoding("PlanKey", "Plan")
-            .Append(ml.Transforms.Concatenate("Features", "Tenure", "Calls", "PlanKey"))
-            .Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression(maximumNumberOfIterations: 5));
-        return (pipeline.Fit(data), data);
     }
 
     /// <summary>One line of the log as the server writes it, with the inputs given as JSON members.</summary>
@@ -101,7 +70,7 @@ public sealed class DriftInputTests(DriftInputTests.Bundles bundles) : IClassFix
     }
 
     private string Unshifted(int count, int seed) =>
-        string.Concat(Rows(count, seed).Select((r, i) => Line(i, Inputs(r), probability: r.Label ? 0.8 : 0.2)));
+        string.Concat(ChurnRows.Rows(count, seed).Select((r, i) => Line(i, Inputs(r), probability: r.Label ? 0.8 : 0.2)));
 
     /// <summary>`mlops monitor --json` over the hour after <see cref="Start"/>; the report folder is the test's "report".</summary>
     private (int Code, JsonNode? Report, string Output, string Error) Monitor(string bundle, string log, params string[] more)
@@ -134,7 +103,7 @@ public sealed class DriftInputTests(DriftInputTests.Bundles bundles) : IClassFix
     [Fact]
     public void The_windows_predictions_are_compared_with_the_predictions_the_bundle_carries_in_exact_mode()
     {
-        var calm = string.Concat(Rows(800, 12).Select((r, i) => Line(i, Inputs(r), probability: 0.2)));
+        var calm = string.Concat(ChurnRows.Rows(800, 12).Select((r, i) => Line(i, Inputs(r), probability: 0.2)));
         var (code, report, output, error) = Monitor(bundles.Churn, Log(calm));
 
         Assert.True(code == 0, output + error);
@@ -152,7 +121,7 @@ public sealed class DriftInputTests(DriftInputTests.Bundles bundles) : IClassFix
         var text = new StringBuilder();
         for (var w = 0; w < windows; w++)
         {
-            text.Append(string.Concat(Rows(1000, 100 + w).Select((r, i) => Line(w * 3600 + i, Inputs(r), probability: r.Label ? 0.8 : 0.2))));
+            text.Append(string.Concat(ChurnRows.Rows(1000, 100 + w).Select((r, i) => Line(w * 3600 + i, Inputs(r), probability: r.Label ? 0.8 : 0.2))));
         }
         var log = Log(text.ToString());
         var flagged = 0;
@@ -189,7 +158,7 @@ public sealed class DriftInputTests(DriftInputTests.Bundles bundles) : IClassFix
     [Fact]
     public void Columns_missing_from_the_log_are_named_in_the_report_and_the_others_are_compared()
     {
-        var rows = Rows(400, 3);
+        var rows = ChurnRows.Rows(400, 3);
         var (code, report, output, error) = Monitor(bundles.Churn, Log(string.Concat(rows.Select((r, i) =>
             Line(i, FormattableString.Invariant($"\"Tenure\":{r.Tenure}"))))));
 
@@ -202,7 +171,7 @@ public sealed class DriftInputTests(DriftInputTests.Bundles bundles) : IClassFix
     [Fact]
     public void Categories_never_seen_in_training_make_their_column_drift()
     {
-        var rows = Rows(400, 4);
+        var rows = ChurnRows.Rows(400, 4);
         var (code, report, output, error) = Monitor(bundles.Churn, Log(string.Concat(rows.Select((r, i) =>
             Line(i, Inputs(r).Replace("\"basic\"", "\"enterprise\"", StringComparison.Ordinal))))));
 
@@ -214,7 +183,7 @@ public sealed class DriftInputTests(DriftInputTests.Bundles bundles) : IClassFix
     [Fact]
     public void An_all_null_column_is_said_and_drifts_while_a_constant_one_is_compared()
     {
-        var rows = Rows(400, 5);
+        var rows = ChurnRows.Rows(400, 5);
         var (code, report, output, error) = Monitor(bundles.Churn, Log(string.Concat(rows.Select((r, i) =>
             Line(i, FormattableString.Invariant($"\"Tenure\":null,\"Calls\":3,\"Plan\":null"))))));
 
@@ -256,7 +225,7 @@ public sealed class DriftInputTests(DriftInputTests.Bundles bundles) : IClassFix
     [Fact]
     public void A_log_of_another_model_is_refused_with_exit_1()
     {
-        var (code, _, output, error) = Monitor(bundles.Churn, Log(string.Concat(Rows(50, 7).Select((r, i) => Line(i, Inputs(r), model: "fraud")))));
+        var (code, _, output, error) = Monitor(bundles.Churn, Log(string.Concat(ChurnRows.Rows(50, 7).Select((r, i) => Line(i, Inputs(r), model: "fraud")))));
 
         Assert.True(code == 1, output + error);
         Assert.Contains("fraud", error);
@@ -341,12 +310,12 @@ public sealed class DriftInputTests(DriftInputTests.Bundles bundles) : IClassFix
     private static string Csv(IEnumerable<string> lines) => "Tenure,Calls,Plan\n" + string.Concat(lines.Select(l => l + "\n"));
 
     private static string CsvRows(int count, int seed, Func<Row, string>? line = null) =>
-        Csv(Rows(count, seed).Select(line ?? (r => FormattableString.Invariant($"{r.Tenure},{r.Calls},{r.Plan}"))));
+        Csv(ChurnRows.Rows(count, seed).Select(line ?? (r => FormattableString.Invariant($"{r.Tenure},{r.Calls},{r.Plan}"))));
 
     public static TheoryData<string, string, string> CurrentCsvs => new()
     {
         { "header only", "Tenure,Calls,Plan\n", "no rows" },
-        { "a missing column", "Tenure\n" + string.Concat(Rows(300, 30).Select(r => FormattableString.Invariant($"{r.Tenure}\n"))), "missing from the current data" },
+        { "a missing column", "Tenure\n" + string.Concat(ChurnRows.Rows(300, 30).Select(r => FormattableString.Invariant($"{r.Tenure}\n"))), "missing from the current data" },
         { "an unseen category", CsvRows(300, 31, r => FormattableString.Invariant($"{r.Tenure},{r.Calls},enterprise")), "Plan drifted" },
         { "an all-null column", CsvRows(300, 32, r => FormattableString.Invariant($",{r.Calls},{r.Plan}")), "Tenure: no values in the current data" },
         { "100k distinct strings", Csv(Enumerable.Range(0, 100_000).Select(i => FormattableString.Invariant($"{i % 60},{i % 6},plan-{i}"))), "Plan drifted" },

@@ -28,35 +28,14 @@ public sealed class ModelReferenceTests : IDisposable
         _git.Dispose();
     }
 
-    private static List<Row> Rows(int count, int seed, float tenureShift = 0)
-    {
-        var random = new Random(seed);
-        return Enumerable.Range(0, count).Select(_ =>
-        {
-            var tenure = random.Next(0, 60) + tenureShift + (float)random.NextDouble();
-            var calls = (float)random.Next(0, 6);
-            return new Row { Tenure = tenure, Calls = calls, Plan = random.Next(3) == 0 ? "pro" : "basic", Label = calls * 10 > tenure };
-        }).ToList();
-    }
-
-    private static (ITransformer Model, IDataView Data) Train(List<Row> rows)
-    {
-        var ml = new MLContext(seed: 1);
-        var data = ml.Data.LoadFromEnumerable(rows);
-        var pipeline = ml.Transforms.Categorical.OneHotEncoding("PlanKey", "Plan")
-            .Append(ml.Transforms.Concatenate("Features", "Tenure", "Calls", "PlanKey"))
-            .Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression(maximumNumberOfIterations: 5));
-        return (pipeline.Fit(data), data);
-    }
-
     private static string Csv(IEnumerable<Row> rows) =>
         "Tenure,Calls,Plan,Label\n" + string.Concat(rows.Select(r => FormattableString.Invariant($"{r.Tenure},{r.Calls},{r.Plan},{r.Label}\n")));
 
     [Fact]
     public void Registering_with_training_data_profiles_the_columns_the_model_needs_and_its_predictions_and_the_bundle_carries_them()
     {
-        var rows = Rows(1500, 1);
-        var (model, data) = Train(rows);
+        var rows = ChurnRows.Rows(1500, 1);
+        var (model, data) = ChurnRows.Train(rows);
         var run = _client.CreateRun("drift", "train");
         _client.LogBatch(run.RunId, [new Metric("auc", 0.91, 0, 1)], []);
         var version = _registry.Register(run.RunId, model, data.Schema, "churn", alias: "candidate", referenceData: data);
@@ -90,21 +69,21 @@ public sealed class ModelReferenceTests : IDisposable
     [Fact]
     public void Registering_a_runs_model_finds_its_recorded_csv_input_and_drift_against_it_flags_a_shifted_batch_only()
     {
-        var rows = Rows(2000, 2);
-        var (model, _) = Train(rows);
+        var rows = ChurnRows.Rows(2000, 2);
+        var (model, _) = ChurnRows.Train(rows);
         var csv = _git.Write("data/train.csv", Csv(rows));
         var run = _client.CreateRun("drift", "train");
         using (var repo = new DataRepository(_git.Root))
         {
             _client.LogInputs(run.RunId, [repo.Add(csv)]);
         }
-        var (_, data) = Train(rows);
+        var (_, data) = ChurnRows.Train(rows);
         _registry.Register(run.RunId, model, data.Schema, "churn"); // logs the model; the data input is found by the run
         var version = _registry.Register(run.RunId, "churn", alias: "candidate");
         Assert.NotNull(_registry.Reference(version));
 
-        var same = _git.Write("same.csv", Csv(Rows(800, 3)));
-        var shifted = _git.Write("shifted.csv", Csv(Rows(800, 4, tenureShift: 25)));
+        var same = _git.Write("same.csv", Csv(ChurnRows.Rows(800, 3)));
+        var shifted = _git.Write("shifted.csv", Csv(ChurnRows.Rows(800, 4, tenureShift: 25)));
         var registry = () => _registry;
         var calm = DriftInputs.CompareCsv(DriftInputs.Resolve("churn@candidate", registry), same, new DriftOptions());
         var moved = DriftInputs.CompareCsv(DriftInputs.Resolve("churn@candidate", registry), shifted, new DriftOptions());
@@ -120,7 +99,7 @@ public sealed class ModelReferenceTests : IDisposable
     [Fact]
     public void A_version_registered_without_reference_data_registers_and_drift_says_what_to_give_instead()
     {
-        var (model, data) = Train(Rows(300, 5));
+        var (model, data) = ChurnRows.Train(ChurnRows.Rows(300, 5));
         var run = _client.CreateRun("drift", "train");
         _registry.Register(run.RunId, model, data.Schema, "churn");
         var folder = _registry.Export("churn", _git.PathOf("bundle"));
@@ -161,7 +140,7 @@ public sealed class ModelReferenceTests : IDisposable
     [Fact]
     public void A_bundle_whose_columns_file_does_not_match_its_profile_is_refused()
     {
-        var (model, data) = Train(Rows(400, 6));
+        var (model, data) = ChurnRows.Train(ChurnRows.Rows(400, 6));
         var run = _client.CreateRun("drift", "train");
         _registry.Register(run.RunId, model, data.Schema, "churn", referenceData: data);
         var folder = _registry.Export("churn", _git.PathOf("bundle"));
@@ -176,7 +155,7 @@ public sealed class ModelReferenceTests : IDisposable
     [Fact]
     public void A_profile_round_trips_through_its_json()
     {
-        var rows = Rows(3000, 7);
+        var rows = ChurnRows.Rows(3000, 7);
         var reference = Reference.FromData(new DataColumns([
             DataColumn.Numerical("Tenure", rows.Select(r => (double)r.Tenure).ToArray()),
             DataColumn.Categorical("Plan", rows.Select(r => r.Plan).ToArray())]));
@@ -193,8 +172,8 @@ public sealed class ModelReferenceTests : IDisposable
     [Fact]
     public void Mlops_models_register_profiles_the_csv_it_is_given_and_refuses_one_without_the_models_columns()
     {
-        var rows = Rows(600, 8);
-        var (model, data) = Train(rows);
+        var rows = ChurnRows.Rows(600, 8);
+        var (model, data) = ChurnRows.Train(rows);
         var run = _client.CreateRun("drift", "train");
         _registry.Register(run.RunId, model, data.Schema, "scratch");
         var good = _git.Write("train.csv", Csv(rows));

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using Microsoft.ML;
 using MlopsNotebooks.GitHub.Monitoring;
 using MlopsNotebooks.Registry;
+using MlopsNotebooks.Tests.Registry;
 using MlopsNotebooks.Tests.Support;
 using MlopsNotebooks.Tracking;
 
@@ -45,8 +46,8 @@ public sealed class MonitorEndToEndTests(MonitorEndToEndTests.Service service) :
             using (var client = new TrackingClient(_git.PathOf(".mlops/mlops.db")))
             {
                 var registry = new ModelRegistry(client);
-                var rows = DriftInputTests.Rows(1500, 1);
-                var (model, data) = DriftInputTests.Train(rows);
+                var rows = ChurnRows.Rows(1500, 1);
+                var (model, data) = ChurnRows.Train(rows);
                 RegisteredAuc = new MLContext(seed: 1).BinaryClassification.Evaluate(model.Transform(data), "Label").AreaUnderRocCurve;
                 var run = client.CreateRun("drift", "train");
                 client.LogBatch(run.RunId, [new Metric("auc", RegisteredAuc, 0, 1)], []);
@@ -94,7 +95,7 @@ public sealed class MonitorEndToEndTests(MonitorEndToEndTests.Service service) :
     }
 
     /// <summary>A window of the log: the batch sent in it, in requests of 50 rows, and each row's true label sent back as feedback.</summary>
-    private async Task<(DateTimeOffset From, DateTimeOffset To)> Send(List<DriftInputTests.Row> rows, bool labels)
+    private async Task<(DateTimeOffset From, DateTimeOffset To)> Send(List<Row> rows, bool labels)
     {
         var from = DateTimeOffset.UtcNow.AddSeconds(-1);
         foreach (var batch in rows.Chunk(50))
@@ -138,8 +139,8 @@ public sealed class MonitorEndToEndTests(MonitorEndToEndTests.Service service) :
     [Fact]
     public async Task A_shifted_batch_is_reported_with_its_columns_its_predictions_and_the_metric_and_its_issue_opens_then_closes_when_healthy()
     {
-        var calm = await Send(DriftInputTests.Rows(2000, 20), labels: false);
-        var shifted = DriftInputTests.Rows(800, 21, tenureShift: 40);
+        var calm = await Send(ChurnRows.Rows(2000, 20), labels: false);
+        var shifted = ChurnRows.Rows(800, 21, tenureShift: 40);
         shifted.ForEach(r => r.Plan = "pro");
         var moved = await Send(shifted, labels: true);
         using var github = await GitHubApi.StartAsync();

@@ -108,12 +108,15 @@ public static class DriftAnalysis
         return names.Distinct(StringComparer.Ordinal).Select(n => profile.Column(n)!).ToList();
     }
 
+    // The note of a reference column the current data lacks; the report lists those columns once more in its notes.
+    private const string MissingNote = "missing from the current data";
+
     private static ColumnDrift Absent(ColumnProfile column) => new()
     {
         Column = column.Name,
         Kind = column.Kind,
         ReferenceCount = column.Count,
-        Note = "missing from the current data",
+        Note = MissingNote,
     };
 
     private static DriftReport Report(ReferenceProfile profile, DriftOptions options, long rows, IReadOnlyList<ColumnDrift> columns, ColumnDrift? prediction, IEnumerable<string> unknown)
@@ -123,7 +126,7 @@ public static class DriftAnalysis
         {
             notes.Add("The current data has no rows: nothing was compared.");
         }
-        var absent = columns.Where(c => c.Note == "missing from the current data").Select(c => c.Column).ToList();
+        var absent = columns.Where(c => c.Note == MissingNote).Select(c => c.Column).ToList();
         if (absent.Count > 0 && rows > 0)
         {
             notes.Add($"Columns missing from the current data (not compared): {string.Join(", ", absent)}.");

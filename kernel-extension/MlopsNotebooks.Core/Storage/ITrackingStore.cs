@@ -23,6 +23,12 @@ public interface ITrackingStore : IDisposable
     /// <summary>Where the store is, for messages (never with a password).</summary>
     string Location { get; }
 
+    /// <summary>
+    /// Where the store's run artifacts live when the store records it (a team store's blob remote, named at creation
+    /// from <see cref="StoreAddress.ArtifactUri"/>); null means the object cache beside the store.
+    /// </summary>
+    string? ArtifactRoot => null;
+
     Experiment CreateExperiment(string name, DateTimeOffset creationTime);
 
     Experiment? GetExperiment(string experimentId);

@@ -17,13 +17,30 @@ public sealed class SchemeRegistry<TFactory>(Func<string, string, MlopsException
     /// <summary>The schemes that have a backend, sorted.</summary>
     public IReadOnlyList<string> Schemes => _factories.Keys.Order(StringComparer.Ordinal).ToList();
 
-    public bool Supports(string? uri) => _factories.ContainsKey(UriSchemes.Of(uri));
+    public bool Supports(string? uri)
+    {
+        var scheme = UriSchemes.Of(uri);
+        return _factories.ContainsKey(scheme) || (TeamBackends.Schemes.Contains(scheme) && TeamBackends.EnsureLoaded() && _factories.ContainsKey(scheme));
+    }
 
     /// <summary>The factory for <paramref name="uri"/>'s scheme; an unregistered scheme gets the seam's message.</summary>
     public TFactory For(string? uri)
     {
         var scheme = UriSchemes.Of(uri);
-        return _factories.TryGetValue(scheme, out var factory) ? factory : throw unsupported(uri ?? "", scheme);
+        if (_factories.TryGetValue(scheme, out var factory))
+        {
+            return factory;
+        }
+        if (TeamBackends.Schemes.Contains(scheme))
+        {
+            if (TeamBackends.EnsureLoaded() && _factories.TryGetValue(scheme, out factory))
+            {
+                return factory;
+            }
+            var error = unsupported(uri ?? "", scheme);
+            throw new MlopsException(error.Message, TeamBackends.MissingHint(scheme), error);
+        }
+        throw unsupported(uri ?? "", scheme);
     }
 }
 

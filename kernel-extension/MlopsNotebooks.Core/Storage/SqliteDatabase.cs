@@ -190,5 +190,11 @@ public sealed class SqliteDatabase : SqlDatabase
                 FOREIGN KEY (name, version) REFERENCES model_versions (name, version))
             """,
         ],
+        // 3: when a run was deleted (runs gc purges those deleted long enough ago) and the store's own settings (the
+        // artifact root of a team store).
+        [
+            "ALTER TABLE runs ADD COLUMN deleted_time INTEGER",
+            "CREATE TABLE mlops_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        ],
     ];
 }

@@ -9,7 +9,14 @@ namespace MlopsNotebooks.Storage;
 public sealed record TrackingLocation(ITrackingStore Store, IArtifactStore Artifacts, Func<IModelRegistryStore> OpenModelRegistry);
 
 /// <summary>A tracking URI as the store registries receive it: the URI (null for the default), where relative paths start, and whether the store is only read.</summary>
-public sealed record StoreAddress(string? Uri, string WorkingDirectory, bool ReadOnly);
+public sealed record StoreAddress(string? Uri, string WorkingDirectory, bool ReadOnly)
+{
+    /// <summary>
+    /// Where a new store's run artifacts go (<c>MLOPS_ARTIFACT_URI</c>: a remote such as <c>azure://container/prefix</c>),
+    /// recorded in the store when it is created, as MLflow's artifact root; null leaves the store's own choice.
+    /// </summary>
+    public string? ArtifactUri { get; init; }
+}
 
 /// <summary>
 /// Picks the tracking store backend from a URI through <see cref="Registry"/>, as MLflow registers its stores:
@@ -23,6 +30,7 @@ public sealed record StoreAddress(string? Uri, string WorkingDirectory, bool Rea
 public static class TrackingStores
 {
     public const string UriVariable = "MLOPS_TRACKING_URI";
+    public const string ArtifactUriVariable = "MLOPS_ARTIFACT_URI";
     public const string StateFolder = ".mlops";
     public const string DefaultFileName = "mlops.db";
 
@@ -49,14 +57,17 @@ public static class TrackingStores
     private static StoreAddress Address(string? uri, string? workingDirectory, bool readOnly) => new(
         string.IsNullOrWhiteSpace(uri) ? Environment.GetEnvironmentVariable(UriVariable) : uri,
         workingDirectory ?? Directory.GetCurrentDirectory(),
-        readOnly);
+        readOnly)
+    {
+        ArtifactUri = Environment.GetEnvironmentVariable(ArtifactUriVariable) is { Length: > 0 } artifacts ? artifacts : null,
+    };
 
     private static TrackingLocation Open(StoreAddress address)
     {
         var store = Registry.For(address.Uri)(address);
         try
         {
-            return new TrackingLocation(store, ArtifactStores.Open(ArtifactRootOf(store)), () => ModelRegistryStores.Open(address));
+            return new TrackingLocation(store, ArtifactStores.Open(store.ArtifactRoot ?? ArtifactRootOf(store)), () => ModelRegistryStores.Open(address));
         }
         catch
         {

@@ -24,4 +24,8 @@ public sealed class DirectoryRemote : IRemote
     public void Upload(ContentHash hash, string sourceFile, CancellationToken cancellationToken) => _objects.Put(hash, sourceFile, cancellationToken);
 
     public void Download(ContentHash hash, string targetFile, CancellationToken cancellationToken) => _objects.Get(hash, targetFile, cancellationToken);
+
+    public IEnumerable<ContentHash> List() => _objects.List();
+
+    public void Remove(ContentHash hash) => _objects.Remove(hash);
 }

@@ -18,4 +18,10 @@ public interface IRemote
 
     /// <summary>Downloads the object into <paramref name="targetFile"/> (which the caller verifies and publishes).</summary>
     void Download(ContentHash hash, string targetFile, CancellationToken cancellationToken);
+
+    /// <summary>Every object on the remote, for <c>mlops data gc --remote</c>.</summary>
+    IEnumerable<ContentHash> List();
+
+    /// <summary>Removes an object; a missing one is no error.</summary>
+    void Remove(ContentHash hash);
 }

@@ -89,6 +89,18 @@ public sealed class LayerTests
     }
 
     [Fact]
+    public void The_team_backends_reference_the_core_and_their_SDKs_only_and_the_notebook_package_does_not_reference_them()
+    {
+        var team = typeof(MlopsNotebooks.TeamStores.TeamStoresModule).Assembly;
+        Assert.Equal(MlopsNotebooks.Storage.TeamBackends.AssemblyName, team.GetName().Name);
+        AssertNoDependency(team, Magics, Display, RunnerNamespace, GitHubNamespace, Cli, "Microsoft.DotNet.Interactive", "Microsoft.AspNetCore",
+            "Plotly", "Octokit", "Docker", "System.CommandLine");
+        // Loaded by name when a URI asks for it, never referenced: what notebooks load stays free of the SDKs.
+        Assert.DoesNotContain(NotebookPackage.GetReferencedAssemblies(), a => a.Name == team.GetName().Name);
+        Assert.DoesNotContain(Core.GetReferencedAssemblies(), a => a.Name == team.GetName().Name);
+    }
+
+    [Fact]
     public void The_runner_references_neither_the_GitHub_side_nor_the_tool()
     {
         AssertNoDependency(Runner, GitHubNamespace, Cli, "Octokit", "System.CommandLine");

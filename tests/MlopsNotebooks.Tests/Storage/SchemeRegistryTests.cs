@@ -14,8 +14,8 @@ public sealed class SchemeRegistryTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     [Theory]
-    [InlineData("postgresql://user@host/mlops", "postgresql")]
-    [InlineData("mysql://host/db", "mysql")]
+    [InlineData("mysql://user@host/mlops", "mysql")]
+    [InlineData("cockroachdb://host/db", "cockroachdb")]
     [InlineData("sqlite://two-slashes.db", "sqlite")]
     public void A_tracking_uri_whose_scheme_has_no_backend_is_refused_with_the_same_message_by_both_store_registries(string uri, string scheme)
     {
@@ -28,8 +28,8 @@ public sealed class SchemeRegistryTests : IDisposable
     }
 
     [Theory]
-    [InlineData("s3://bucket/cache")]
-    [InlineData("azure://account/container")]
+    [InlineData("gs://bucket/cache")]
+    [InlineData("hdfs://namenode/cache")]
     [InlineData("://nothing")]
     public void A_remote_url_whose_scheme_has_no_backend_is_refused_as_not_supported_yet(string url)
     {
@@ -41,8 +41,8 @@ public sealed class SchemeRegistryTests : IDisposable
     [Fact]
     public void An_artifact_location_whose_scheme_has_no_backend_is_refused()
     {
-        var error = Assert.Throws<MlopsException>(() => ArtifactStores.Open("s3://bucket/artifacts"));
-        Assert.Equal("The artifact location scheme 's3' is not supported.", error.Message);
+        var error = Assert.Throws<MlopsException>(() => ArtifactStores.Open("gs://bucket/artifacts"));
+        Assert.Equal("The artifact location scheme 'gs' is not supported.", error.Message);
     }
 
     [Fact]

@@ -25,7 +25,17 @@ public sealed class DirectoryRemote : IRemote
 
     public void Download(ContentHash hash, string targetFile, CancellationToken cancellationToken) => _objects.Get(hash, targetFile, cancellationToken);
 
-    public IEnumerable<ContentHash> List() => _objects.List();
+    public IEnumerable<RemoteObject> List()
+    {
+        foreach (var hash in _objects.List())
+        {
+            var file = new FileInfo(_objects.Layout.PathOf(hash));
+            if (file.Exists)
+            {
+                yield return new RemoteObject(hash, file.Length, file.LastWriteTimeUtc);
+            }
+        }
+    }
 
     public void Remove(ContentHash hash) => _objects.Remove(hash);
 }

@@ -19,9 +19,12 @@ public interface IRemote
     /// <summary>Downloads the object into <paramref name="targetFile"/> (which the caller verifies and publishes).</summary>
     void Download(ContentHash hash, string targetFile, CancellationToken cancellationToken);
 
-    /// <summary>Every object on the remote, for <c>mlops data gc --remote</c>.</summary>
-    IEnumerable<ContentHash> List();
+    /// <summary>Every object on the remote with its size and when it was written, for <c>mlops data gc --remote</c>.</summary>
+    IEnumerable<RemoteObject> List();
 
     /// <summary>Removes an object; a missing one is no error.</summary>
     void Remove(ContentHash hash);
 }
+
+/// <summary>An object on a remote: its hash, size in bytes, and when it was last written (gc spares young objects).</summary>
+public sealed record RemoteObject(ContentHash Hash, long Size, DateTimeOffset LastModified);

@@ -33,6 +33,9 @@ public abstract class SqlDatabase : IDisposable
     /// <summary>Opened only to read: nothing is created, migrated or written.</summary>
     protected virtual bool ReadOnly => false;
 
+    /// <summary>Whether the database was opened only to read.</summary>
+    public bool IsReadOnly => ReadOnly;
+
     /// <summary>Opens the database and brings its schema up to date. Call once from the backend's constructor.</summary>
     protected void Initialize()
     {

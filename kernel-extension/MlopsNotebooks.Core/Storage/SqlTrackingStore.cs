@@ -17,14 +17,64 @@ public class SqlTrackingStore : ITrackingStore
     private readonly SqlDatabase _db;
     private readonly bool _ownsDatabase;
 
-    /// <summary>A store on <paramref name="database"/>, which it closes when disposed if it owns it.</summary>
-    public SqlTrackingStore(SqlDatabase database, bool ownsDatabase = true)
+    /// <summary>
+    /// A store on <paramref name="database"/>, which it closes when disposed if it owns it. <paramref name="artifactUri"/>
+    /// (<see cref="StoreAddress.ArtifactUri"/>) is recorded as the store's artifact root when it has none yet, and must
+    /// match the one recorded when it has.
+    /// </summary>
+    public SqlTrackingStore(SqlDatabase database, bool ownsDatabase = true, string? artifactUri = null)
     {
         _db = database;
         _ownsDatabase = ownsDatabase;
+        try
+        {
+            ArtifactRoot = SettleArtifactRoot(artifactUri);
+        }
+        catch
+        {
+            if (ownsDatabase)
+            {
+                database.Dispose();
+            }
+            throw;
+        }
     }
 
     public string Location => _db.Location;
+
+    public string? ArtifactRoot { get; }
+
+    private const string ArtifactRootSetting = "artifact_root";
+
+    // Recorded once, as MLflow fixes an experiment's artifact location: every client of a shared store then finds the
+    // runs' files in the same place, whatever its own environment says.
+    private string? SettleArtifactRoot(string? wanted)
+    {
+        var recorded = _db.Read(() => _db.Scalar(null, "SELECT value FROM mlops_settings WHERE key = @k", ("k", ArtifactRootSetting)) as string);
+        if (string.IsNullOrWhiteSpace(wanted) || wanted == recorded)
+        {
+            return recorded;
+        }
+        if (recorded is not null)
+        {
+            throw ArtifactRootMismatch(recorded, wanted);
+        }
+        if (_db.IsReadOnly)
+        {
+            return null; // a reader records nothing; the store keeps the artifacts beside it
+        }
+        var settled = _db.Write(tx =>
+        {
+            _db.Execute(tx, "INSERT INTO mlops_settings (key, value) VALUES (@k, @v) ON CONFLICT (key) DO NOTHING", ("k", ArtifactRootSetting), ("v", wanted));
+            // Another client may have recorded one first: the store's answer is what counts.
+            return (string)_db.Scalar(tx, "SELECT value FROM mlops_settings WHERE key = @k", ("k", ArtifactRootSetting))!;
+        });
+        return settled == wanted ? settled : throw ArtifactRootMismatch(settled, wanted);
+    }
+
+    private TrackingStoreException ArtifactRootMismatch(string recorded, string wanted) => new(
+        $"The tracking store at {Location} keeps its run artifacts at {recorded}, not at {wanted}.",
+        $"Unset {TrackingStores.ArtifactUriVariable} (the store's own location is used), or point it at {recorded}.");
 
     public Experiment CreateExperiment(string name, DateTimeOffset creationTime) => _db.Write(tx =>
     {

@@ -195,6 +195,8 @@ public sealed class SqliteDatabase : SqlDatabase
         [
             "ALTER TABLE runs ADD COLUMN deleted_time INTEGER",
             "CREATE TABLE mlops_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            // Runs deleted before the column existed count from the upgrade: gc never purges them sooner than asked.
+            "UPDATE runs SET deleted_time = CAST(unixepoch('subsec') * 1000 AS INTEGER) WHERE lifecycle_stage = 'deleted'",
         ],
     ];
 }

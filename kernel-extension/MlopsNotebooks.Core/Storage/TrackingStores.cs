@@ -87,7 +87,7 @@ public static class TrackingStores
     }
 
     private static SqliteTrackingStore OpenSqlite(StoreAddress address) =>
-        new(SqlitePath(address), address.ReadOnly);
+        new(SqlitePath(address), address.ReadOnly, address.ArtifactUri);
 
     /// <summary>The SQLite file an address names; read-only, it must exist (reading never makes an empty store).</summary>
     internal static string SqlitePath(StoreAddress address)

@@ -41,6 +41,7 @@ public static class MlopsCli
         root.Add(data);
         root.Add(RemoteCommands.Create());
         root.Add(ValidateCommands.Validate());
+        root.Add(BaselineCommands.Create());
         root.Add(DriftCommands.Create());
         root.Add(ServeCommands.Create());
         root.Add(ContainerizeCommands.Create());
@@ -50,6 +51,7 @@ public static class MlopsCli
         root.Add(new Command("action", "The GitHub Actions' steps: configured by INPUT_* variables as the runner sets them.")
         {
             ValidateCommands.ActionValidate(),
+            BaselineCommands.ActionBaseline(),
             ReportCommands.ActionReport(),
             ContainerizeCommands.ActionContainerize(),
             DeployCommands.ActionDeploy(),
@@ -102,7 +104,7 @@ internal static class GlobalOptions
 {
     public static readonly Option<string?> TrackingUri = new("--tracking-uri")
     {
-        Description = "The tracking store (sqlite:///path.db or a file path); default: MLOPS_TRACKING_URI, else .mlops/mlops.db at the git root.",
+        Description = "The tracking store (sqlite:///path.db, a file path, or postgresql://user@host/db for a team); default: MLOPS_TRACKING_URI, else .mlops/mlops.db at the git root.",
         Recursive = true,
     };
 

@@ -111,6 +111,10 @@ public static class ReportData
         {
             NotNull(gates![i], $"gates[{i}]");
         }
+        for (var i = 0; i < (report.BaselineRuns?.Count ?? 0); i++)
+        {
+            NotNull(report.BaselineRuns![i], $"baseline_runs[{i}]");
+        }
         Values(report.CandidateParams, "candidate_params");
         Values(report.BaselineParams, "baseline_params");
         Values(report.CandidateData, "candidate_data");

@@ -117,7 +117,13 @@ public static class ReportMarkdown
         }
         if (report.BaselineSource is { } source)
         {
-            text.Append($"\nBase branch: {Markdown.Code(source)}.\n");
+            text.Append($"\nBase branch: {Markdown.Code(source)}.");
+            if (report.BaselineStore is { } store && report.BaselineRuns is { Count: > 0 } runs)
+            {
+                // The runs, to be found again in the store the team shares (its location never holds a password).
+                text.Append($" Its runs are {string.Join(", ", runs.Take(10).Select(Markdown.Code))}{(runs.Count > 10 ? ", …" : "")} in the tracking store {Markdown.Code(store)}: {Markdown.Code($"mlops runs show {runs[0]}")}.");
+            }
+            text.Append('\n');
         }
         text.Append('\n');
         if (charts && baseline is { Count: > 0 })

@@ -36,6 +36,13 @@ public sealed record ValidationReport
 
     public string? BaselineSource { get; init; }
 
+    /// <summary>The tracking store the baseline was taken from (its location, no password), and the runs it took.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? BaselineStore { get; init; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? BaselineRuns { get; init; }
+
     /// <summary>The model gates and how each went; null (and not written) when there is no gates file.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<GateResult>? Gates { get; init; }

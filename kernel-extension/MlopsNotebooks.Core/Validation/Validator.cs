@@ -81,7 +81,10 @@ public sealed class Validator(INotebookExecutor notebooks, TrackingClient client
         var warnings = new List<Finding>();
         var candidate = Baseline.Of("this branch", gates, runs);
         var baselineSource = request.Baseline ?? gates?.Baseline;
-        var baseline = baselineSource is null ? null : ReadBaseline(request.Root, baselineSource, request.BaselineRef, gates, runs, warnings);
+        // A baseline file named by an absolute path (one the workflow wrote, e.g. `mlops baseline`'s) is read as it is on
+        // disk: only a repository path can be read at the base branch's ref.
+        var baselineRef = request.Baseline is { } named && Path.IsPathRooted(named) ? null : request.BaselineRef;
+        var baseline = baselineSource is null ? null : ReadBaseline(request.Root, baselineSource, baselineRef, gates, runs, warnings);
         Snapshot = candidate;
         return new ValidationReport
         {
@@ -95,6 +98,8 @@ public sealed class Validator(INotebookExecutor notebooks, TrackingClient client
             BaselineParams = baseline is null ? null : Sorted(baseline.Params),
             BaselineData = baseline is null ? null : Sorted(baseline.Data),
             BaselineSource = baseline?.Source,
+            BaselineStore = baseline?.Store,
+            BaselineRuns = baseline?.Store is null ? null : baseline.RunIds,
             Gates = gates?.Evaluate(candidate.Metrics, baseline?.Metrics),
             Warnings = warnings,
         };

@@ -69,13 +69,24 @@ public sealed class ActionFilesTests
     [Fact]
     public void The_templates_keep_fork_pull_requests_away_from_secrets()
     {
-        // Stage 1 runs the pull request's code: pull_request only, a read-only token, no secrets, no persisted credentials.
-        var validate = File.ReadAllText(Path.Combine(Programs.RepositoryRoot, "templates", "workflows", "mlops-pull-request.yml"));
+        // Stage 1 runs the pull request's code: pull_request only, a read-only token, no persisted credentials, and no
+        // secret in the job that checks the code out. The one secret (the team store, for the baseline) is in a job that
+        // checks out nothing and runs no script: only the kit's pinned action.
         var validateYaml = Yaml("templates/workflows/mlops-pull-request.yml");
         Assert.Equal(["pull_request"], ((Dictionary<object, object>)validateYaml["on"]).Keys.Cast<string>());
         Assert.Equal(new Dictionary<object, object> { ["contents"] = "read" }, validateYaml["permissions"]);
+        var jobs = ((Dictionary<object, object>)validateYaml["jobs"]).ToDictionary(j => (string)j.Key, j => (Dictionary<object, object>)j.Value);
+        var serializer = new YamlDotNet.Serialization.SerializerBuilder().Build();
+        var withCode = jobs.Where(j => serializer.Serialize(j.Value).Contains("actions/checkout", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["validate"], withCode.Select(j => j.Key));
+        var validate = serializer.Serialize(jobs["validate"]);
         Assert.DoesNotContain("secrets.", validate);
         Assert.Contains("persist-credentials: false", validate);
+        var withSecrets = jobs.Where(j => serializer.Serialize(j.Value).Contains("secrets.", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["baseline"], withSecrets.Select(j => j.Key));
+        var baseline = serializer.Serialize(jobs["baseline"]);
+        Assert.DoesNotMatch(@"(?m)^\s*(- )?run:", baseline);
+        Assert.Equal("validate", Assert.Single(jobs, j => j.Value.TryGetValue("needs", out var needs) && (string)needs == "baseline").Key);
 
         // Stage 2 can write: it runs on workflow_run, checks nothing out and runs no script of its own.
         var report = File.ReadAllText(Path.Combine(Programs.RepositoryRoot, "templates", "workflows", "mlops-report.yml"));

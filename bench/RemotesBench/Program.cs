@@ -90,7 +90,7 @@ try
     {
         var yardstick = rows.First(r => r.Operation == row.Operation);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {row.Remote} | {row.Operation} | {row.Objects:N0} | {row.Bytes / 1e6:0.0} | {row.Seconds:0.000} | {row.Objects / row.Seconds:N0} | {row.Bytes / 1e6 / row.Seconds:0.0} | {row.Seconds / yardstick.Seconds:0.00}x |"));
+            $"| {row.Remote} | {row.Operation} | {row.Objects:N0} | {row.Bytes / 1e6:0.0} | {row.Seconds:0.000} | {Rate(row.Objects / row.Seconds)} | {row.Bytes / 1e6 / row.Seconds:0.0} | {row.Seconds / yardstick.Seconds:0.00}x |"));
     }
     return 0;
 }
@@ -107,6 +107,9 @@ finally
 {
     Directory.Delete(work, recursive: true);
 }
+
+// Whole numbers for thousands of objects a second, two decimals for the one big object.
+static string Rate(double perSecond) => perSecond.ToString(perSecond < 10 ? "0.00" : "N0", CultureInfo.InvariantCulture);
 
 static Row Time(string remote, string operation, Func<TransferResult> transfer)
 {

@@ -345,6 +345,9 @@ public abstract class TrackingStoreContract : IDisposable
 
     private static IEnumerable<string> Ids(IEnumerable<PurgedRun> runs) => runs.Select(r => r.RunId);
 
+    private static void RegisterVersion(IModelRegistryStore models, string runId) => models.CreateModelVersion(new NewModelVersion(
+        "churn", runId, "sha256:" + new string('a', 64), "sha256:" + new string('b', 64), "sha256:" + new string('c', 64), T0));
+
     [Fact]
     public void Purging_removes_runs_deleted_before_the_cutoff_with_everything_logged_to_them()
     {
@@ -414,8 +417,7 @@ public abstract class TrackingStoreContract : IDisposable
         using var models = ModelRegistryBeside(store);
         var registered = NewRun(store);
         var plain = NewRun(store);
-        models.CreateModelVersion(new NewModelVersion("churn", registered.RunId, "sha256:" + new string('a', 64),
-            "sha256:" + new string('b', 64), "sha256:" + new string('c', 64), T0));
+        RegisterVersion(models, registered.RunId);
         store.SetRunStage(registered.RunId, LifecycleStage.Deleted);
         store.SetRunStage(plain.RunId, LifecycleStage.Deleted);
 
@@ -460,8 +462,7 @@ public abstract class TrackingStoreContract : IDisposable
         var top = NewRun(store);
         var middle = NewRun(store, parent: top.RunId);
         var registered = NewRun(store, parent: middle.RunId);
-        models.CreateModelVersion(new NewModelVersion("churn", registered.RunId, "sha256:" + new string('a', 64),
-            "sha256:" + new string('b', 64), "sha256:" + new string('c', 64), T0));
+        RegisterVersion(models, registered.RunId);
         foreach (var run in new[] { registered, top, middle })
         {
             store.SetRunStage(run.RunId, LifecycleStage.Deleted);

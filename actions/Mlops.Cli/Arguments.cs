@@ -33,6 +33,28 @@ internal static class Arguments
         return unit switch { 'm' => TimeSpan.FromMinutes(n), 'h' => TimeSpan.FromHours(n), 'd' => TimeSpan.FromDays(n), _ => TimeSpan.FromSeconds(n) };
     }
 
+    /// <summary>
+    /// An option holding a <see cref="Duration"/>, checked while the command line is parsed: a bad one is bad usage
+    /// (exit 2) and stops the command before it opens anything.
+    /// </summary>
+    public static System.CommandLine.Option<TimeSpan> DurationOption(string name, string description) => new(name)
+    {
+        Description = description,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
+            try
+            {
+                return Duration(text, name);
+            }
+            catch (MlopsException e)
+            {
+                result.AddError($"{e.Message} {e.Hint}");
+                return TimeSpan.Zero;
+            }
+        },
+    };
+
     /// <summary>An action's number input, or <paramref name="fallback"/> when it is not given.</summary>
     public static double Number(ActionRunner actions, string input, double fallback) =>
         actions.Input(input) is not { } text ? fallback

@@ -103,26 +103,41 @@ internal static class DataCommands
     private static Command GcCommand()
     {
         var revisions = new Option<string[]>("--rev") { Description = "Also keep what pointer files at this git revision need (repeat; default: HEAD)." };
+        var allBranches = new Option<bool>("--all-branches") { Description = "Also keep what pointer files at the tip of every local and remote-tracking branch need." };
         var dryRun = new Option<bool>("--dry-run") { Description = "List what would be removed; remove nothing." };
         var grace = new Option<string?>("--grace")
         {
             Description = "Keep unreferenced objects that changed within this time (e.g. 30m, 2h, 7d, 0); default: 1h.",
         };
+        var remote = new Option<string?>("--remote", "-r")
+        {
+            Description = "Collect on this remote (from mlops.yaml) instead of the cache; the store of --tracking-uri or MLOPS_TRACKING_URI counts too.",
+        };
         var command = new Command("gc", "Remove cached objects that no pointer file, work-tree link, registered model or run artifact refers to.")
         {
-            revisions, dryRun, grace, GlobalOptions.Json,
+            revisions, allBranches, dryRun, grace, remote, GlobalOptions.Json,
         };
         return command.Handles(parse => new GcSettings(
             parse.GetValue(revisions) ?? [],
+            parse.GetValue(allBranches),
             parse.GetValue(dryRun),
-            parse.GetValue(grace) is { } text ? Arguments.Duration(text, "--grace") : DataRepository.DefaultGcGrace), Gc);
+            parse.GetValue(grace) is { } text ? Arguments.Duration(text, "--grace") : DataRepository.DefaultGcGrace,
+            parse.GetValue(remote),
+            parse.GetValue(GlobalOptions.TrackingUri)), Gc);
     }
 
     public static int Gc(GcSettings settings, CliContext cli)
     {
         using var repo = new DataRepository();
+        if (settings.Remote is not null)
+        {
+            // On a remote the team store decides too: its runs and models keep their objects there.
+            var remote = repo.GcRemote(settings.Remote, settings.Revisions, settings.TrackingUri, settings.DryRun, settings.Grace, settings.AllBranches);
+            cli.Write(DataJson.RemoteGc(remote), DataText.RemoteGc(remote, settings.Grace));
+            return MlopsCli.Ok;
+        }
         // The stores that share the cache are the repository's own: gc asks them itself, whatever --tracking-uri says.
-        var result = repo.Gc(settings.Revisions, dryRun: settings.DryRun, grace: settings.Grace);
+        var result = repo.Gc(settings.Revisions, dryRun: settings.DryRun, grace: settings.Grace, allBranches: settings.AllBranches);
         cli.Write(DataJson.Gc(result), DataText.Gc(result, settings.Grace));
         return MlopsCli.Ok;
     }

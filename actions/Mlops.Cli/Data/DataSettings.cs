@@ -17,8 +17,8 @@ internal sealed record CheckoutSettings(IReadOnlyList<string>? Paths, bool Force
 /// <summary><c>mlops data push</c> (<see cref="Push"/>) and <c>pull</c>: the paths named, or null for all.</summary>
 internal sealed record TransferSettings(bool Push, string? Remote, IReadOnlyList<string>? Paths);
 
-/// <summary><c>mlops data gc</c>.</summary>
-internal sealed record GcSettings(IReadOnlyList<string> Revisions, bool DryRun, TimeSpan Grace);
+/// <summary><c>mlops data gc</c>: on the cache, or on <see cref="Remote"/> with the store of <see cref="TrackingUri"/> counted too.</summary>
+internal sealed record GcSettings(IReadOnlyList<string> Revisions, bool AllBranches, bool DryRun, TimeSpan Grace, string? Remote, string? TrackingUri);
 
 /// <summary><c>mlops remote add</c>.</summary>
 internal sealed record AddRemoteSettings(string Name, string Url, bool MakeDefault);

@@ -5,7 +5,7 @@ using MlopsNotebooks.Views;
 
 namespace MlopsNotebooks.Cli.Runs;
 
-/// <summary><c>mlops runs list|show|search|compare|history|delete|restore</c>.</summary>
+/// <summary><c>mlops runs list|show|search|compare|history|delete|restore|gc</c>.</summary>
 internal static class RunsCommands
 {
     private static readonly Option<string[]> Experiment = new("--experiment", "-e")
@@ -35,6 +35,7 @@ internal static class RunsCommands
         runs.Add(HistoryCommand());
         runs.Add(StageCommand("delete", "Hide a run from listings (restore brings it back).", LifecycleStage.Deleted));
         runs.Add(StageCommand("restore", "Bring back a deleted run.", LifecycleStage.Active));
+        runs.Add(GcCommand());
         return runs;
     }
 
@@ -135,6 +136,27 @@ internal static class RunsCommands
             client.RestoreRun(runId);
         }
         cli.Output.WriteLine($"Run {runId} {(settings.Stage == LifecycleStage.Deleted ? "deleted" : "restored")}.");
+        return MlopsCli.Ok;
+    }
+
+    private static Command GcCommand()
+    {
+        var olderThan = Arguments.DurationOption("--older-than", "Purge runs deleted longer ago than this (e.g. 30d, 12h, 0 for every deleted run).");
+        olderThan.Required = true;
+        var dryRun = new Option<bool>("--dry-run") { Description = "List what would be purged; purge nothing." };
+        var command = new Command("gc", "Purge deleted runs for good: their params, metrics, tags, inputs and artifact records (then `mlops data gc` frees the objects).")
+        {
+            olderThan, Experiment, dryRun, GlobalOptions.Json,
+        };
+        return command.Handles(parse => new RunsGcSettings(parse.GetValue(olderThan), parse.GetValue(Experiment) ?? [], parse.GetValue(dryRun)), Gc);
+    }
+
+    public static int Gc(RunsGcSettings settings, CliContext cli)
+    {
+        using var client = settings.DryRun ? cli.OpenReader() : cli.OpenClient();
+        var experimentIds = settings.Experiments.Count == 0 ? null : settings.Experiments.Select(n => client.GetExperimentByName(n).ExperimentId).ToList();
+        var purge = client.Store.PurgeDeletedRuns(DateTimeOffset.UtcNow - settings.OlderThan, experimentIds, settings.DryRun);
+        cli.Write(RunJson.Purge(purge), RunText.Purge(purge, settings.OlderThan));
         return MlopsCli.Ok;
     }
 }

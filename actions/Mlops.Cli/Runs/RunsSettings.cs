@@ -16,3 +16,6 @@ internal sealed record MetricHistorySettings(string RunId, string Metric);
 
 /// <summary><c>mlops runs delete</c> (to <see cref="LifecycleStage.Deleted"/>) and <c>restore</c> (to Active).</summary>
 internal sealed record RunStageSettings(string RunId, LifecycleStage Stage);
+
+/// <summary><c>mlops runs gc</c>: purge runs deleted more than <see cref="OlderThan"/> ago, of the experiments named or all.</summary>
+internal sealed record RunsGcSettings(TimeSpan OlderThan, IReadOnlyList<string> Experiments, bool DryRun);

@@ -363,6 +363,25 @@ public sealed class ModelRegistry(TrackingClient client)
     }
 
     /// <summary>Stores the reference's two files by content and says where they are, for the manifest.</summary>
+    /// <summary>
+    /// The objects a version's stored manifest names beyond the version's own hashes (its reference for drift: profile
+    /// and columns), so that gc keeps them. The one place besides <see cref="StoreReference"/> that knows where they are.
+    /// </summary>
+    public static IReadOnlyList<string> ObjectsNamedIn(byte[] manifest, string shown)
+    {
+        try
+        {
+            return JsonNode.Parse(manifest) is JsonObject { } root && root["reference"] is JsonObject reference
+                ? [.. new[] { reference["profile"], reference["columns"] }.OfType<JsonValue>().Select(v => v.GetValue<string>())]
+                : [];
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new MlopsException($"The manifest of {shown} is not a model manifest: {e.Message}",
+                "Nothing was removed. Re-register the version, or remove it from the registry.", e);
+        }
+    }
+
     private JsonObject StoreReference(Monitoring.Reference reference)
     {
         using var columns = new MemoryStream();

@@ -48,6 +48,7 @@ public interface ITrackingStore : IDisposable
     /// <summary>Sets the status; a terminal status also sets the end time.</summary>
     void SetRunStatus(string runId, RunStatus status, DateTimeOffset? endTime);
 
+    /// <summary>Deletes (hides) or restores a run; deleting records when, restoring forgets it.</summary>
     void SetRunStage(string runId, LifecycleStage stage);
 
     /// <summary>
@@ -72,4 +73,12 @@ public interface ITrackingStore : IDisposable
 
     /// <summary>Every content hash the store refers to (run artifacts), for garbage collection.</summary>
     IReadOnlyList<string> ReferencedHashes();
+
+    /// <summary>
+    /// Purges runs deleted before <paramref name="deletedBefore"/> (of the experiments named, or all): the runs and their
+    /// params, tags, metric points, latest metrics, inputs and artifact records go, in one transaction, so the objects
+    /// only they referred to become garbage for <c>mlops data gc</c>. Kept, with the reason: a run that a model version
+    /// points at, and a run with a child run that stays (the child's parent must exist). A dry run removes nothing.
+    /// </summary>
+    RunPurge PurgeDeletedRuns(DateTimeOffset deletedBefore, IReadOnlyCollection<string>? experimentIds, bool dryRun);
 }

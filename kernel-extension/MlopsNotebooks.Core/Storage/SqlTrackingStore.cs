@@ -169,7 +169,11 @@ public class SqlTrackingStore : ITrackingStore
 
     public void SetRunStage(string runId, LifecycleStage stage) => _db.Write(tx =>
     {
-        var updated = _db.Execute(tx, "UPDATE runs SET lifecycle_stage = @s WHERE run_id = @id", ("s", StageName(stage)), ("id", runId));
+        // Deleting an already deleted run keeps its first time, so deleting again never postpones its purge.
+        var updated = stage == LifecycleStage.Deleted
+            ? _db.Execute(tx, "UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = COALESCE(deleted_time, @t) WHERE run_id = @id",
+                ("t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), ("id", runId))
+            : _db.Execute(tx, "UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE run_id = @id", ("id", runId));
         return updated == 0 ? throw NotFound(runId) : 0;
     });
 
@@ -372,6 +376,111 @@ public class SqlTrackingStore : ITrackingStore
         return ids.Select(id => runs[id]).ToList();
     });
 
+    public RunPurge PurgeDeletedRuns(DateTimeOffset deletedBefore, IReadOnlyCollection<string>? experimentIds, bool dryRun)
+    {
+        if (dryRun)
+        {
+            return _db.Read(() => PlanPurge(null, deletedBefore, experimentIds) with { DryRun = true });
+        }
+        return _db.Write(tx =>
+        {
+            // Planned inside the deleting transaction, so a version registered meanwhile is seen or waits.
+            var plan = PlanPurge(tx, deletedBefore, experimentIds);
+            var ids = plan.Purged.Select(r => r.RunId).ToList();
+            foreach (var (args, inList) in InLists(ids))
+            {
+                _db.Execute(tx, $"DELETE FROM metrics WHERE run_key IN (SELECT run_key FROM runs WHERE run_id IN ({inList}))", args);
+                foreach (var table in (string[])["latest_metrics", "params", "tags", "run_inputs", "artifacts"])
+                {
+                    _db.Execute(tx, $"DELETE FROM {table} WHERE run_id IN ({inList})", args);
+                }
+                // Purged runs may name one another as parent, in other chunks: unlinked first, they go in any order.
+                _db.Execute(tx, $"UPDATE runs SET parent_run_id = NULL WHERE run_id IN ({inList})", args);
+            }
+            foreach (var (args, inList) in InLists(ids))
+            {
+                _db.Execute(tx, $"DELETE FROM runs WHERE run_id IN ({inList})", args);
+            }
+            return plan;
+        });
+    }
+
+    private static IEnumerable<((string, object?)[] Args, string InList)> InLists(IReadOnlyList<string> ids) =>
+        ids.Chunk(500).Select(chunk =>
+        {
+            var args = chunk.Select((id, i) => ($"i{i}", (object?)id)).ToArray();
+            return (args, string.Join(", ", args.Select(a => "@" + a.Item1)));
+        });
+
+    private RunPurge PlanPurge(DbTransaction? tx, DateTimeOffset deletedBefore, IReadOnlyCollection<string>? experimentIds)
+    {
+        var candidates = new SortedDictionary<string, (string ExperimentId, string? Name, long DeletedTime)>(StringComparer.Ordinal);
+        using (var cmd = _db.Command(tx, """
+            SELECT run_id, experiment_id, name, deleted_time FROM runs
+            WHERE lifecycle_stage = 'deleted' AND deleted_time IS NOT NULL AND deleted_time < @before
+            """, ("before", deletedBefore.ToUnixTimeMilliseconds())))
+        using (var reader = cmd.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var experiment = reader.GetInt64(1).ToString(CultureInfo.InvariantCulture);
+                if (experimentIds is null || experimentIds.Contains(experiment))
+                {
+                    candidates[reader.GetString(0)] = (experiment, reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetInt64(3));
+                }
+            }
+        }
+        var reasons = new Dictionary<string, string>(StringComparer.Ordinal);
+        using (var cmd = _db.Command(tx, """
+            SELECT v.run_id, v.name, v.version FROM model_versions v JOIN runs r ON r.run_id = v.run_id
+            WHERE r.lifecycle_stage = 'deleted' ORDER BY v.name, v.version
+            """))
+        using (var reader = cmd.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var runId = reader.GetString(0);
+                if (candidates.ContainsKey(runId))
+                {
+                    reasons.TryAdd(runId, $"model version {reader.GetString(1)}/{reader.GetInt64(2)} points at it");
+                }
+            }
+        }
+        var children = new List<(string Child, string Parent)>();
+        using (var cmd = _db.Command(tx, "SELECT run_id, parent_run_id FROM runs WHERE parent_run_id IS NOT NULL ORDER BY run_id"))
+        using (var reader = cmd.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                if (candidates.ContainsKey(reader.GetString(1)))
+                {
+                    children.Add((reader.GetString(0), reader.GetString(1)));
+                }
+            }
+        }
+        // A parent stays while any child stays, and staying climbs the tree: repeat until nothing changes.
+        for (var changed = true; changed;)
+        {
+            changed = false;
+            foreach (var (child, parent) in children)
+            {
+                var childStays = !candidates.ContainsKey(child) || reasons.ContainsKey(child);
+                if (childStays && !reasons.ContainsKey(parent))
+                {
+                    reasons[parent] = $"its child run {child} is {(candidates.ContainsKey(child) ? "kept" : "not purged")}";
+                    changed = true;
+                }
+            }
+        }
+        var purged = candidates.Where(c => !reasons.ContainsKey(c.Key))
+            .Select(c => new PurgedRun(c.Key, c.Value.ExperimentId, c.Value.Name, DateTimeOffset.FromUnixTimeMilliseconds(c.Value.DeletedTime)))
+            .ToList();
+        var kept = candidates.Where(c => reasons.ContainsKey(c.Key))
+            .Select(c => new KeptRun(c.Key, c.Value.ExperimentId, c.Value.Name, reasons[c.Key]))
+            .ToList();
+        return new RunPurge(purged, kept, DryRun: false);
+    }
+
     private static string ConditionSql(FilterCondition c, Func<object?, string> arg)
     {
         var op = c.Comparator switch
@@ -423,10 +532,8 @@ public class SqlTrackingStore : ITrackingStore
     private List<Run> LoadRuns(IReadOnlyList<string> ids)
     {
         var result = new List<Run>(ids.Count);
-        foreach (var chunk in ids.Chunk(500))
+        foreach (var (args, inList) in InLists(ids))
         {
-            var args = chunk.Select((id, i) => ($"i{i}", (object?)id)).ToArray();
-            var inList = string.Join(", ", args.Select(a => "@" + a.Item1));
             var parameters = new Dictionary<string, SortedDictionary<string, string>>();
             var tags = new Dictionary<string, SortedDictionary<string, string>>();
             var metrics = new Dictionary<string, SortedDictionary<string, Metric>>();

@@ -575,16 +575,19 @@ public sealed class DataRepository : IDisposable
         return Remotes.Open(name, url, Root);
     }
 
-    /// <summary>Every object the pointers need: each file, each folder's manifest and the files it lists.</summary>
-    private List<ContentHash> ObjectsOf(IEnumerable<DataVersion> versions)
+    /// <summary>
+    /// Every object the pointers need: each file, each folder's manifest and the files it lists. A manifest is read
+    /// with <paramref name="read"/> (default: from the cache); one it cannot find contributes only itself.
+    /// </summary>
+    private List<ContentHash> ObjectsOf(IEnumerable<DataVersion> versions, Func<ContentHash, byte[]?>? read = null)
     {
+        read ??= FromCache;
         var hashes = new HashSet<ContentHash>();
         foreach (var version in versions)
         {
-            hashes.Add(version.Hash);
-            if (version.IsDirectory && Cache.Contains(version.Hash))
+            if (hashes.Add(version.Hash) && version.IsDirectory && read(version.Hash) is { } manifest)
             {
-                foreach (var entry in ReadManifest(version.Hash).Entries)
+                foreach (var entry in DirectoryManifest.Parse(manifest, version.Hash).Entries)
                 {
                     hashes.Add(entry.Hash);
                 }
@@ -593,6 +596,8 @@ public sealed class DataRepository : IDisposable
         return [.. hashes];
     }
 
+    private byte[]? FromCache(ContentHash hash) => Cache.Contains(hash) ? Cache.ReadAllBytes(hash) : null;
+
     // ---- gc -------------------------------------------------------------------------------------------------
 
     /// <summary>How long a new object is safe from gc whatever refers to it (git keeps loose objects two weeks).</summary>
@@ -600,29 +605,20 @@ public sealed class DataRepository : IDisposable
 
     /// <summary>
     /// Removes cached objects that nothing refers to. Kept: what a pointer file needs, in the work tree or at the named
-    /// git revisions (default HEAD); what a work-tree file links to (the symlink link type: the object is the data's
-    /// only copy); every run artifact and model version of every tracking store that shares this cache (the stores in
-    /// .mlops/, whatever store the command was pointed at); what <paramref name="alsoKeep"/> names; and any object that
-    /// changed within <paramref name="grace"/> (default an hour) before gc started, so a command that is adding a
-    /// reference right now never loses its object. Adds, checkouts and pulls wait for gc, and gc for them. Temporary
-    /// files left by killed commands go too.
+    /// git revisions (default HEAD; every branch too with <paramref name="allBranches"/>); what a work-tree file links
+    /// to (the symlink link type: the object is the data's only copy); every run artifact and model version (with its
+    /// reference for drift) of every tracking store that shares this cache (the stores in .mlops/, whatever store the
+    /// command was pointed at); what <paramref name="alsoKeep"/> names; and any object that changed within
+    /// <paramref name="grace"/> (default an hour) before gc started, so a command that is adding a reference right now
+    /// never loses its object. Adds, checkouts and pulls wait for gc, and gc for them. Temporary files left by killed
+    /// commands go too.
     /// </summary>
-    public GcResult Gc(IEnumerable<string>? revisions = null, IEnumerable<ContentHash>? alsoKeep = null, bool dryRun = false, TimeSpan? grace = null)
+    public GcResult Gc(IEnumerable<string>? revisions = null, IEnumerable<ContentHash>? alsoKeep = null, bool dryRun = false, TimeSpan? grace = null,
+        bool allBranches = false)
     {
         var keepChangedAfter = DateTime.UtcNow - (grace ?? DefaultGcGrace);
         using var exclusive = CacheLock.Exclusive(Cache.Root);
-        var versions = _tree.Pointers(null).Select(p => Recorded(p.Relative, p.Pointer)).ToList();
-        foreach (var revision in revisions?.ToList() is { Count: > 0 } named ? named : ["HEAD"])
-        {
-            if (revision == "HEAD" && GitCli.TryRun(Root, "rev-parse", "--verify", "--quiet", "HEAD") is null)
-            {
-                continue; // a repository with no commit yet
-            }
-            versions.AddRange(PointersAt(revision));
-        }
-        var live = ObjectsOf(versions).ToHashSet();
-        live.UnionWith(_tree.LinksIntoCache());
-        live.UnionWith(ReferencedByStores());
+        var live = Referenced(revisions, allBranches, FromCache, namedStore: null);
         live.UnionWith(alsoKeep ?? []);
         var unreferenced = Cache.List().Where(h => !live.Contains(h)).OrderBy(h => h.Hex, StringComparer.Ordinal).ToList();
         var dead = unreferenced.Where(h => Cache.LastChanged(h) < keepChangedAfter).ToList();
@@ -640,37 +636,132 @@ public sealed class DataRepository : IDisposable
     }
 
     /// <summary>
-    /// Run artifacts and model versions of the tracking stores whose artifacts go to this cache: by the location rule,
-    /// the SQLite stores in .mlops/. A store that cannot be read stops gc, since its objects cannot be known.
+    /// Removes the objects on a remote that nothing refers to, by the rules of <see cref="Gc"/>, with one more store: the
+    /// one <paramref name="trackingUri"/> names (else MLOPS_TRACKING_URI), the team store whose runs and models keep
+    /// their objects on the remote. Manifests missing from the cache are read from the remote. An object written to the
+    /// remote within <paramref name="grace"/> stays whatever refers to it (another clone may be pushing it now). Any
+    /// store or manifest that cannot be read stops gc before anything is removed.
     /// </summary>
-    private IEnumerable<ContentHash> ReferencedByStores()
+    public RemoteGcResult GcRemote(string? remoteName, IEnumerable<string>? revisions = null, string? trackingUri = null, bool dryRun = false,
+        TimeSpan? grace = null, bool allBranches = false)
     {
-        var folder = Path.GetDirectoryName(Cache.Root)!;
-        if (Path.GetFileName(folder) != TrackingStores.StateFolder)
+        var remote = OpenRemote(remoteName);
+        var keepWrittenAfter = DateTimeOffset.UtcNow - (grace ?? DefaultGcGrace);
+        var objects = remote.List().OrderBy(o => o.Hash.Hex, StringComparer.Ordinal).ToList();
+        HashSet<ContentHash> live;
+        using (CacheLock.Shared(Cache.Root))
         {
-            return [];
+            live = Referenced(revisions, allBranches, hash => FromCache(hash) ?? FromRemote(remote, hash),
+                string.IsNullOrWhiteSpace(trackingUri) ? Environment.GetEnvironmentVariable(TrackingStores.UriVariable) : trackingUri);
+        }
+        var inUse = objects.Where(o => live.Contains(o.Hash)).ToList();
+        var young = objects.Where(o => !live.Contains(o.Hash) && o.LastModified >= keepWrittenAfter).ToList();
+        var dead = objects.Where(o => !live.Contains(o.Hash) && o.LastModified < keepWrittenAfter).ToList();
+        if (!dryRun)
+        {
+            foreach (var o in dead)
+            {
+                remote.Remove(o.Hash);
+            }
+        }
+        return new RemoteGcResult(remote.Name, dead, dryRun)
+        {
+            InUse = inUse.Count,
+            InUseBytes = inUse.Sum(o => o.Size),
+            Young = young.Count,
+            YoungBytes = young.Sum(o => o.Size),
+        };
+    }
+
+    /// <summary>An object of the remote, verified, or null when the remote does not have it.</summary>
+    private byte[]? FromRemote(IRemote remote, ContentHash hash)
+    {
+        if (!remote.Has([hash]).Contains(hash))
+        {
+            return null;
+        }
+        var temp = Cache.NewTempPath();
+        try
+        {
+            remote.Download(hash, temp, CancellationToken.None);
+            var bytes = File.ReadAllBytes(temp);
+            var actual = ContentHash.Of(bytes);
+            return actual == hash ? bytes : throw new CorruptObjectException(hash, actual, $"remote '{remote.Name}'");
+        }
+        finally
+        {
+            ObjectCache.DeleteQuietly(temp);
+        }
+    }
+
+    /// <summary>Everything gc keeps whatever its age: pointers here and at the revisions, work-tree links, the stores' objects.</summary>
+    private HashSet<ContentHash> Referenced(IEnumerable<string>? revisions, bool allBranches, Func<ContentHash, byte[]?> read, string? namedStore)
+    {
+        var versions = _tree.Pointers(null).Select(p => Recorded(p.Relative, p.Pointer)).ToList();
+        var named = revisions?.ToList() ?? [];
+        if (allBranches)
+        {
+            named.AddRange((GitCli.TryRun(Root, "for-each-ref", "--format=%(objectname)", "refs/heads", "refs/remotes") ?? "")
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal));
+        }
+        foreach (var revision in named.Count > 0 ? named : ["HEAD"])
+        {
+            if (revision == "HEAD" && GitCli.TryRun(Root, "rev-parse", "--verify", "--quiet", "HEAD") is null)
+            {
+                continue; // a repository with no commit yet
+            }
+            versions.AddRange(PointersAt(revision));
+        }
+        var live = ObjectsOf(versions, read).ToHashSet();
+        live.UnionWith(_tree.LinksIntoCache());
+        live.UnionWith(ReferencedByStores(read, namedStore));
+        return live;
+    }
+
+    /// <summary>
+    /// Run artifacts and model versions (with their references for drift) of the tracking stores whose artifacts go
+    /// to this cache: by the location rule, the SQLite stores in .mlops/; and of <paramref name="namedStore"/> when
+    /// one is named. A store that cannot be read stops gc, since its objects cannot be known.
+    /// </summary>
+    private List<ContentHash> ReferencedByStores(Func<ContentHash, byte[]?> read, string? namedStore)
+    {
+        var stores = new List<string>();
+        var folder = Path.GetDirectoryName(Cache.Root)!;
+        if (Path.GetFileName(folder) == TrackingStores.StateFolder)
+        {
+            stores.AddRange(Directory.EnumerateFiles(folder, "*.db").Where(f => Path.GetFileName(f) != StateFileName).Order(StringComparer.Ordinal));
+        }
+        if (!string.IsNullOrWhiteSpace(namedStore))
+        {
+            stores.Add(namedStore);
         }
         var hashes = new List<ContentHash>();
-        foreach (var file in Directory.EnumerateFiles(folder, "*.db").Order(StringComparer.Ordinal))
+        foreach (var store in stores)
         {
-            if (Path.GetFileName(file) == StateFileName)
-            {
-                continue;
-            }
+            TrackingLocation? location = null;
             try
             {
-                var location = TrackingStores.OpenForReading(file);
-                using (location.Store)
-                using (var models = location.OpenModelRegistry())
+                location = TrackingStores.OpenForReading(store, Root);
+                using var models = location.OpenModelRegistry();
+                var named = location.Store.ReferencedHashes().Concat(models.ReferencedHashes()).ToList();
+                foreach (var version in models.ListModelVersions(null))
                 {
-                    hashes.AddRange(location.Store.ReferencedHashes().Concat(models.ReferencedHashes())
-                        .Select(h => ContentHash.TryParse(h, out var hash) ? hash : default).Where(h => h != default));
+                    if (ContentHash.TryParse(version.ManifestHash, out var manifest) && read(manifest) is { } bytes)
+                    {
+                        named.AddRange(Registry.ModelRegistry.ObjectsNamedIn(bytes, version.ToString()));
+                    }
                 }
+                hashes.AddRange(named.Select(h => ContentHash.TryParse(h, out var hash) ? hash : default).Where(h => h != default));
             }
             catch (MlopsException e)
             {
-                throw new UnavailableException($"gc cannot read the tracking store {file}, which shares this cache: {e.Message}",
-                    "Nothing was removed: its run artifacts and model versions would be. Repair or move that file, then run gc again.", e);
+                var shown = location?.Store.Location ?? (Path.IsPathRooted(store) ? store : "the tracking store named by --tracking-uri or MLOPS_TRACKING_URI");
+                throw new UnavailableException($"gc cannot read the tracking store {shown}, whose objects it would remove: {e.Message}",
+                    "Nothing was removed: its run artifacts and model versions would be. Repair or move that store, then run gc again.", e);
+            }
+            finally
+            {
+                location?.Store.Dispose();
             }
         }
         return hashes;

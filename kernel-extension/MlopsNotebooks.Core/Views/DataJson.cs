@@ -57,5 +57,17 @@ public static class DataJson
         ["temporary_files"] = result.Temporary,
     };
 
+    public static JsonObject RemoteGc(RemoteGcResult result) => new()
+    {
+        ["remote"] = result.Remote,
+        ["dry_run"] = result.DryRun,
+        ["removed"] = RunJson.Array(result.Removed, o => new JsonObject { ["hash"] = o.Hash.ToString(), ["size"] = o.Size }),
+        ["bytes"] = result.RemovedBytes,
+        ["kept_in_use"] = result.InUse,
+        ["kept_in_use_bytes"] = result.InUseBytes,
+        ["kept_young"] = result.Young,
+        ["kept_young_bytes"] = result.YoungBytes,
+    };
+
     private static JsonArray Strings(IEnumerable<string> values) => RunJson.Array(values, v => v);
 }

@@ -62,6 +62,12 @@ public static class DataText
         + $"{(result.DryRun ? "would remove" : "removed")} {result.Removed.Count} objects and {result.Temporary} temporary files ({Bytes(result.Bytes)}); "
         + $"kept {result.Kept} in use and {result.Young} unreferenced but changed within {grace}.\n";
 
+    /// <summary>What gc removed from a remote and what it kept, with counts and bytes; a dry run lists the objects.</summary>
+    public static string RemoteGc(RemoteGcResult result, TimeSpan grace) =>
+        string.Concat(result.DryRun ? result.Removed.Select(o => $"{o.Hash}\n") : [])
+        + $"{(result.DryRun ? "would remove" : "removed")} {result.Removed.Count} objects ({Bytes(result.RemovedBytes)}) from remote '{result.Remote}'; "
+        + $"kept {result.InUse} in use ({Bytes(result.InUseBytes)}) and {result.Young} unreferenced but written within {grace} ({Bytes(result.YoungBytes)}).\n";
+
     public static string Remotes(IReadOnlyDictionary<string, string> remotes, string? defaultRemote)
     {
         var table = new TextTable("NAME", "URL", "DEFAULT");

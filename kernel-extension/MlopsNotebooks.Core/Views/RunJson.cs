@@ -62,6 +62,25 @@ public static class RunJson
         }).ToArray()),
     };
 
+    public static JsonObject Purge(Storage.RunPurge purge) => new()
+    {
+        ["dry_run"] = purge.DryRun,
+        ["purged"] = Array(purge.Purged, r => new JsonObject
+        {
+            ["run_id"] = r.RunId,
+            ["experiment_id"] = r.ExperimentId,
+            ["run_name"] = r.Name,
+            ["deleted_time"] = r.DeletedTime.ToUnixTimeMilliseconds(),
+        }),
+        ["kept"] = Array(purge.Kept, r => new JsonObject
+        {
+            ["run_id"] = r.RunId,
+            ["experiment_id"] = r.ExperimentId,
+            ["run_name"] = r.Name,
+            ["reason"] = r.Reason,
+        }),
+    };
+
     public static JsonObject Point(Metric m) => new()
     {
         ["value"] = m.Value,

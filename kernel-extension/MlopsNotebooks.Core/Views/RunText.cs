@@ -135,4 +135,41 @@ public static class RunText
             text.Append('\n').Append(title).Append('\n').Append(table);
         }
     }
+
+    /// <summary>What <c>mlops runs gc</c> purged (or would) and the runs it kept with the reason.</summary>
+    public static string Purge(Storage.RunPurge purge, TimeSpan olderThan)
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture,
+            $"{(purge.DryRun ? "would purge" : "purged")} {purge.Purged.Count} runs deleted more than {Age(olderThan)} ago; kept {purge.Kept.Count}.\n");
+        if (purge.Purged.Count > 0)
+        {
+            var purged = new TextTable("RUN ID", "NAME", "EXPERIMENT", "DELETED");
+            foreach (var run in purge.Purged)
+            {
+                purged.Add(run.RunId, run.Name ?? "", run.ExperimentId, Time(run.DeletedTime));
+            }
+            text.Append(purged);
+        }
+        if (purge.Kept.Count > 0)
+        {
+            var kept = new TextTable("KEPT RUN ID", "NAME", "EXPERIMENT", "WHY");
+            foreach (var run in purge.Kept)
+            {
+                kept.Add(run.RunId, run.Name ?? "", run.ExperimentId, run.Reason);
+            }
+            text.Append(kept);
+        }
+        return text.ToString();
+    }
+
+    /// <summary>A duration as the CLI takes it: 30d, 2h, 15m, 90s.</summary>
+    public static string Age(TimeSpan age) => age switch
+    {
+        { Ticks: 0 } => "0s",
+        _ when age.Ticks % TimeSpan.TicksPerDay == 0 => $"{(long)age.TotalDays}d",
+        _ when age.Ticks % TimeSpan.TicksPerHour == 0 => $"{(long)age.TotalHours}h",
+        _ when age.Ticks % TimeSpan.TicksPerMinute == 0 => $"{(long)age.TotalMinutes}m",
+        _ => $"{(long)age.TotalSeconds}s",
+    };
 }

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using MlopsNotebooks.Registry;
 using MlopsNotebooks.Storage;
 using MlopsNotebooks.Tests.Support;
 
@@ -17,6 +18,9 @@ public sealed class SqliteTrackingStoreTests : TrackingStoreContract
         OpenedElsewhere.Add(again);
         return again;
     }
+
+    protected override IModelRegistryStore ModelRegistryBeside(ITrackingStore store) =>
+        ModelRegistryStores.Open(new StoreAddress(store.Location, _dir.Path, ReadOnly: false));
 
     private List<ITrackingStore> OpenedElsewhere { get; } = [];
 

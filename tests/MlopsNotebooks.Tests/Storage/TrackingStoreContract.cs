@@ -1,3 +1,4 @@
+using MlopsNotebooks.Registry;
 using MlopsNotebooks.Search;
 using MlopsNotebooks.Storage;
 using MlopsNotebooks.Tracking;
@@ -333,4 +334,158 @@ public abstract class TrackingStoreContract : IDisposable
 
     /// <summary>A second store on the same location as <paramref name="store"/>.</summary>
     protected abstract ITrackingStore Reopen(ITrackingStore store);
+
+    /// <summary>The model registry store that lives beside <paramref name="store"/> (its versions point at its runs).</summary>
+    protected abstract IModelRegistryStore ModelRegistryBeside(ITrackingStore store);
+
+    // Purging deleted runs (mlops runs gc). Cutoffs around "now" stand for "deleted long enough ago" and "just deleted".
+    private static DateTimeOffset Later => DateTimeOffset.UtcNow.AddMinutes(1);
+
+    private static DateTimeOffset Earlier => DateTimeOffset.UtcNow.AddMinutes(-1);
+
+    private static IEnumerable<string> Ids(IEnumerable<PurgedRun> runs) => runs.Select(r => r.RunId);
+
+    private static void RegisterVersion(IModelRegistryStore models, string runId) => models.CreateModelVersion(new NewModelVersion(
+        "churn", runId, "sha256:" + new string('a', 64), "sha256:" + new string('b', 64), "sha256:" + new string('c', 64), T0));
+
+    [Fact]
+    public void Purging_removes_runs_deleted_before_the_cutoff_with_everything_logged_to_them()
+    {
+        var store = Open();
+        var kept = NewRun(store, name: "kept");
+        var gone = NewRun(store, name: "gone");
+        foreach (var run in new[] { kept, gone })
+        {
+            store.LogBatch(run.RunId, [Point("loss", 0.5, 0), Point("loss", 0.25, 1)], [new Param("lr", "0.1")], [new RunTag("team", "churn")]);
+            store.LogArtifact(run.RunId, new ArtifactInfo("model.zip", $"sha256:{run.Name}", 10));
+            store.LogInputs(run.RunId, [new DataInput("data/train.csv", $"sha256:{run.Name}-data", 5, 1)]);
+        }
+        store.SetRunStage(gone.RunId, LifecycleStage.Deleted);
+
+        Assert.Empty(store.PurgeDeletedRuns(Earlier, null, dryRun: false).Purged); // deleted just now: too young
+        var purge = store.PurgeDeletedRuns(Later, null, dryRun: false);
+
+        Assert.Equal([gone.RunId], Ids(purge.Purged));
+        Assert.Equal(("0", "gone"), (purge.Purged[0].ExperimentId, purge.Purged[0].Name));
+        Assert.Empty(purge.Kept);
+        Assert.False(purge.DryRun);
+        Assert.Null(store.GetRun(gone.RunId));
+        Assert.Empty(store.FindRunIds(gone.RunId, 10));
+        Assert.Empty(store.GetMetricHistory(gone.RunId, "loss"));
+        Assert.Equal(["sha256:kept"], store.ReferencedHashes());
+        var survivor = store.GetRun(kept.RunId)!;
+        Assert.Equal((2, 0.25, "0.1", "churn"), (store.GetMetricHistory(kept.RunId, "loss").Count, survivor.Metrics["loss"].Value, survivor.Params["lr"], survivor.Tags["team"]));
+        Assert.Single(survivor.Inputs);
+        Assert.Empty(store.PurgeDeletedRuns(Later, null, dryRun: false).Purged);
+    }
+
+    [Fact]
+    public void A_dry_run_purge_reports_the_same_runs_and_removes_nothing()
+    {
+        var store = Open();
+        var run = NewRun(store);
+        store.LogBatch(run.RunId, [Point("auc", 0.9, 0)], [], []);
+        store.SetRunStage(run.RunId, LifecycleStage.Deleted);
+
+        var dry = store.PurgeDeletedRuns(Later, null, dryRun: true);
+
+        Assert.True(dry.DryRun);
+        Assert.Equal([run.RunId], Ids(dry.Purged));
+        Assert.Equal(0.9, store.GetRun(run.RunId)!.Metrics["auc"].Value);
+        Assert.Equal(Ids(dry.Purged), Ids(store.PurgeDeletedRuns(Later, null, dryRun: false).Purged));
+    }
+
+    [Fact]
+    public void A_restored_run_is_not_purged_and_deleting_it_again_starts_its_time_afresh()
+    {
+        var store = Open();
+        var run = NewRun(store);
+        store.SetRunStage(run.RunId, LifecycleStage.Deleted);
+        store.SetRunStage(run.RunId, LifecycleStage.Active);
+        Assert.Empty(store.PurgeDeletedRuns(Later, null, dryRun: false).Purged);
+
+        var before = DateTimeOffset.UtcNow.AddMilliseconds(-1);
+        store.SetRunStage(run.RunId, LifecycleStage.Deleted);
+        Assert.Empty(store.PurgeDeletedRuns(before, null, dryRun: true).Purged);
+        Assert.Equal([run.RunId], Ids(store.PurgeDeletedRuns(Later, null, dryRun: false).Purged));
+    }
+
+    [Fact]
+    public void A_deleted_run_that_a_model_version_points_at_is_kept_and_says_so()
+    {
+        var store = Open();
+        using var models = ModelRegistryBeside(store);
+        var registered = NewRun(store);
+        var plain = NewRun(store);
+        RegisterVersion(models, registered.RunId);
+        store.SetRunStage(registered.RunId, LifecycleStage.Deleted);
+        store.SetRunStage(plain.RunId, LifecycleStage.Deleted);
+
+        var purge = store.PurgeDeletedRuns(Later, null, dryRun: false);
+
+        Assert.Equal([plain.RunId], Ids(purge.Purged));
+        var kept = Assert.Single(purge.Kept);
+        Assert.Equal(registered.RunId, kept.RunId);
+        Assert.Equal("model version churn/1 points at it", kept.Reason);
+        Assert.NotNull(store.GetRun(registered.RunId));
+        Assert.Equal(registered.RunId, models.GetModelVersion("churn", 1)!.RunId);
+    }
+
+    [Fact]
+    public void A_deleted_parent_stays_while_a_child_stays_and_goes_with_its_deleted_children()
+    {
+        var store = Open();
+        var parent = NewRun(store, name: "parent");
+        var activeChild = NewRun(store, parent: parent.RunId);
+        var grandparent = NewRun(store, name: "grandparent");
+        var middle = NewRun(store, parent: grandparent.RunId);
+        var leaf = NewRun(store, parent: middle.RunId);
+        var lone = NewRun(store, parent: NewRun(store).RunId); // a deleted child of an active parent
+        foreach (var run in new[] { parent, grandparent, middle, leaf, lone })
+        {
+            store.SetRunStage(run.RunId, LifecycleStage.Deleted);
+        }
+
+        var purge = store.PurgeDeletedRuns(Later, null, dryRun: false);
+
+        Assert.Equal(new[] { grandparent, middle, leaf, lone }.Select(r => r.RunId).Order(StringComparer.Ordinal), Ids(purge.Purged));
+        var kept = Assert.Single(purge.Kept);
+        Assert.Equal((parent.RunId, $"its child run {activeChild.RunId} is not purged"), (kept.RunId, kept.Reason));
+        Assert.Equal(parent.RunId, store.GetRun(activeChild.RunId)!.ParentRunId);
+    }
+
+    [Fact]
+    public void A_kept_child_keeps_every_deleted_ancestor()
+    {
+        var store = Open();
+        using var models = ModelRegistryBeside(store);
+        var top = NewRun(store);
+        var middle = NewRun(store, parent: top.RunId);
+        var registered = NewRun(store, parent: middle.RunId);
+        RegisterVersion(models, registered.RunId);
+        foreach (var run in new[] { registered, top, middle })
+        {
+            store.SetRunStage(run.RunId, LifecycleStage.Deleted);
+        }
+
+        var purge = store.PurgeDeletedRuns(Later, null, dryRun: false);
+
+        Assert.Empty(purge.Purged);
+        Assert.Equal(new[] { top, middle, registered }.Select(r => r.RunId).Order(StringComparer.Ordinal), purge.Kept.Select(k => k.RunId));
+        Assert.Equal($"its child run {middle.RunId} is kept", purge.Kept.Single(k => k.RunId == top.RunId).Reason);
+    }
+
+    [Fact]
+    public void Purging_one_experiment_leaves_the_deleted_runs_of_the_others()
+    {
+        var store = Open();
+        var churn = store.CreateExperiment("churn", T0);
+        var inChurn = NewRun(store, churn.ExperimentId);
+        var inDefault = NewRun(store);
+        store.SetRunStage(inChurn.RunId, LifecycleStage.Deleted);
+        store.SetRunStage(inDefault.RunId, LifecycleStage.Deleted);
+
+        Assert.Equal([inChurn.RunId], Ids(store.PurgeDeletedRuns(Later, [churn.ExperimentId], dryRun: false).Purged));
+        Assert.NotNull(store.GetRun(inDefault.RunId));
+    }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MlopsNotebooks.Registry;
 using MlopsNotebooks.Tests.Support;
 using MlopsNotebooks.Tracking;
 using MlopsNotebooks.Versioning;
@@ -86,6 +87,45 @@ public sealed class GcTests : IDisposable
         Assert.True(code == 0, error);
         Assert.True(cache.Contains(hash), output);
         File.Delete(other);
+    }
+
+    [Fact]
+    public void Gc_keeps_the_reference_for_drift_of_a_registered_model_version()
+    {
+        using var client = new TrackingClient(_git.PathOf(".mlops/mlops.db"));
+        var registry = new ModelRegistry(client);
+        var (model, data) = ChurnRows.Train(ChurnRows.Rows(200, 1));
+        var run = client.CreateRun("drift", "train");
+        var version = registry.Register(run.RunId, model, data.Schema, "churn", referenceData: data);
+
+        using (var repo = new DataRepository(_git.Root))
+        {
+            Assert.Empty(repo.Gc(grace: TimeSpan.Zero).Removed);
+        }
+
+        Assert.Equal(200, registry.Reference(version)!.Profile.Rows);
+    }
+
+    [Fact]
+    public void Gc_with_all_branches_keeps_what_another_branch_needs()
+    {
+        _git.Write("README", "x\n");
+        _git.Commit("init");
+        _git.Git("checkout", "-q", "-b", "feature");
+        ContentHash onBranch;
+        using (var repo = new DataRepository(_git.Root))
+        {
+            _git.Write("data/branch.csv", "only on the feature branch\n");
+            onBranch = repo.Add(_git.PathOf("data/branch.csv")).Hash;
+        }
+        _git.Commit("data on a branch");
+        _git.Git("checkout", "-q", "main");
+
+        using (var repo = new DataRepository(_git.Root))
+        {
+            Assert.Empty(repo.Gc(grace: TimeSpan.Zero, allBranches: true).Removed);
+            Assert.Equal([onBranch], repo.Gc(grace: TimeSpan.Zero, dryRun: true).Removed);
+        }
     }
 
     [Fact]

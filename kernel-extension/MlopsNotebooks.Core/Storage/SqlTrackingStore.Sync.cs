@@ -44,14 +44,15 @@ public partial class SqlTrackingStore
     public ImportResult ImportRun(RunHistory history, string experimentId)
     {
         var run = history.Run;
-        var experiment = long.Parse(experimentId, CultureInfo.InvariantCulture);
         // Read first (the run's loaders read outside a transaction), then write in one transaction.
-        var (here, pointsHere, deletedHere) = _db.Read(() => LoadRuns([run.RunId]).FirstOrDefault() is { } found
-            ? (found, ReadPoints(run.RunId), DeletedTime(run.RunId))
-            : (null, [], null));
-        if (here is null)
+        var plan = RunImports.Plan(ExportRun(run.RunId), history, experimentId);
+        if (plan.Result.Outcome is ImportOutcome.Unchanged or ImportOutcome.Conflict)
         {
-            return _db.Write(tx =>
+            return plan.Result;
+        }
+        return _db.Write(tx =>
+        {
+            if (plan.Result.Outcome == ImportOutcome.Created)
             {
                 if (run.ParentRunId is not null && _db.Scalar(tx, "SELECT 1 FROM runs WHERE run_id = @p", ("p", run.ParentRunId)) is null)
                 {
@@ -61,43 +62,25 @@ public partial class SqlTrackingStore
                 var inserted = _db.Execute(tx, """
                     INSERT INTO runs (run_id, experiment_id, name, parent_run_id, status, start_time, end_time, lifecycle_stage, heartbeat_time, deleted_time)
                     VALUES (@id, @e, @n, @p, @st, @s, @end, @l, @h, @d) ON CONFLICT (run_id) DO NOTHING
-                    """, ("id", run.RunId), ("e", experiment), ("n", run.Name), ("p", run.ParentRunId), ("st", run.Status.ToName()),
-                    ("s", run.StartTime.ToUnixTimeMilliseconds()), ("end", run.EndTime?.ToUnixTimeMilliseconds()), ("l", StageName(run.Stage)),
-                    ("h", run.HeartbeatTime?.ToUnixTimeMilliseconds()), ("d", history.DeletedTime?.ToUnixTimeMilliseconds()));
+                    """, ("id", run.RunId), ("e", long.Parse(experimentId, CultureInfo.InvariantCulture)), ("n", run.Name), ("p", run.ParentRunId),
+                    ("st", run.Status.ToName()), ("s", run.StartTime.ToUnixTimeMilliseconds()), ("end", run.EndTime?.ToUnixTimeMilliseconds()),
+                    ("l", StageName(run.Stage)), ("h", run.HeartbeatTime?.ToUnixTimeMilliseconds()), ("d", history.DeletedTime?.ToUnixTimeMilliseconds()));
                 if (inserted == 0)
                 {
                     return ImportResult.Refused("another client wrote it here at the same time; sync again to compare");
                 }
-                ApplyImport(tx, history, new Dictionary<string, string>(), []);
-                return ImportResult.Created;
-            });
-        }
-        if (ImportConflict(history, experimentId, here, pointsHere) is { } why)
-        {
-            return ImportResult.Refused(why);
-        }
-        var newPoints = Missing(history.Points, pointsHere);
-        var changed = here.Status != run.Status || here.EndTime != run.EndTime || here.Stage != run.Stage
-            || deletedHere != history.DeletedTime || run.HeartbeatTime > here.HeartbeatTime
-            || newPoints.Count > 0
-            || run.Params.Keys.Any(k => !here.Params.ContainsKey(k))
-            || run.Tags.Any(t => !here.Tags.TryGetValue(t.Key, out var v) || v != t.Value)
-            || run.Artifacts.Any(a => !here.Artifacts.Contains(a))
-            || run.Inputs.Any(i => !here.Inputs.Contains(i));
-        if (!changed)
-        {
-            return ImportResult.Unchanged;
-        }
-        return _db.Write(tx =>
-        {
-            _db.Execute(tx, """
-                UPDATE runs SET status = @st, end_time = @end, lifecycle_stage = @l, deleted_time = @d,
-                    heartbeat_time = CASE WHEN heartbeat_time IS NULL OR heartbeat_time < @h THEN @h ELSE heartbeat_time END
-                WHERE run_id = @id
-                """, ("st", run.Status.ToName()), ("end", run.EndTime?.ToUnixTimeMilliseconds()), ("l", StageName(run.Stage)),
-                ("d", history.DeletedTime?.ToUnixTimeMilliseconds()), ("h", run.HeartbeatTime?.ToUnixTimeMilliseconds()), ("id", run.RunId));
-            ApplyImport(tx, history with { Points = newPoints }, here.Params, here.Artifacts);
-            return ImportResult.Updated;
+            }
+            else
+            {
+                _db.Execute(tx, """
+                    UPDATE runs SET status = @st, end_time = @end, lifecycle_stage = @l, deleted_time = @d,
+                        heartbeat_time = CASE WHEN heartbeat_time IS NULL OR heartbeat_time < @h THEN @h ELSE heartbeat_time END
+                    WHERE run_id = @id
+                    """, ("st", run.Status.ToName()), ("end", run.EndTime?.ToUnixTimeMilliseconds()), ("l", StageName(run.Stage)),
+                    ("d", history.DeletedTime?.ToUnixTimeMilliseconds()), ("h", run.HeartbeatTime?.ToUnixTimeMilliseconds()), ("id", run.RunId));
+            }
+            ApplyImport(tx, history, plan);
+            return plan.Result;
         });
     }
 
@@ -106,70 +89,10 @@ public partial class SqlTrackingStore
             ? DateTimeOffset.FromUnixTimeMilliseconds(Convert.ToInt64(ms, CultureInfo.InvariantCulture))
             : null;
 
-    // What makes the run here another run than the source's, rather than an earlier state of it.
-    private static string? ImportConflict(RunHistory history, string experimentId, Run here, List<Metric> pointsHere)
-    {
-        var run = history.Run;
-        if (here.ExperimentId != experimentId)
-        {
-            return "it is in another experiment here";
-        }
-        if (here.StartTime != run.StartTime || here.Name != run.Name || here.ParentRunId != run.ParentRunId)
-        {
-            return "its start time, name or parent run differs";
-        }
-        if (here.Params.FirstOrDefault(p => !run.Params.TryGetValue(p.Key, out var v) || v != p.Value) is { Key: not null } param)
-        {
-            return $"param '{param.Key}' is '{param.Value}' here and {(run.Params.TryGetValue(param.Key, out var v) ? $"'{v}'" : "missing")} there";
-        }
-        if (here.Artifacts.FirstOrDefault(a => run.Artifacts.Any(b => b.Path == a.Path && b.Hash != a.Hash)) is { } artifact)
-        {
-            return $"artifact '{artifact.Path}' has other content here";
-        }
-        if (here.Status != run.Status && here.Status != RunStatus.Running)
-        {
-            return $"it ended as {here.Status.ToName()} here and is {run.Status.ToName()} there";
-        }
-        if (Missing(pointsHere, history.Points).Count > 0)
-        {
-            return "it has metric points here that the source's run lacks";
-        }
-        return null;
-    }
-
-    /// <summary>The points of <paramref name="wanted"/> that <paramref name="have"/> lacks, counting repeats.</summary>
-    private static List<Metric> Missing(IReadOnlyList<Metric> wanted, IReadOnlyList<Metric> have)
-    {
-        var counts = new Dictionary<(string, long, long, long), int>();
-        foreach (var p in have)
-        {
-            var key = PointKey(p);
-            counts[key] = counts.GetValueOrDefault(key) + 1;
-        }
-        var missing = new List<Metric>();
-        foreach (var p in wanted)
-        {
-            var key = PointKey(p);
-            if (counts.GetValueOrDefault(key) > 0)
-            {
-                counts[key]--;
-            }
-            else
-            {
-                missing.Add(p);
-            }
-        }
-        return missing;
-    }
-
-    // Every NaN is one value, as the stores keep NaN as NULL.
-    private static (string, long, long, long) PointKey(Metric p) =>
-        (p.Key, p.Step, p.Timestamp, BitConverter.DoubleToInt64Bits(double.IsNaN(p.Value) ? double.NaN : p.Value));
-
-    private void ApplyImport(DbTransaction tx, RunHistory history, IReadOnlyDictionary<string, string> paramsHere, IReadOnlyList<ArtifactInfo> artifactsHere)
+    private void ApplyImport(DbTransaction tx, RunHistory history, ImportPlan plan)
     {
         var runId = history.Run.RunId;
-        foreach (var (key, value) in history.Run.Params.Where(p => !paramsHere.ContainsKey(p.Key)))
+        foreach (var (key, value) in plan.NewParams)
         {
             _db.Execute(tx, "INSERT INTO params (run_id, key, value) VALUES (@r, @k, @v)", ("r", runId), ("k", key), ("v", value));
         }
@@ -177,12 +100,12 @@ public partial class SqlTrackingStore
         {
             UpsertTag(tx, runId, new RunTag(key, value));
         }
-        if (history.Points.Count > 0)
+        if (plan.NewPoints.Count > 0)
         {
             var runKey = Convert.ToInt64(_db.Scalar(tx, "SELECT run_key FROM runs WHERE run_id = @r", ("r", runId)), CultureInfo.InvariantCulture);
-            InsertMetrics(tx, runId, runKey, history.Points);
+            InsertMetrics(tx, runId, runKey, plan.NewPoints);
         }
-        foreach (var artifact in history.Run.Artifacts.Where(a => !artifactsHere.Contains(a)))
+        foreach (var artifact in plan.NewArtifacts)
         {
             _db.Execute(tx, "INSERT INTO artifacts (run_id, path, hash, size) VALUES (@r, @p, @h, @s)",
                 ("r", runId), ("p", artifact.Path), ("h", artifact.Hash), ("s", artifact.Size));

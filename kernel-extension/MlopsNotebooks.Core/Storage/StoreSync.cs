@@ -92,7 +92,7 @@ public static class StoreSync
 
         var conflicts = new List<SyncConflict>();
         var objects = ObjectsOf(runs, versions, from.Artifacts);
-        var missing = objects.Except(to.Artifacts.Has(objects)).Order().ToList();
+        var missing = objects.Except(to.Artifacts.Has(objects)).OrderBy(h => h.ToString(), StringComparer.Ordinal).ToList();
         long bytes = 0;
         foreach (var hash in missing)
         {
@@ -230,7 +230,7 @@ public static class StoreSync
         stream.CopyTo(copy); // to the end, so it is verified before it is parsed
         if (JsonNode.Parse(copy.ToArray()) is JsonObject { } manifest && manifest["reference"] is JsonObject reference)
         {
-            return reference.Select(p => p.Value?.GetValue<string>()).Where(h => h is not null).Select(h => ContentHash.Parse(h!)).ToList();
+            return ModelRegistry.ReferenceObjectKeys.Select(key => ContentHash.Parse((string)reference[key]!)).ToList();
         }
         return [];
     }

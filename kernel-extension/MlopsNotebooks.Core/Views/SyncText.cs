@@ -19,7 +19,8 @@ public static class SyncText
         }
         else
         {
-            text.Append($"{verb} {report.Objects} objects ({DataText.Bytes(report.Bytes)}); ")
+            // A dry run knows the sizes of run artifacts only; the registry's small files are counted, not sized.
+            text.Append($"{verb} {report.Objects} objects ({(report.DryRun ? "at least " : "")}{DataText.Bytes(report.Bytes)}); ")
                 .Append($"experiments: {report.Experiments} new; runs: {report.RunsCreated} new, {report.RunsUpdated} brought up to date, {report.RunsUnchanged} unchanged; ")
                 .Append($"model versions: {report.VersionsCreated} new, {report.VersionsUnchanged} unchanged; aliases: {report.Aliases} set.\n");
         }

@@ -86,12 +86,7 @@ public abstract class RemoteArtifactRootContract : ArtifactStoreContract
 /// <summary>The remote artifact root on a directory remote, reached under a scheme of its own as a blob remote would be.</summary>
 public sealed class DirectoryRemoteArtifactRootTests : RemoteArtifactRootContract
 {
-    private const string Scheme = "artifactdir";
-
-    static DirectoryRemoteArtifactRootTests() =>
-        Remotes.Registry.Register(Scheme, (name, url, _) => new DirectoryRemote(name, url[$"{Scheme}://".Length..]));
-
-    protected override string NewRemoteUrl() => $"{Scheme}://{Path.Combine(Dir.Path, "remotes", Guid.NewGuid().ToString("N"))}";
+    protected override string NewRemoteUrl() => DirectoryRemoteUrl.For(Path.Combine(Dir.Path, "remotes", Guid.NewGuid().ToString("N")));
 
     [Fact]
     public void A_relative_artifact_root_is_refused_by_the_store_and_nothing_is_recorded()
@@ -103,4 +98,14 @@ public sealed class DirectoryRemoteArtifactRootTests : RemoteArtifactRootContrac
         using var store = new SqliteTrackingStore(path);
         Assert.Null(store.ArtifactRoot);
     }
+}
+
+/// <summary>A directory remote under a scheme of its own (registered once), so it is opened as a remote, not as a cache.</summary>
+public static class DirectoryRemoteUrl
+{
+    private const string Scheme = "artifactdir";
+
+    static DirectoryRemoteUrl() => Remotes.Registry.Register(Scheme, (name, url, _) => new DirectoryRemote(name, url[$"{Scheme}://".Length..]));
+
+    public static string For(string folder) => $"{Scheme}://{folder}";
 }

@@ -87,17 +87,6 @@ public abstract class RemoteArtifactRootContract : ArtifactStoreContract
 public sealed class DirectoryRemoteArtifactRootTests : RemoteArtifactRootContract
 {
     protected override string NewRemoteUrl() => DirectoryRemoteUrl.For(Path.Combine(Dir.Path, "remotes", Guid.NewGuid().ToString("N")));
-
-    [Fact]
-    public void A_relative_artifact_root_is_refused_by_the_store_and_nothing_is_recorded()
-    {
-        var path = Dir.File("relative.db");
-        var error = Assert.Throws<TrackingStoreException>(() => new SqliteTrackingStore(path, artifactUri: "artifacts").Dispose());
-        Assert.Contains("relative", error.Message);
-        Assert.NotNull(error.Hint);
-        using var store = new SqliteTrackingStore(path);
-        Assert.Null(store.ArtifactRoot);
-    }
 }
 
 /// <summary>A directory remote under a scheme of its own (registered once), so it is opened as a remote, not as a cache.</summary>

@@ -13,7 +13,8 @@ public sealed record SyncConflict(string Item, string Reason);
 
 /// <summary>
 /// What a sync moved (or, in a dry run, would move): counts of experiments, runs and model versions created or
-/// brought up to date, aliases set, objects and their bytes, and the conflicts left alone.
+/// brought up to date, aliases set, objects and their bytes, and the conflicts left alone. A dry run knows the size of
+/// run artifacts only (it reads no object), so its bytes are a lower bound.
 /// </summary>
 public sealed record SyncReport(
     string From,

@@ -1,3 +1,4 @@
+using MlopsNotebooks.Cli;
 using MlopsNotebooks.Registry;
 using MlopsNotebooks.Storage;
 using MlopsNotebooks.Tests.Support;
@@ -96,6 +97,12 @@ public abstract class StoreSyncContract : IDisposable
             registry.Export("churn@candidate", export);
         }
         Assert.Equal(ContentHash.Parse(logged.Version.ModelHash), ContentHash.OfFile(Path.Combine(export, "model.zip")));
+        var (output, error) = (new StringWriter(), new StringWriter());
+        Assert.True(MlopsCli.Run(["models", "list", "--tracking-uri", ci.Store], output, error) == 0, error.ToString());
+        Assert.Contains("candidate", output.ToString());
+        var download = Path.Combine(Dir.Path, "download");
+        Assert.True(MlopsCli.Run(["models", "download", "churn@candidate", "--to", download, "--tracking-uri", ci.Store], output, error) == 0, error.ToString());
+        Assert.Equal(ContentHash.Parse(logged.Version.SampleHash), ContentHash.OfFile(Path.Combine(download, "sample-input.json")));
 
         // The team store's own artifact store (the remote) serves another clone that never synced.
         var other = Clone("other");

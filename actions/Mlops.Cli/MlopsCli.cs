@@ -11,6 +11,7 @@ using MlopsNotebooks.Cli.Notebook;
 using MlopsNotebooks.Cli.Proxy;
 using MlopsNotebooks.Cli.Runs;
 using MlopsNotebooks.Cli.Serve;
+using MlopsNotebooks.Cli.Sync;
 using MlopsNotebooks.Cli.Validate;
 using MlopsNotebooks.GitHub.Toolkit;
 using MlopsNotebooks.Tracking;
@@ -48,6 +49,7 @@ public static class MlopsCli
         root.Add(DeployCommands.Create());
         root.Add(ProxyCommands.Create());
         root.Add(MonitorCommands.Create());
+        root.Add(SyncCommands.Create());
         root.Add(new Command("action", "The GitHub Actions' steps: configured by INPUT_* variables as the runner sets them.")
         {
             ValidateCommands.ActionValidate(),

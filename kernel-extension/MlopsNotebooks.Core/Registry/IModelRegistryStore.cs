@@ -1,3 +1,5 @@
+using MlopsNotebooks.Storage;
+
 namespace MlopsNotebooks.Registry;
 
 /// <summary>
@@ -31,4 +33,11 @@ public interface IModelRegistryStore : IDisposable
 
     /// <summary>Every content hash the registry refers to (models, manifests, samples), for garbage collection.</summary>
     IReadOnlyList<string> ReferencedHashes();
+
+    /// <summary>
+    /// Copies a version from another store keeping its number (registering the name with
+    /// <paramref name="modelCreationTime"/> when it is new here), in one transaction. The same version here is left
+    /// unchanged; one with another run, model, manifest, sample or time is left as it is and the result says why.
+    /// </summary>
+    ImportResult ImportModelVersion(ModelVersion version, DateTimeOffset modelCreationTime);
 }

@@ -362,6 +362,9 @@ public sealed class ModelRegistry(TrackingClient client)
         return null;
     }
 
+    /// <summary>The keys of a manifest's "reference" that name objects by hash (what sync copies with a version).</summary>
+    public static readonly IReadOnlyList<string> ReferenceObjectKeys = ["profile", "columns"];
+
     /// <summary>Stores the reference's two files by content and says where they are, for the manifest.</summary>
     /// <summary>
     /// The objects a version's stored manifest names beyond the version's own hashes (its reference for drift: profile

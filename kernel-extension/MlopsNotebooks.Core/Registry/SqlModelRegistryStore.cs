@@ -7,7 +7,7 @@ namespace MlopsNotebooks.Registry;
 /// The model registry over SQL, in the tracking store's database (<see cref="SqlDatabase"/>: one schema, one list of
 /// migrations), so a model version's run id refers to a run there.
 /// </summary>
-public sealed class SqlModelRegistryStore : IModelRegistryStore
+public sealed partial class SqlModelRegistryStore : IModelRegistryStore
 {
     private readonly SqlDatabase _db;
     private readonly bool _ownsDatabase;

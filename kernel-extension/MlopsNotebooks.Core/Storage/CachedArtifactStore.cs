@@ -10,11 +10,20 @@ namespace MlopsNotebooks.Storage;
 public sealed class CachedArtifactStore : IArtifactStore
 {
     private readonly Lazy<ObjectCache> _cache;
+    private readonly ObjectLayout _layout;
 
-    public CachedArtifactStore(ObjectCache cache) => _cache = new(cache);
+    public CachedArtifactStore(ObjectCache cache)
+    {
+        _cache = new(cache);
+        _layout = cache.Layout;
+    }
 
     /// <summary>Opens the cache at <paramref name="root"/> when first used: a client that only reads creates no folders.</summary>
-    public CachedArtifactStore(string root) => _cache = new(() => new ObjectCache(root));
+    public CachedArtifactStore(string root)
+    {
+        _cache = new(() => new ObjectCache(root));
+        _layout = new ObjectLayout(Path.GetFullPath(root), Path.DirectorySeparatorChar);
+    }
 
     public ObjectCache Cache => _cache.Value;
 
@@ -26,6 +35,12 @@ public sealed class CachedArtifactStore : IArtifactStore
     }
 
     public ContentHash PutBytes(ReadOnlySpan<byte> content) => Cache.AddBytes(content);
+
+    public ContentHash Add(string sourceFile) => Cache.AddCopy(sourceFile);
+
+    // Looks at the layout, not through the cache, so asking creates no folder.
+    public IReadOnlySet<ContentHash> Has(IReadOnlyCollection<ContentHash> hashes) =>
+        hashes.Where(h => File.Exists(_layout.PathOf(h))).ToHashSet();
 
     public Stream OpenRead(ArtifactInfo artifact) => Cache.OpenRead(ContentHash.Parse(artifact.Hash));
 

@@ -15,6 +15,12 @@ public interface IArtifactStore
     /// <summary>Stores bytes (a manifest, a sample) as an object, atomically, and returns their hash.</summary>
     ContentHash PutBytes(ReadOnlySpan<byte> content);
 
+    /// <summary>Stores a local file as an object, atomically (skipped when it is there), and returns its hash.</summary>
+    ContentHash Add(string sourceFile);
+
+    /// <summary>Which of these objects the store holds; asks without creating anything (sync moves only the others).</summary>
+    IReadOnlySet<ContentHash> Has(IReadOnlyCollection<ContentHash> hashes);
+
     /// <summary>Opens a stored artifact; reading it to the end verifies its content.</summary>
     Stream OpenRead(ArtifactInfo artifact);
 

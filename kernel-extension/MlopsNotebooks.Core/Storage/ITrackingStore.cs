@@ -81,4 +81,19 @@ public interface ITrackingStore : IDisposable
     /// points at, and a run with a child run that stays (the child's parent must exist). A dry run removes nothing.
     /// </summary>
     RunPurge PurgeDeletedRuns(DateTimeOffset deletedBefore, IReadOnlyCollection<string>? experimentIds, bool dryRun);
+
+    /// <summary>Ids of every run of an experiment, any stage, in the order they started (sync reads them all).</summary>
+    IReadOnlyList<string> ListRunIds(string experimentId);
+
+    /// <summary>A run with every metric point and its deletion time, as sync copies it; null when there is none.</summary>
+    RunHistory? ExportRun(string runId);
+
+    /// <summary>
+    /// Copies a run from another store into <paramref name="experimentId"/>, keeping its id, in one transaction: a new
+    /// run is created whole (its parent must be here); a run that is here is brought up to date when the other store's
+    /// is the same run further on (it ended, got more points, tags, artifacts, was deleted or restored). A run here with
+    /// other content (another start, params or artifact, points the other lacks, or it ended otherwise) is left as it
+    /// is and the result says why.
+    /// </summary>
+    ImportResult ImportRun(RunHistory run, string experimentId);
 }

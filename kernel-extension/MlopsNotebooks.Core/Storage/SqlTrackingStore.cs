@@ -12,7 +12,7 @@ namespace MlopsNotebooks.Storage;
 /// sub-queries), on a <see cref="SqlDatabase"/> that supplies the connection and the schema. The model registry's
 /// tables are in the same database but are <see cref="Registry.SqlModelRegistryStore"/>'s.
 /// </summary>
-public class SqlTrackingStore : ITrackingStore
+public partial class SqlTrackingStore : ITrackingStore
 {
     private readonly SqlDatabase _db;
     private readonly bool _ownsDatabase;
@@ -54,6 +54,11 @@ public class SqlTrackingStore : ITrackingStore
         if (string.IsNullOrWhiteSpace(wanted) || wanted == recorded)
         {
             return recorded;
+        }
+        if (UriSchemes.Of(wanted) == UriSchemes.PlainPath && !Path.IsPathFullyQualified(wanted))
+        {
+            throw new TrackingStoreException($"The artifact root '{wanted}' is a relative path; every client of the store would read it from another folder.",
+                $"Give {TrackingStores.ArtifactUriVariable} an absolute path or a remote URL (azure://container/prefix, s3://bucket/prefix).");
         }
         if (recorded is not null)
         {

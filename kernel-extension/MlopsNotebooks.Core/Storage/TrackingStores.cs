@@ -54,20 +54,28 @@ public static class TrackingStores
     public static TrackingLocation OpenForReading(string? uri = null, string? workingDirectory = null) =>
         Open(Address(uri, workingDirectory, readOnly: true));
 
-    private static StoreAddress Address(string? uri, string? workingDirectory, bool readOnly) => new(
-        string.IsNullOrWhiteSpace(uri) ? Environment.GetEnvironmentVariable(UriVariable) : uri,
-        workingDirectory ?? Directory.GetCurrentDirectory(),
-        readOnly)
+    private static StoreAddress Address(string? uri, string? workingDirectory, bool readOnly)
     {
-        ArtifactUri = Environment.GetEnvironmentVariable(ArtifactUriVariable) is { Length: > 0 } artifacts ? artifacts : null,
-    };
+        var folder = workingDirectory ?? Directory.GetCurrentDirectory();
+        return new(string.IsNullOrWhiteSpace(uri) ? Environment.GetEnvironmentVariable(UriVariable) : uri, folder, readOnly)
+        {
+            ArtifactUri = Environment.GetEnvironmentVariable(ArtifactUriVariable) is { Length: > 0 } artifacts ? AbsoluteArtifactUri(artifacts, folder) : null,
+        };
+    }
+
+    /// <summary>
+    /// A folder given as the artifact root, made absolute against <paramref name="workingDirectory"/>: the store records
+    /// it for every client, and a relative path would name another folder for each of them.
+    /// </summary>
+    public static string AbsoluteArtifactUri(string artifactUri, string workingDirectory) =>
+        UriSchemes.Of(artifactUri) == UriSchemes.PlainPath ? Path.GetFullPath(artifactUri, workingDirectory) : artifactUri;
 
     private static TrackingLocation Open(StoreAddress address)
     {
         var store = Registry.For(address.Uri)(address);
         try
         {
-            return new TrackingLocation(store, ArtifactStores.Open(store.ArtifactRoot ?? ArtifactRootOf(store)), () => ModelRegistryStores.Open(address));
+            return new TrackingLocation(store, ArtifactStores.Open(store.ArtifactRoot ?? ArtifactRootOf(store), address.WorkingDirectory), () => ModelRegistryStores.Open(address));
         }
         catch
         {

@@ -22,6 +22,45 @@ internal sealed class ObjectTransfer(ObjectCache cache, IRemote remote)
         return (toSend.Count, there.Count, bytes);
     }
 
+    /// <summary>Fetches one object into the cache when the cache lacks it, verified before it is published.</summary>
+    public void Fetch(ContentHash hash, CancellationToken cancellationToken)
+    {
+        if (cache.Contains(hash))
+        {
+            return;
+        }
+        var temp = FetchVerified(hash, cancellationToken);
+        try
+        {
+            cache.Publish(temp, hash);
+        }
+        finally
+        {
+            ObjectCache.DeleteQuietly(temp);
+        }
+    }
+
+    // Downloads to a temporary file in the cache and checks it against its name; the caller publishes it.
+    private string FetchVerified(ContentHash hash, CancellationToken cancellationToken)
+    {
+        var temp = cache.NewTempPath();
+        try
+        {
+            remote.Download(hash, temp, cancellationToken);
+            var actual = ContentHash.OfFile(temp);
+            if (actual != hash)
+            {
+                throw new CorruptObjectException(hash, actual, $"remote '{remote.Name}'");
+            }
+            return temp;
+        }
+        catch
+        {
+            ObjectCache.DeleteQuietly(temp);
+            throw;
+        }
+    }
+
     /// <summary>Downloads every object the pointers need that the cache lacks; returns what it fetched and what was wanted.</summary>
     public (int Transferred, long Bytes, HashSet<ContentHash> Wanted) Download(IEnumerable<DataPointer> pointers, CancellationToken cancellationToken)
     {
@@ -29,24 +68,10 @@ internal sealed class ObjectTransfer(ObjectCache cache, IRemote remote)
         long bytes = 0;
         string FetchToTemp(ContentHash hash)
         {
-            var temp = cache.NewTempPath();
-            try
-            {
-                remote.Download(hash, temp, cancellationToken);
-                var actual = ContentHash.OfFile(temp);
-                if (actual != hash)
-                {
-                    throw new CorruptObjectException(hash, actual, $"remote '{remote.Name}'");
-                }
-                Interlocked.Add(ref bytes, new FileInfo(temp).Length);
-                Interlocked.Increment(ref transferred);
-                return temp;
-            }
-            catch
-            {
-                ObjectCache.DeleteQuietly(temp);
-                throw;
-            }
+            var temp = FetchVerified(hash, cancellationToken);
+            Interlocked.Add(ref bytes, new FileInfo(temp).Length);
+            Interlocked.Increment(ref transferred);
+            return temp;
         }
 
         // A folder's manifest is read first (it names the files) but published last, after every file it lists:

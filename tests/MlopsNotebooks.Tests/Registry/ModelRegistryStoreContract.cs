@@ -126,4 +126,21 @@ public abstract class ModelRegistryStoreContract : IDisposable
         Assert.Equal(2, again.CreateModelVersion(Version("churn", null)).Version);
         Assert.Equal(2, models.ListModelVersions("churn")[0].Version);
     }
+    [Fact]
+    public void An_imported_version_keeps_its_number_and_a_different_one_under_that_number_is_left_as_it_is()
+    {
+        var (tracking, models) = Open();
+        var runId = NewRunId(tracking);
+        var imported = new ModelVersion("churn", 3, runId, Hash('a'), Hash('b'), Hash('c'), T0, []);
+        Assert.Equal(ImportOutcome.Created, models.ImportModelVersion(imported, T0).Outcome);
+        var got = models.GetModelVersion("churn", 3)!;
+        Assert.Equal((runId, Hash('a'), Hash('b'), Hash('c'), T0), (got.RunId, got.ModelHash, got.ManifestHash, got.SampleHash, got.CreationTime));
+        Assert.Equal(3, models.ListModels().Single().LatestVersion);
+        Assert.Equal(ImportOutcome.Unchanged, models.ImportModelVersion(imported with { Aliases = ["candidate"] }, T0).Outcome);
+        var refused = models.ImportModelVersion(imported with { ModelHash = Hash('d') }, T0);
+        Assert.Equal(ImportOutcome.Conflict, refused.Outcome);
+        Assert.NotNull(refused.Conflict);
+        Assert.Equal(Hash('a'), models.GetModelVersion("churn", 3)!.ModelHash);
+        Assert.Equal(4, models.CreateModelVersion(Version("churn", runId)).Version);
+    }
 }

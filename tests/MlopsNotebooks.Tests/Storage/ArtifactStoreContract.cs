@@ -82,6 +82,20 @@ public abstract class ArtifactStoreContract : IDisposable
         Assert.Equal(["keep.txt"], Directory.EnumerateFiles(Dir.Path).Select(Path.GetFileName));
     }
 
+    [Fact]
+    public void A_file_added_is_stored_by_its_hash_and_the_store_says_which_objects_it_holds()
+    {
+        var store = CreateStore();
+        var file = LocalFile("weights.bin", "weights\n");
+        var absent = ContentHash.Of("never stored"u8);
+        Assert.Empty(store.Has([ContentHash.OfFile(file), absent]));
+        var hash = store.Add(file);
+        Assert.Equal(ContentHash.OfFile(file), hash);
+        Assert.Equal(hash, store.Add(file));
+        Assert.Equal([hash], store.Has([hash, absent]));
+        Assert.Equal("weights\n", ContentFiles.ReadAll(store.OpenRead(hash)));
+    }
+
     [Theory]
     [InlineData("../escape.txt")]
     [InlineData("/etc/passwd")]

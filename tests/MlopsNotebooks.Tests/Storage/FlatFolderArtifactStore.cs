@@ -37,6 +37,10 @@ public sealed class FlatFolderArtifactStore : IArtifactStore
         return hash;
     }
 
+    public ContentHash Add(string sourceFile) => PutBytes(File.ReadAllBytes(sourceFile));
+
+    public IReadOnlySet<ContentHash> Has(IReadOnlyCollection<ContentHash> hashes) => hashes.Where(h => File.Exists(PathOf(h))).ToHashSet();
+
     public Stream OpenRead(ArtifactInfo artifact) => OpenRead(ContentHash.Parse(artifact.Hash));
 
     public Stream OpenRead(ContentHash hash)

@@ -35,6 +35,17 @@ public sealed class SqliteTrackingStoreTests : TrackingStoreContract
     }
 
     [Fact]
+    public void A_relative_artifact_root_is_refused_by_the_store_and_nothing_is_recorded()
+    {
+        var path = _dir.File("relative.db");
+        var error = Assert.Throws<TrackingStoreException>(() => new SqliteTrackingStore(path, artifactUri: "artifacts").Dispose());
+        Assert.Contains("relative", error.Message);
+        Assert.NotNull(error.Hint);
+        using var store = new SqliteTrackingStore(path);
+        Assert.Null(store.ArtifactRoot);
+    }
+
+    [Fact]
     public void The_store_is_in_WAL_mode_so_readers_do_not_block_writers()
     {
         var path = _dir.File("wal.db");

@@ -333,6 +333,70 @@ public abstract class TrackingStoreContract : IDisposable
     }
 
     /// <summary>A second store on the same location as <paramref name="store"/>.</summary>
+    private static RunHistory Logged(ITrackingStore store)
+    {
+        var parent = NewRun(store, name: "sweep");
+        var run = NewRun(store, name: "trial", parent: parent.RunId, tags: new RunTag("team", "churn"));
+        store.LogBatch(run.RunId, [Point("auc", 0.5, 1), Point("auc", 0.5, 1), Point("auc", double.NaN, 2, 5), Point("loss", 1.5, 1)],
+            [new Param("trees", "100")], []);
+        store.LogArtifact(run.RunId, new ArtifactInfo("model/model.zip", "sha256:" + new string('a', 64), 8));
+        store.LogInputs(run.RunId, [new DataInput("data/train.csv", "sha256:" + new string('b', 64), 10, 1)]);
+        return store.ExportRun(run.RunId)!;
+    }
+
+    [Fact]
+    public void An_exported_run_carries_every_metric_point_and_imports_into_another_store_whole_with_its_id()
+    {
+        var source = Open();
+        var history = Logged(source);
+        Assert.Equal(4, history.Points.Count);
+        Assert.Null(source.ExportRun("no-such-run"));
+
+        var target = Open();
+        var experiment = target.CreateExperiment("copied", T0).ExperimentId;
+        Assert.Equal(ImportOutcome.Created, target.ImportRun(source.ExportRun(history.Run.ParentRunId!)!, experiment).Outcome);
+        Assert.Equal(ImportOutcome.Created, target.ImportRun(history, experiment).Outcome);
+        var copy = target.ExportRun(history.Run.RunId)!;
+        Assert.Equal(history.Run with { ExperimentId = experiment }, copy.Run with { Params = history.Run.Params, Tags = history.Run.Tags,
+            Metrics = history.Run.Metrics, Artifacts = history.Run.Artifacts, Inputs = history.Run.Inputs });
+        Assert.Equal(history.Run.Params, copy.Run.Params);
+        Assert.Equal(history.Run.Tags, copy.Run.Tags);
+        Assert.Equal(history.Run.Artifacts, copy.Run.Artifacts);
+        Assert.Equal(history.Run.Inputs, copy.Run.Inputs);
+        Assert.Equal(history.Points.Select(p => p.ToString()), copy.Points.Select(p => p.ToString()));
+        Assert.Equal(double.NaN, copy.Run.Metrics["auc"].Value);
+        Assert.Equal(new[] { history.Run.ParentRunId!, history.Run.RunId }.Order(), target.ListRunIds(experiment).Order());
+        Assert.Equal(ImportOutcome.Unchanged, target.ImportRun(history, experiment).Outcome);
+    }
+
+    [Fact]
+    public void Importing_a_run_that_went_on_brings_it_up_to_date_and_a_run_with_other_content_is_left_as_it_is()
+    {
+        var source = Open();
+        var history = Logged(source);
+        var target = Open();
+        target.ImportRun(source.ExportRun(history.Run.ParentRunId!)!, "0");
+        target.ImportRun(history, "0");
+
+        source.LogBatch(history.Run.RunId, [Point("auc", 0.9, 3)], [], [new RunTag("stage", "done")]);
+        source.SetRunStatus(history.Run.RunId, RunStatus.Finished, T0.AddMinutes(1));
+        source.SetRunStage(history.Run.RunId, LifecycleStage.Deleted);
+        var later = source.ExportRun(history.Run.RunId)!;
+        Assert.Equal(ImportOutcome.Updated, target.ImportRun(later, "0").Outcome);
+        var copy = target.ExportRun(history.Run.RunId)!;
+        Assert.Equal((RunStatus.Finished, LifecycleStage.Deleted, 5, "done"), (copy.Run.Status, copy.Run.Stage, copy.Points.Count, copy.Run.Tags["stage"]));
+        Assert.Equal(later.DeletedTime, copy.DeletedTime);
+        Assert.Equal(0.9, target.GetRun(history.Run.RunId)!.Metrics["auc"].Value);
+
+        var other = later with { Run = later.Run with { Params = new Dictionary<string, string> { ["trees"] = "200" } } };
+        var refused = target.ImportRun(other, "0");
+        Assert.Equal(ImportOutcome.Conflict, refused.Outcome);
+        Assert.Contains("trees", refused.Conflict);
+        Assert.Equal("100", target.GetRun(history.Run.RunId)!.Params["trees"]);
+        Assert.Equal(ImportOutcome.Conflict, target.ImportRun(history with { Points = history.Points.Take(1).ToList() }, "0").Outcome);
+        Assert.Equal(5, target.ExportRun(history.Run.RunId)!.Points.Count);
+    }
+
     protected abstract ITrackingStore Reopen(ITrackingStore store);
 
     /// <summary>The model registry store that lives beside <paramref name="store"/> (its versions point at its runs).</summary>

@@ -13,9 +13,10 @@ public sealed class BlobService : IDisposable
 {
     private readonly string _tool;
     private readonly Func<int, string[]> _arguments;
+    private readonly IDictionary<string, string?>? _environment;
     private Process? _process;
 
-    public BlobService(string tool, Func<int, string[]> arguments)
+    public BlobService(string tool, Func<int, string[]> arguments, IDictionary<string, string?>? environment = null)
     {
         _tool = Path.Combine(Programs.RepositoryRoot, "tests", "tools", "node_modules", ".bin", tool);
         if (!File.Exists(_tool))
@@ -23,6 +24,7 @@ public sealed class BlobService : IDisposable
             throw new Xunit.Sdk.XunitException($"{tool} is missing: run npm ci --prefix tests/tools --no-audit --no-fund (./test.sh does it).");
         }
         _arguments = arguments;
+        _environment = environment;
         Port = Ports.Free();
         Start();
     }
@@ -34,7 +36,7 @@ public sealed class BlobService : IDisposable
     /// <summary>Starts the service and waits until it takes connections.</summary>
     public void Start()
     {
-        _process = Programs.StartTool(_tool, _arguments(Port));
+        _process = Programs.StartTool(_tool, _arguments(Port), environment: _environment);
         _process.OutputDataReceived += (_, _) => { };
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
@@ -81,9 +83,9 @@ public sealed class BlobService : IDisposable
     }
 
     /// <summary>Starts a service shared by the test run, stopped when the process exits.</summary>
-    internal static BlobService Shared(string tool, Func<int, string[]> arguments)
+    internal static BlobService Shared(string tool, Func<int, string[]> arguments, IDictionary<string, string?>? environment = null)
     {
-        var service = new BlobService(tool, arguments);
+        var service = new BlobService(tool, arguments, environment);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => service.Dispose();
         return service;
     }

@@ -13,13 +13,17 @@ public static class S3rver
     private const string KeyId = "S3RVER";
     private const string Secret = "S3RVER";
 
+    // s3rver 3.7.1 encrypts its ListObjectsV2 continuation tokens with DES, which Node's OpenSSL 3 only has in its legacy
+    // provider: without it, a listing of more than 1,000 objects fails with a 500.
+    private static readonly Dictionary<string, string?> Node = new() { ["NODE_OPTIONS"] = "--openssl-legacy-provider" };
+
     private static readonly Lazy<BlobService> Service = new(() =>
-        BlobService.Shared("s3rver", port => Arguments(port, Path.Combine(Path.GetTempPath(), "mlops-tests", "s3rver-" + Guid.NewGuid().ToString("N")[..8]))));
+        BlobService.Shared("s3rver", port => Arguments(port, Path.Combine(Path.GetTempPath(), "mlops-tests", "s3rver-" + Guid.NewGuid().ToString("N")[..8])), Node));
 
     public static BlobService Shared => Service.Value;
 
     /// <summary>An s3rver of the caller's own, keeping its data in <paramref name="folder"/> across restarts.</summary>
-    public static BlobService OnDisk(string folder) => new("s3rver", port => Arguments(port, folder));
+    public static BlobService OnDisk(string folder) => new("s3rver", port => Arguments(port, folder), Node);
 
     /// <summary>
     /// The environment a process needs to reach <paramref name="service"/>, with another access key id when given

@@ -59,6 +59,16 @@ public abstract class BlobRemoteContract : RemoteContract
     }
 
     [Fact]
+    public void A_remote_of_more_objects_than_one_listing_page_is_had_and_listed_whole()
+    {
+        var remote = CreateRemote();
+        var files = Enumerable.Range(0, 1010).Select(i => Dir.NewFile($"row {i}\n")).ToList();
+        Parallel.ForEach(files, new ParallelOptions { MaxDegreeOfParallelism = 8 }, f => remote.Upload(f.Hash, f.File, CancellationToken.None));
+        Assert.Equal(files.Count, remote.Has(files.Select(f => f.Hash).ToList()).Count);
+        Assert.Equal(files.Select(f => f.Hash).ToHashSet(), remote.List().Select(o => o.Hash).ToHashSet());
+    }
+
+    [Fact]
     public void A_large_object_goes_up_in_parts_and_comes_back_whole()
     {
         var remote = Open(NewUrl(SharedService), Environment(SharedService), partSize: 1 << 20);

@@ -95,7 +95,9 @@ public abstract class BlobRemoteContract : RemoteContract
             Thread.Sleep(5);
         }
         service.Stop();
-        Assert.IsAssignableFrom<MlopsException>(Assert.ThrowsAny<Exception>(() => push.GetAwaiter().GetResult()));
+        var cut = Assert.IsAssignableFrom<MlopsException>(Assert.ThrowsAny<Exception>(() => push.GetAwaiter().GetResult()));
+        Assert.Contains("remote 'shared'", cut.Message);
+        Assert.Contains("run the command again", cut.Hint, StringComparison.OrdinalIgnoreCase);
 
         service.Start();
         var second = Open(url, Environment(service), partSize: 1 << 20);

@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using MlopsNotebooks.TeamStores.Blobs;
+using MlopsNotebooks.Versioning;
 
 namespace MlopsNotebooks.TeamStores;
 
@@ -14,5 +16,7 @@ public static class TeamStoresModule
 #pragma warning restore CA2255
     public static void Register()
     {
+        Remotes.Registry.Register("azure", (name, url, _) => AzureBlobRemote.Open(name, url, Environment.GetEnvironmentVariable));
+        Remotes.Registry.Register("s3", (name, url, _) => S3Remote.Open(name, url, Environment.GetEnvironmentVariable));
     }
 }

@@ -10,7 +10,7 @@ internal static class RemoteCommands
     public static Command Create()
     {
         var name = new Argument<string>("name") { Description = "A name for the remote, e.g. shared." };
-        var url = new Argument<string>("url") { Description = "A folder (a mounted share, another disk)." };
+        var url = new Argument<string>("url") { Description = "A folder (a mounted share, another disk), azure://container/prefix or s3://bucket/prefix." };
         var makeDefault = new Option<bool>("--default") { Description = "Make it the default remote (the first one always is)." };
         var add = new Command("add", "Add a data remote to mlops.yaml.") { name, url, makeDefault }
             .Handles(parse => new AddRemoteSettings(parse.GetValue(name)!, parse.GetValue(url)!, parse.GetValue(makeDefault)), Add);

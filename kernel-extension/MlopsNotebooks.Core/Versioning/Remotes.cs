@@ -6,15 +6,16 @@ namespace MlopsNotebooks.Versioning;
 public delegate IRemote RemoteFactory(string name, string url, string baseDirectory);
 
 /// <summary>
-/// The remote backends by URL scheme: a folder path or <c>file://</c> URL is a <see cref="DirectoryRemote"/>.
-/// A new backend (<c>azure://</c>, <c>s3://</c>) is one class (an <see cref="IFileSystem"/> under a
-/// <see cref="FileSystemObjectStore"/>, or an <see cref="IRemote"/> of its own), one <see cref="Registry"/>.Register
+/// The remote backends by URL scheme: a folder path or <c>file://</c> URL is a <see cref="DirectoryRemote"/>;
+/// <c>azure://</c> and <c>s3://</c> are registered by the team assembly (TeamStoresModule). A new backend is one class
+/// (an <see cref="IFileSystem"/> under a <see cref="FileSystemObjectStore"/>, or an <see cref="IRemote"/> of its own), one <see cref="Registry"/>.Register
 /// line, and one more class deriving from the remote contract suite (RemoteContract) in the tests.
 /// </summary>
 public static class Remotes
 {
     public static SchemeRegistry<RemoteFactory> Registry { get; } = new((url, _) =>
-        new MlopsException($"The remote URL '{url}' is not supported yet.", "Use a folder path (a mounted share or another disk)."));
+        new MlopsException($"The remote URL '{url}' is not supported yet.",
+            "Use a folder path (a mounted share or another disk), azure://container/prefix or s3://bucket/prefix."));
 
     static Remotes()
     {
@@ -22,8 +23,12 @@ public static class Remotes
         Registry.Register("file", OpenDirectory);
     }
 
-    /// <summary>Refuses a URL no backend takes, with the message that says what is supported.</summary>
-    public static void CheckSupported(string url) => Registry.For(url);
+    /// <summary>
+    /// Refuses a URL no backend takes, with the message that says what is supported, and one its backend refuses (a
+    /// blob URL with credentials in it, a bad container name) before it is written to mlops.yaml. Opening a remote only
+    /// reads its URL: it reaches nothing and needs no credentials.
+    /// </summary>
+    public static void CheckSupported(string url) => Registry.For(url)("check", url, Directory.GetCurrentDirectory());
 
     public static IRemote Open(string name, string url, string baseDirectory) => Registry.For(url)(name, url, baseDirectory);
 

@@ -35,7 +35,7 @@ public sealed class SchemeRegistryTests : IDisposable
     {
         var error = Assert.Throws<MlopsException>(() => Remotes.Open("shared", url, _dir.Path));
         Assert.Equal($"The remote URL '{url}' is not supported yet.", error.Message);
-        Assert.Equal("Use a folder path (a mounted share or another disk).", error.Hint);
+        Assert.Equal("Use a folder path (a mounted share or another disk), azure://container/prefix or s3://bucket/prefix.", error.Hint);
     }
 
     [Fact]

@@ -150,7 +150,7 @@ public sealed class RemoteTests : IDisposable
         repo.AddRemote("shared", _remote.Path, makeDefault: true);
         Assert.Contains("No remote named 'other'", Assert.Throws<NotFoundException>(() => repo.Push("other")).Message);
         Assert.Throws<InvalidNameException>(() => repo.AddRemote("../evil", _remote.Path, makeDefault: false));
-        Assert.Contains("not supported yet", Assert.Throws<MlopsException>(() => repo.AddRemote("s3", "s3://bucket/x", makeDefault: false)).Message);
+        Assert.Contains("not supported yet", Assert.Throws<MlopsException>(() => repo.AddRemote("gs", "gs://bucket/x", makeDefault: false)).Message);
         Assert.Equal("shared", ProjectConfig.Load(_origin.Root).DefaultRemote);
     }
 

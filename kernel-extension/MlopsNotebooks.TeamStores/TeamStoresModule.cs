@@ -14,5 +14,6 @@ public static class TeamStoresModule
 #pragma warning restore CA2255
     public static void Register()
     {
+        PostgreSql.PostgresStores.Register();
     }
 }

@@ -16,6 +16,7 @@ public abstract class SqlDatabase : IDisposable
     private readonly object _gate = new();
     private readonly List<DbCommand> _prepared = [];
     private DbConnection? _connection;
+    private bool _disposed;
     private DbCommand? _insertMetric;
 
     /// <summary>Where the database is, for messages (never with a password).</summary>
@@ -30,6 +31,15 @@ public abstract class SqlDatabase : IDisposable
     protected abstract bool SchemaTableExists(DbConnection connection, DbTransaction transaction);
 
     private DbConnection Connection => _connection ?? throw new ObjectDisposedException(GetType().Name);
+
+    // A connection lost when the retries ran out is opened again by the next operation.
+    private void EnsureConnected()
+    {
+        if (_connection is null && !_disposed)
+        {
+            Reopen();
+        }
+    }
 
     /// <summary>How long a write or read keeps trying through passing failures before it gives up.</summary>
     protected virtual TimeSpan RetryFor => TimeSpan.FromSeconds(30);
@@ -190,6 +200,7 @@ public abstract class SqlDatabase : IDisposable
         {
             try
             {
+                EnsureConnected();
                 return operation();
             }
             catch (DbException e) when (EnvironmentException.From(e, Location) is { } failure)
@@ -353,6 +364,7 @@ public abstract class SqlDatabase : IDisposable
             _insertMetric = null;
             _connection?.Dispose();
             _connection = null;
+            _disposed = true;
         }
         GC.SuppressFinalize(this);
     }

@@ -115,17 +115,11 @@ internal sealed record PostgresAddress(string? User, string? Password, string Ho
         _ => throw Invalid(uri, $"sslmode '{value}' is not one of disable, allow, prefer, require, verify-ca, verify-full"),
     };
 
-    private static string Decode(string uri, string part)
-    {
-        try
-        {
-            return Uri.UnescapeDataString(part);
-        }
-        catch (UriFormatException)
-        {
-            throw Invalid(uri, "it has a malformed %-escape");
-        }
-    }
+    // Uri.UnescapeDataString keeps a malformed escape as it is; libpq refuses it, and so does this.
+    private static string Decode(string uri, string part) =>
+        System.Text.RegularExpressions.Regex.IsMatch(part, "%(?![0-9A-Fa-f]{2})")
+            ? throw Invalid(uri, "it has a malformed %-escape")
+            : Uri.UnescapeDataString(part);
 
     // The message never repeats the URI: it may hold a password.
     private static MlopsException Invalid(string uri, string why, string? hint = null) =>

@@ -24,14 +24,24 @@ public sealed class PostgresDatabase : SqlDatabase
 
     private readonly PostgresAddress _address;
     private readonly bool _readOnly;
+    private readonly TimeSpan _retryFor;
 
     /// <summary>Opens the database named by a <c>postgresql://</c> URI and brings its schema up to date (read-only opens change nothing).</summary>
     public PostgresDatabase(string uri, bool readOnly = false)
+        : this(uri, readOnly, TimeSpan.FromSeconds(30))
+    {
+    }
+
+    /// <summary>As above, giving up on an unreachable server after <paramref name="retryFor"/> (tests wait less than 30 s).</summary>
+    internal PostgresDatabase(string uri, bool readOnly, TimeSpan retryFor)
     {
         _address = PostgresAddress.Parse(uri);
         _readOnly = readOnly;
+        _retryFor = retryFor;
         Initialize();
     }
+
+    protected override TimeSpan RetryFor => _retryFor;
 
     public override string Location => _address.Location;
 
@@ -39,12 +49,21 @@ public sealed class PostgresDatabase : SqlDatabase
 
     protected override DbConnection OpenAndCheck()
     {
-        var connection = Connect();
+        NpgsqlConnection connection;
         try
         {
-            // Look before writing: a database with someone else's tables is refused untouched.
+            connection = Connect();
+        }
+        catch (Exception e) when (Failure(e) is { } failure)
+        {
+            throw failure;
+        }
+        try
+        {
+            // Look before writing: a database with someone else's tables is refused untouched. pg_class, not
+            // information_schema, which hides the tables this user has no privilege on.
             using var cmd = connection.CreateCommand();
-            cmd.CommandText = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name";
+            cmd.CommandText = Relations;
             var tables = ReadStrings(cmd);
             if (tables.Count > 0 && !tables.Contains("mlops_schema"))
             {
@@ -61,6 +80,7 @@ public sealed class PostgresDatabase : SqlDatabase
         }
     }
 
+    // After a lost connection the failures of reconnecting are the retry loop's to judge (the server may be starting).
     protected override DbConnection Reconnect() => Connect();
 
     private NpgsqlConnection Connect()
@@ -70,11 +90,6 @@ public sealed class PostgresDatabase : SqlDatabase
         {
             connection.Open();
             return connection;
-        }
-        catch (Exception e) when (Classify(e) != Fault.Connection && Failure(e) is { } failure)
-        {
-            connection.Dispose();
-            throw failure;
         }
         catch
         {
@@ -142,8 +157,13 @@ public sealed class PostgresDatabase : SqlDatabase
             _ => null,
         };
 
+    private const string Relations = """
+        SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY c.relname
+        """;
+
     protected override bool SchemaTableExists(DbConnection connection, DbTransaction transaction) =>
-        Scalar(transaction, "SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'mlops_schema'") is not null;
+        Scalar(transaction, "SELECT to_regclass('mlops_schema')::text") is not null;
 
     /// <summary>
     /// Metric points as a network backend should send them: one statement for the batch, never one per point. Large

@@ -51,14 +51,15 @@ public sealed class PostgresServer : IDisposable
             throw new Xunit.Sdk.XunitException(
                 $"PostgreSQL 15 is missing ({Bin}/initdb): apt-get install postgresql-15, or run ./test.sh, which installs it.");
         }
-        var folder = Path.Combine(Path.GetTempPath(), "mlops-pg-" + Guid.NewGuid().ToString("N")[..8]);
+        StopAbandoned();
+        var folder = Path.Combine(Path.GetTempPath(), FolderPrefix + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, OwnerFile), Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         var server = new PostgresServer(folder, Ports.Free());
         try
         {
             server.Init();
-            server.Control("start", "-w", "-t", "60", "-l", Path.Combine(folder, "server.log"), "-o",
-                $"-c listen_addresses=127.0.0.1 -p {server.Port.ToString(CultureInfo.InvariantCulture)} -k {folder} -c max_connections=200");
+            server.Run();
             server.Admin($"CREATE ROLE {User} LOGIN CREATEDB PASSWORD '{server.Password}'");
             server.Admin($"CREATE DATABASE {Template} OWNER {User}");
             new PostgresDatabase(server.Uri(Template)).Dispose();
@@ -71,6 +72,22 @@ public sealed class PostgresServer : IDisposable
         }
     }
 
+    private const string FolderPrefix = "mlops-pg-";
+    private const string OwnerFile = "owner.pid";
+
+    // A test process killed outright (a timeout) never runs its exit handler: the next run stops what it left.
+    private static void StopAbandoned()
+    {
+        foreach (var folder in Directory.EnumerateDirectories(Path.GetTempPath(), FolderPrefix + "*"))
+        {
+            var owner = Path.Combine(folder, OwnerFile);
+            if (File.Exists(owner) && int.TryParse(File.ReadAllText(owner), CultureInfo.InvariantCulture, out var pid) && !Directory.Exists($"/proc/{pid}"))
+            {
+                new PostgresServer(folder, 0).Dispose();
+            }
+        }
+    }
+
     private void Init()
     {
         var passwordFile = Path.Combine(_folder, "superuser-password");
@@ -80,6 +97,17 @@ public sealed class PostgresServer : IDisposable
             "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8");
         File.Delete(passwordFile);
     }
+
+    /// <summary>Starts the server (again, after a test stopped it), waiting until it takes connections.</summary>
+    /// fsync is off: it matters only when the machine itself crashes, and the tests share a slow disk.
+    public void Run() => Control("start", "-w", "-t", "60", "-l", Log, "-o",
+        $"-c listen_addresses=127.0.0.1 -p {Port.ToString(CultureInfo.InvariantCulture)} -k {_folder} -c max_connections=200 -c fsync=off");
+
+    /// <summary>pg_ctl restart -m fast: open connections are cut (57P01), committed transactions are kept.</summary>
+    public void Restart() => Control("restart", "-m", "fast", "-w", "-t", "60", "-l", Log);
+
+    // Without -l the server would inherit pg_ctl's output, and reading that to the end would never finish.
+    private string Log => Path.Combine(_folder, "server.log");
 
     /// <summary>pg_ctl as postgres, e.g. ("restart", "-m", "fast", "-w").</summary>
     public void Control(params string[] args) =>

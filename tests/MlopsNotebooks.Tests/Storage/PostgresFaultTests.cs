@@ -62,6 +62,7 @@ public sealed class PostgresFaultTests : IDisposable
         using var db = new PostgresDatabase(uri, readOnly: false, retryFor: TimeSpan.FromSeconds(3));
         using var store = new SqlTrackingStore(db, ownsDatabase: false);
         store.CreateExperiment("before", DateTimeOffset.UtcNow);
+        var count = db.Read(() => db.Prepare("SELECT count(*) FROM experiments"));
         server.Control("stop", "-m", "fast", "-w");
 
         var clock = Stopwatch.StartNew();
@@ -73,6 +74,8 @@ public sealed class PostgresFaultTests : IDisposable
 
         server.Run();
         store.CreateExperiment("after", DateTimeOffset.UtcNow);
+        // A command prepared on the lost connection was prepared again on the new one.
+        Assert.Equal(3L, db.Read(() => count.ExecuteScalar()));
         Assert.Equal(["Default", "before", "after"], store.ListExperiments(ViewType.ActiveOnly).Select(e => e.Name));
     }
 

@@ -49,9 +49,9 @@ public sealed class ToolPackageTests
     {
         using var dir = new TempDirectory();
         var feed = dir.File("feed");
-        // Three packages at one version: the notebook package, the core it depends on, and the tool; the runner and the
+        // Four packages at one version: the notebook package, the core it depends on, the team backends, and the tool; the runner and the
         // GitHub library travel inside the tool.
-        Assert.Equal([$"MlopsNotebooks.{Version}.nupkg", $"MlopsNotebooks.Core.{Version}.nupkg", $"MlopsNotebooks.Tool.{Version}.nupkg"], Pack(feed));
+        Assert.Equal([$"MlopsNotebooks.{Version}.nupkg", $"MlopsNotebooks.Core.{Version}.nupkg", $"MlopsNotebooks.TeamStores.{Version}.nupkg", $"MlopsNotebooks.Tool.{Version}.nupkg"], Pack(feed));
         var mlops = Install(feed, dir.File("tools"), dir.File("packages"));
         Assert.StartsWith(dir.File("tools"), Path.GetFullPath(mlops));
 

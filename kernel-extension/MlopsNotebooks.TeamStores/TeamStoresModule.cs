@@ -18,5 +18,6 @@ public static class TeamStoresModule
     {
         Remotes.Registry.Register("azure", (name, url, _) => AzureBlobRemote.Open(name, url, Environment.GetEnvironmentVariable));
         Remotes.Registry.Register("s3", (name, url, _) => S3Remote.Open(name, url, Environment.GetEnvironmentVariable));
+        PostgreSql.PostgresStores.Register();
     }
 }

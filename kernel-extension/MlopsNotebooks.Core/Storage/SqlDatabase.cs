@@ -8,13 +8,15 @@ namespace MlopsNotebooks.Storage;
 /// One database that the SQL stores share: the tracking store's tables and the model registry's live in it together,
 /// so a model version can point at its run, and one list of migrations brings the whole schema up to date. A backend
 /// (SQLite now, PostgreSQL later) supplies the connection, its migrations and how it detects a foreign database.
-/// One connection, used under a lock: a client's caller and its flusher thread share it.
+/// One connection, used under a lock: a client's caller and its flusher thread share it. A backend over a network
+/// says which failures are passing (<see cref="Classify"/>): those reconnect or run the transaction again.
 /// </summary>
 public abstract class SqlDatabase : IDisposable
 {
     private readonly object _gate = new();
     private readonly List<DbCommand> _prepared = [];
     private DbConnection? _connection;
+    private bool _disposed;
     private DbCommand? _insertMetric;
 
     /// <summary>Where the database is, for messages (never with a password).</summary>
@@ -29,6 +31,51 @@ public abstract class SqlDatabase : IDisposable
     protected abstract bool SchemaTableExists(DbConnection connection, DbTransaction transaction);
 
     private DbConnection Connection => _connection ?? throw new ObjectDisposedException(GetType().Name);
+
+    // A connection lost when the retries ran out is opened again by the next operation.
+    private void EnsureConnected()
+    {
+        if (_connection is null && !_disposed)
+        {
+            Reopen();
+        }
+    }
+
+    /// <summary>How long a write or read keeps trying through passing failures before it gives up.</summary>
+    protected virtual TimeSpan RetryFor => TimeSpan.FromSeconds(30);
+
+    /// <summary>What a failure of a read or a write means for trying again.</summary>
+    protected enum Fault
+    {
+        /// <summary>A real error: it is reported at once.</summary>
+        None,
+
+        /// <summary>The connection is gone (server restarted, connection reset): reconnect, then run it all again.</summary>
+        Connection,
+
+        /// <summary>Another writer won a race (unique key, serialization, deadlock): run the transaction again.</summary>
+        Race,
+    }
+
+    /// <summary>Whether <paramref name="e"/> is worth trying again; an embedded database has no passing failures.</summary>
+    protected virtual Fault Classify(Exception e) => Fault.None;
+
+    /// <summary>Runs first in the migration transaction, e.g. to take a lock so that two processes never both migrate.</summary>
+    protected virtual void BeforeMigrate(DbTransaction transaction)
+    {
+    }
+
+    /// <summary>
+    /// Called just before a write commits: a token that <see cref="Committed"/> can later look up, for a backend that can
+    /// tell whether a transaction committed after its connection dropped during COMMIT; null when it cannot.
+    /// </summary>
+    protected virtual object? CommitToken(DbTransaction transaction) => null;
+
+    /// <summary>On a new connection: whether the transaction of <paramref name="token"/> committed, or null if unknown.</summary>
+    protected virtual bool? Committed(object token) => null;
+
+    /// <summary>Opens a connection again after one was lost; by default the same way as the first.</summary>
+    protected virtual DbConnection Reconnect() => OpenAndCheck();
 
     /// <summary>Opened only to read: nothing is created, migrated or written.</summary>
     protected virtual bool ReadOnly => false;
@@ -60,6 +107,7 @@ public abstract class SqlDatabase : IDisposable
     {
         var migrations = Migrations;
         using var tx = Connection.BeginTransaction();
+        BeforeMigrate(tx);
         var version = 0;
         if (SchemaTableExists(Connection, tx))
         {
@@ -101,15 +149,7 @@ public abstract class SqlDatabase : IDisposable
     {
         lock (_gate)
         {
-            try
-            {
-                return read();
-            }
-            catch (DbException e) when (EnvironmentException.From(e, Location) is { } failure)
-            {
-                // A database error that is the machine's (disk full, read-only, not a database), naming the store.
-                throw failure;
-            }
+            return WithRetries(read);
         }
     }
 
@@ -117,18 +157,99 @@ public abstract class SqlDatabase : IDisposable
     {
         lock (_gate)
         {
-            try
+            // When the connection drops during COMMIT the outcome is unknown: the server may have committed. Running the
+            // transaction again could write it twice (a metric point twice, a second model version), giving up could lose
+            // points the caller was told are safe. So the backend's commit token is asked on the new connection: committed
+            // means done, not committed means run it again, and where it cannot tell, the write fails naming the store.
+            object? token = null;
+            var committing = false;
+            var result = default(T)!;
+            return WithRetries(() =>
             {
+                if (committing && token is not null)
+                {
+                    switch (Committed(token))
+                    {
+                        case true:
+                            return result;
+                        case null:
+                            throw new EnvironmentException(
+                                $"The connection to the tracking store at {Location} dropped while a write was committing; whether it was recorded is unknown.",
+                                "Check the latest records (e.g. `mlops runs list`) before repeating it.");
+                    }
+                }
+                (token, committing) = (null, false);
                 using var tx = Connection.BeginTransaction();
-                var result = write(tx);
+                result = write(tx);
+                token = CommitToken(tx);
+                committing = true;
                 tx.Commit();
                 return result;
+            });
+        }
+    }
+
+    // A passing failure runs the whole operation again: after a reconnect (with bounded backoff, prepared commands made
+    // again on the new connection) or at once after a lost race, where the next attempt sees the winner's rows. Outside
+    // the transaction's scope: it has rolled back by now, so a failure that is reported changed nothing.
+    private T WithRetries<T>(Func<T> operation)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var delay = TimeSpan.FromMilliseconds(50);
+        for (var races = 0; ; )
+        {
+            try
+            {
+                EnsureConnected();
+                return operation();
             }
             catch (DbException e) when (EnvironmentException.From(e, Location) is { } failure)
             {
-                // Outside the transaction's scope: it has rolled back by now, so nothing was changed.
+                // A database error that is the machine's (disk full, read-only, not a database), naming the store.
                 throw failure;
             }
+            catch (Exception e) when (e is not MlopsException && Classify(e) == Fault.Race && ++races < 20)
+            {
+            }
+            catch (Exception e) when (e is not MlopsException && Classify(e) == Fault.Connection)
+            {
+                while (true)
+                {
+                    if (clock.Elapsed >= RetryFor)
+                    {
+                        throw new EnvironmentException(
+                            $"The tracking store at {Location} stayed out of reach for {RetryFor.TotalSeconds:0} s: {Reason(e)}",
+                            "Check that the database server is running and reachable, then run the command again.", e);
+                    }
+                    Thread.Sleep(delay);
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(2).Ticks));
+                    try
+                    {
+                        Reopen();
+                        break;
+                    }
+                    catch (Exception again) when (again is not MlopsException && Classify(again) == Fault.Connection)
+                    {
+                        e = again;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Why an attempt failed, for the message: the provider's text, which never holds the password.</summary>
+    private static string Reason(Exception e) => e.InnerException is { } inner && e.Message.Length == 0 ? inner.Message : e.Message;
+
+    private void Reopen()
+    {
+        _connection?.Dispose();
+        _connection = null;
+        _connection = Reconnect();
+        foreach (var cmd in _prepared)
+        {
+            cmd.Connection = _connection;
+            cmd.Transaction = null;
+            cmd.Prepare();
         }
     }
 
@@ -243,6 +364,7 @@ public abstract class SqlDatabase : IDisposable
             _insertMetric = null;
             _connection?.Dispose();
             _connection = null;
+            _disposed = true;
         }
         GC.SuppressFinalize(this);
     }

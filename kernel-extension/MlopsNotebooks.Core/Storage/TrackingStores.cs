@@ -75,7 +75,10 @@ public static class TrackingStores
         var store = Registry.For(address.Uri)(address);
         try
         {
-            return new TrackingLocation(store, ArtifactStores.Open(store.ArtifactRoot ?? ArtifactRootOf(store), address.WorkingDirectory), () => ModelRegistryStores.Open(address));
+            var artifacts = store.ArtifactRoot is { } root ? ArtifactStores.Open(root, address.WorkingDirectory)
+                : UriSchemes.Of(store.Location) == UriSchemes.PlainPath ? ArtifactStores.Open(ArtifactRootOf(store), address.WorkingDirectory)
+                : new UnsetArtifactStore(store.Location);
+            return new TrackingLocation(store, artifacts, () => ModelRegistryStores.Open(address));
         }
         catch
         {

@@ -18,6 +18,12 @@ public sealed class PostgresTrackingStoreTests : TrackingStoreContract
         return store;
     }
 
+    protected override MlopsNotebooks.Registry.IModelRegistryStore ModelRegistryBeside(ITrackingStore store)
+    {
+        var uri = _uris[store.Location];
+        return MlopsNotebooks.Registry.ModelRegistryStores.Open(new StoreAddress(uri, _dir.Path, ReadOnly: false));
+    }
+
     // Location has no password; the test opens it again with the URI it was made from.
     protected override ITrackingStore Reopen(ITrackingStore store)
     {

@@ -155,7 +155,7 @@ public abstract class StoreSyncContract : IDisposable
         var team = NewTeamStore();
         var logged = LogOnLaptop(laptop);
         using (var source = new SqliteTrackingStore(laptop.Store, readOnly: true))
-        using (var target = new SqliteTrackingStore(team))
+        using (var target = TrackingStores.Open(team, laptop.Folder).Store)
         {
             var history = source.ExportRun(logged.ParentId)!;
             var experiment = target.CreateExperiment("churn", DateTimeOffset.UnixEpoch).ExperimentId;
@@ -167,7 +167,7 @@ public abstract class StoreSyncContract : IDisposable
         Assert.Contains("seed", conflict.Reason);
         Assert.Contains(logged.ParentId, SyncText.Summary(report));
         Assert.Equal((2, 1), (report.RunsCreated, report.VersionsCreated));
-        using var reader = new SqliteTrackingStore(team, readOnly: true);
+        using var reader = TrackingStores.OpenForReading(team, laptop.Folder).Store;
         Assert.Equal("7", reader.GetRun(logged.ParentId)!.Params["seed"]);
         Assert.False(reader.GetRun(logged.ParentId)!.Params.ContainsKey("trainer"));
         Assert.NotNull(reader.GetRun(logged.RunId));
@@ -179,13 +179,14 @@ public abstract class StoreSyncContract : IDisposable
         var laptop = Clone("laptop");
         var team = NewTeamStore();
         LogOnLaptop(laptop);
-        var before = File.ReadAllBytes(team);
+        // A team store in a file is compared byte for byte; in a database, by what it holds (below).
+        var before = File.Exists(team) ? File.ReadAllBytes(team) : null;
         var dry = Sync(laptop.Store, team, laptop.Folder, dryRun: true);
         Assert.Equal((true, 1, 3, 1, 1), (dry.DryRun, dry.Experiments, dry.RunsCreated, dry.VersionsCreated, dry.Aliases));
         Assert.True(dry.Objects >= 5);
         Assert.StartsWith("Dry run", SyncText.Summary(dry));
-        Assert.Equal(before, File.ReadAllBytes(team));
-        using var reader = new SqliteTrackingStore(team, readOnly: true);
+        Assert.Equal(before, File.Exists(team) ? File.ReadAllBytes(team) : null);
+        using var reader = TrackingStores.OpenForReading(team, laptop.Folder).Store;
         Assert.Equal(["Default"], reader.ListExperiments(ViewType.All).Select(e => e.Name));
         Assert.Empty(reader.ReferencedHashes());
         var real = Sync(laptop.Store, team, laptop.Folder);

@@ -28,34 +28,14 @@ public abstract class TeamBaselineContract : IDisposable
     }
 
     /// <summary>A step of a pull request's workflow (GITHUB_BASE_REF is main) unless <paramref name="onPush"/>.</summary>
-    private (int Code, string Stdout, Dictionary<string, string> Outputs, string Summary) Action(string command, Dictionary<string, string?> inputs, string? trackingUri,
-        bool onPush = false)
+    private ActionStep.Result Action(string command, Dictionary<string, string?> inputs, string? trackingUri, bool onPush = false)
     {
-        var output = _runner.File($"output-{Guid.NewGuid():N}");
-        var summary = _runner.File($"summary-{Guid.NewGuid():N}");
-        File.WriteAllText(output, "");
-        File.WriteAllText(summary, "");
-        var environment = new Dictionary<string, string?>
+        var step = ActionStep.Run(command, _repo.Root, _runner.Path, inputs, new Dictionary<string, string?>
         {
-            ["GITHUB_ACTIONS"] = "true",
-            ["GITHUB_WORKSPACE"] = _repo.Root,
-            ["GITHUB_OUTPUT"] = output,
-            ["GITHUB_STEP_SUMMARY"] = summary,
             ["MLOPS_TRACKING_URI"] = trackingUri,
             ["GITHUB_BASE_REF"] = onPush ? null : "main",
-        };
-        foreach (var (k, v) in inputs)
-        {
-            environment["INPUT_" + k.ToUpperInvariant()] = v;
-        }
-        var (code, stdout, stderr) = Programs.Run(Programs.Mlops, ["action", command], _repo.Root, environment, timeoutSeconds: 300);
-        var outputs = new Dictionary<string, string>();
-        var lines = File.ReadAllText(output).Split('\n');
-        for (var i = 0; i + 2 < lines.Length; i += 3)
-        {
-            outputs[lines[i][..lines[i].IndexOf("<<", StringComparison.Ordinal)]] = lines[i + 1];
-        }
-        return (code, stdout + stderr, outputs, File.ReadAllText(summary));
+        });
+        return step with { Stdout = step.Stdout + step.Stderr };
     }
 
     private void MainRecordsItsRuns(double loss)

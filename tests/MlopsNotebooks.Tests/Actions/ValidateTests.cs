@@ -89,33 +89,12 @@ public sealed class ValidateTests : IDisposable
         Assert.Equal(12, NotebookLines.Locate(dib, 2, 2));
     }
 
-    private (int Code, string Stdout, JsonObject Report, Dictionary<string, string> Outputs, string Summary) RunAction(Dictionary<string, string?> inputs)
+    private (int Code, string Stdout, JsonObject Report, IReadOnlyDictionary<string, string> Outputs, string Summary) RunAction(Dictionary<string, string?> inputs)
     {
-        var output = _repo.PathOf(".github-output");
-        var summary = _repo.PathOf(".github-summary");
-        File.WriteAllText(output, "");
-        File.WriteAllText(summary, "");
-        var environment = new Dictionary<string, string?>
-        {
-            ["GITHUB_ACTIONS"] = "true",
-            ["GITHUB_WORKSPACE"] = _repo.Root,
-            ["GITHUB_OUTPUT"] = output,
-            ["GITHUB_STEP_SUMMARY"] = summary,
-            ["INPUT_REPORT-PATH"] = _repo.PathOf("report/report.json"),
-        };
-        foreach (var (k, v) in inputs)
-        {
-            environment["INPUT_" + k.ToUpperInvariant()] = v;
-        }
-        var (code, stdout, stderr) = Programs.Run(Programs.Mlops, ["action", "validate"], _repo.Root, environment, timeoutSeconds: 300);
-        Assert.True(code is 0 or 1, stdout + stderr);
-        var outputs = new Dictionary<string, string>();
-        var lines = File.ReadAllText(output).Split('\n');
-        for (var i = 0; i + 2 < lines.Length; i += 3)
-        {
-            outputs[lines[i][..lines[i].IndexOf("<<", StringComparison.Ordinal)]] = lines[i + 1];
-        }
-        return (code, stdout, (JsonObject)JsonNode.Parse(File.ReadAllText(_repo.PathOf("report/report.json")))!, outputs, File.ReadAllText(summary));
+        inputs.TryAdd("report-path", _repo.PathOf("report/report.json"));
+        var step = ActionStep.Run("validate", _repo.Root, _repo.Root, inputs);
+        Assert.True(step.Code is 0 or 1, step.Stdout + step.Stderr);
+        return (step.Code, step.Stdout, (JsonObject)JsonNode.Parse(File.ReadAllText(_repo.PathOf("report/report.json")))!, step.Outputs, step.Summary);
     }
 
     [Fact]

@@ -17,3 +17,12 @@ bench/runner-scaling.sh
 echo
 echo "== model server: one container and the process against FastAPI + uvicorn; p99 at half the peak; 1,000-row batches against an in-process Transform; image size and start to ready; failed requests during a blue-green switch and a canary rollback"
 bench/serving.sh
+echo
+echo "== drift: 1M rows x 50 columns against SciPy, exact and from the reference profile"
+bench/drift.sh
+echo
+echo "== team store: durable metric points/s into PostgreSQL against SQLite; a search over 100,000 runs"
+bench/team-store.sh
+echo
+echo "== remotes: push and pull of 10,000 small objects and one 1 GiB object, Azurite and s3rver against a directory remote"
+bench/remotes.sh --services

@@ -21,6 +21,24 @@ public static class ArtifactStores
     }
 
     /// <summary>
+    /// Refuses a location that no backend takes, or a remote URL the remote refuses (credentials in it, a bad name),
+    /// before a store records it as its artifact root. Reads only the location: nothing is created or contacted.
+    /// </summary>
+    public static void Check(string location)
+    {
+        if (Registry.Supports(location))
+        {
+            return;
+        }
+        if (Remotes.Registry.Supports(location))
+        {
+            Remotes.CheckSupported(location);
+            return;
+        }
+        Registry.For(location);
+    }
+
+    /// <summary>
     /// Opens the artifact store at <paramref name="location"/>; a remote's objects are read through the object cache of
     /// the work tree around <paramref name="workingDirectory"/> (default: the current directory).
     /// </summary>

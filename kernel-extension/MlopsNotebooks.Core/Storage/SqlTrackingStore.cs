@@ -60,6 +60,9 @@ public partial class SqlTrackingStore : ITrackingStore
             throw new TrackingStoreException($"The artifact root '{wanted}' is a relative path; every client of the store would read it from another folder.",
                 $"Give {TrackingStores.ArtifactUriVariable} an absolute path or a remote URL (azure://container/prefix, s3://bucket/prefix).");
         }
+        // Before it is named in any message or recorded once and for good: a location no client could open (or one with
+        // credentials in it, which the remote refuses without repeating it).
+        ArtifactStores.Check(wanted);
         if (recorded is not null)
         {
             throw ArtifactRootMismatch(recorded, wanted);

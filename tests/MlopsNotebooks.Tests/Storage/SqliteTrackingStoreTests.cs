@@ -45,6 +45,23 @@ public sealed class SqliteTrackingStoreTests : TrackingStoreContract
         Assert.Null(store.ArtifactRoot);
     }
 
+    [Theory]
+    [InlineData("azure://team/artifacts?sv=2024&sig=S3CR3T", "S3CR3T")]
+    [InlineData("s3://key:S3CR3T@bucket/artifacts", "S3CR3T")]
+    [InlineData("gs://bucket/artifacts", null)]
+    public void An_artifact_root_no_client_could_open_is_refused_before_it_is_recorded(string artifactUri, string? secret)
+    {
+        var path = _dir.File($"{Guid.NewGuid():N}.db");
+        var error = Assert.ThrowsAny<MlopsException>(() => new SqliteTrackingStore(path, artifactUri: artifactUri).Dispose());
+        Assert.NotNull(error.Hint);
+        if (secret is not null)
+        {
+            Assert.DoesNotContain(secret, error.Message + error.Hint);
+        }
+        using var store = new SqliteTrackingStore(path);
+        Assert.Null(store.ArtifactRoot);
+    }
+
     [Fact]
     public void The_store_is_in_WAL_mode_so_readers_do_not_block_writers()
     {

@@ -14,8 +14,23 @@ public delegate IRemote RemoteFactory(string name, string url, string baseDirect
 public static class Remotes
 {
     public static SchemeRegistry<RemoteFactory> Registry { get; } = new((url, _) =>
-        new MlopsException($"The remote URL '{url}' is not supported yet.",
+        new MlopsException($"The remote URL '{Printable(url)}' is not supported yet.",
             "Use a folder path (a mounted share or another disk), azure://container/prefix or s3://bucket/prefix."));
+
+    /// <summary>A URL as messages show it: without a user, key or query, which may hold credentials.</summary>
+    private static string Printable(string url)
+    {
+        var start = url.IndexOf("://", StringComparison.Ordinal);
+        if (start < 0)
+        {
+            return url;
+        }
+        var rest = url[(start + 3)..];
+        rest = rest.IndexOfAny(['?', '#', ';']) is var cut and >= 0 ? rest[..cut] : rest;
+        var slash = rest.IndexOf('/');
+        var at = rest.LastIndexOf('@', slash < 0 ? rest.Length - 1 : slash);
+        return url[..(start + 3)] + (at >= 0 ? rest[(at + 1)..] : rest);
+    }
 
     static Remotes()
     {

@@ -38,6 +38,17 @@ public sealed class SchemeRegistryTests : IDisposable
         Assert.Equal("Use a folder path (a mounted share or another disk), azure://container/prefix or s3://bucket/prefix.", error.Hint);
     }
 
+    [Theory]
+    [InlineData("gs://key:S3CR3T@bucket/cache", "gs://bucket/cache")]
+    [InlineData("gs://bucket/cache?sig=S3CR3T", "gs://bucket/cache")]
+    [InlineData("hdfs://namenode/cache#S3CR3T", "hdfs://namenode/cache")]
+    public void A_remote_url_of_an_unsupported_scheme_is_named_without_the_credentials_in_it(string url, string shown)
+    {
+        var error = Assert.Throws<MlopsException>(() => Remotes.Open("shared", url, _dir.Path));
+        Assert.Equal($"The remote URL '{shown}' is not supported yet.", error.Message);
+        Assert.DoesNotContain("S3CR3T", error.Message + error.Hint);
+    }
+
     [Fact]
     public void An_artifact_location_whose_scheme_has_no_backend_is_refused()
     {

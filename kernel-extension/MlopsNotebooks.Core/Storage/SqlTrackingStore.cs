@@ -287,15 +287,12 @@ public partial class SqlTrackingStore : ITrackingStore
                 ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
                 WHERE excluded.step > latest_metrics.step
                    OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)
-                """, ("r", runId), ("k", m.Key), ("v", StoredValue(m.Value)), ("s", m.Step), ("t", m.Timestamp));
+                """, ("r", runId), ("k", m.Key), ("v", SqlDatabase.StoredValue(m.Value)), ("s", m.Step), ("t", m.Timestamp));
         }
     }
 
     private static bool IsLater(Metric a, Metric b) =>
         a.Step != b.Step ? a.Step > b.Step : a.Timestamp != b.Timestamp ? a.Timestamp > b.Timestamp : a.Value >= b.Value;
-
-    // SQLite turns NaN into NULL on its own; storing NULL for NaN everywhere keeps the backends alike.
-    private static object StoredValue(double value) => SqlDatabase.StoredValue(value);
 
     private static double ReadValue(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? double.NaN : reader.GetDouble(ordinal);
 
@@ -615,15 +612,6 @@ public partial class SqlTrackingStore : ITrackingStore
         {
             SqlDatabase.Bucket(into, reader.GetString(0))[reader.GetString(1)] = reader.GetString(2);
         }
-    }
-
-    private static SortedDictionary<string, T> Bucket<T>(Dictionary<string, SortedDictionary<string, T>> map, string id)
-    {
-        if (!map.TryGetValue(id, out var bucket))
-        {
-            map[id] = bucket = new SortedDictionary<string, T>(StringComparer.Ordinal);
-        }
-        return bucket;
     }
 
     private static RunNotFoundException NotFound(string runId) =>

@@ -48,6 +48,21 @@ public interface ITrackingStore : IDisposable
     /// <summary>Sets the status; a terminal status also sets the end time.</summary>
     void SetRunStatus(string runId, RunStatus status, DateTimeOffset? endTime);
 
+    /// <summary>
+    /// Sets the status only if the run has <paramref name="expected"/> now, and says whether it did: of two workers that
+    /// find the same trial lost, one marks it and redoes it.
+    /// </summary>
+    bool TrySetRunStatus(string runId, RunStatus expected, RunStatus status, DateTimeOffset? endTime);
+
+    /// <summary>
+    /// Creates a child of <c>run.ParentRunId</c>, decided in the same transaction from the statuses of the parent's
+    /// children so far (in the order they were created): <paramref name="admit"/> returns the run to create (say, named by
+    /// its number among them) or null to create none. Concurrent callers are serialized on the parent, so a sweep's
+    /// trial cap and trial numbers hold across processes. <paramref name="admit"/> may be called more than once (a
+    /// transaction that lost a race is run again) and must decide from its argument alone. Null when none was created.
+    /// </summary>
+    Run? CreateChildRun(NewRun run, Func<IReadOnlyList<RunStatus>, NewRun?> admit);
+
     /// <summary>Deletes (hides) or restores a run; deleting records when, restoring forgets it.</summary>
     void SetRunStage(string runId, LifecycleStage stage);
 

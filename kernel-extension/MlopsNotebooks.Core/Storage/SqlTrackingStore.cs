@@ -127,33 +127,73 @@ public partial class SqlTrackingStore : ITrackingStore
     {
         _db.Write(tx =>
         {
-            var experimentId = long.Parse(run.ExperimentId, CultureInfo.InvariantCulture);
-            if (_db.Scalar(tx, "SELECT lifecycle_stage FROM experiments WHERE experiment_id = @e", ("e", experimentId)) is not string stage)
-            {
-                throw new NotFoundException($"No experiment with id {run.ExperimentId}.");
-            }
-            if (stage != "active")
-            {
-                throw new ConflictException($"Experiment {run.ExperimentId} is deleted; runs cannot be added to it.",
-                    "Restore the experiment or pick another one.");
-            }
-            if (run.ParentRunId is not null
-                && _db.Scalar(tx, "SELECT 1 FROM runs WHERE run_id = @p", ("p", run.ParentRunId)) is null)
-            {
-                throw new RunNotFoundException($"The parent run {run.ParentRunId} does not exist.");
-            }
-            var start = run.StartTime.ToUnixTimeMilliseconds();
-            _db.Execute(tx, """
-                INSERT INTO runs (run_id, experiment_id, name, parent_run_id, status, start_time, end_time, lifecycle_stage, heartbeat_time)
-                VALUES (@id, @e, @n, @p, 'RUNNING', @s, NULL, 'active', @s)
-                """, ("id", run.RunId), ("e", experimentId), ("n", run.Name), ("p", run.ParentRunId), ("s", start));
-            foreach (var tag in run.Tags)
-            {
-                UpsertTag(tx, run.RunId, tag);
-            }
+            Insert(tx, run);
             return 0;
         });
         return GetRun(run.RunId)!;
+    }
+
+    public Run? CreateChildRun(NewRun run, Func<IReadOnlyList<RunStatus>, NewRun?> admit)
+    {
+        var parent = run.ParentRunId ?? throw new ArgumentException("A child run needs a parent.", nameof(run));
+        var created = _db.Write(tx =>
+        {
+            // Touching the parent first takes its row lock (PostgreSQL) or the write lock (SQLite) before the children
+            // are read, so a second caller waits and then sees this one's child.
+            if (_db.Execute(tx, "UPDATE runs SET heartbeat_time = heartbeat_time WHERE run_id = @p", ("p", parent)) == 0)
+            {
+                throw new RunNotFoundException($"The parent run {parent} does not exist.");
+            }
+            var statuses = new List<RunStatus>();
+            using (var cmd = _db.Command(tx, "SELECT status FROM runs WHERE parent_run_id = @p ORDER BY run_key", ("p", parent)))
+            using (var reader = cmd.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    RunStatusNames.TryParse(reader.GetString(0), out var status);
+                    statuses.Add(status);
+                }
+            }
+            if (admit(statuses) is not { } admitted)
+            {
+                return null;
+            }
+            if (admitted.ParentRunId != parent)
+            {
+                throw new ArgumentException("The admitted run must have the same parent.", nameof(admit));
+            }
+            Insert(tx, admitted);
+            return admitted.RunId;
+        });
+        return created is null ? null : GetRun(created);
+    }
+
+    private void Insert(DbTransaction tx, NewRun run)
+    {
+        var experimentId = long.Parse(run.ExperimentId, CultureInfo.InvariantCulture);
+        if (_db.Scalar(tx, "SELECT lifecycle_stage FROM experiments WHERE experiment_id = @e", ("e", experimentId)) is not string stage)
+        {
+            throw new NotFoundException($"No experiment with id {run.ExperimentId}.");
+        }
+        if (stage != "active")
+        {
+            throw new ConflictException($"Experiment {run.ExperimentId} is deleted; runs cannot be added to it.",
+                "Restore the experiment or pick another one.");
+        }
+        if (run.ParentRunId is not null
+            && _db.Scalar(tx, "SELECT 1 FROM runs WHERE run_id = @p", ("p", run.ParentRunId)) is null)
+        {
+            throw new RunNotFoundException($"The parent run {run.ParentRunId} does not exist.");
+        }
+        var start = run.StartTime.ToUnixTimeMilliseconds();
+        _db.Execute(tx, """
+            INSERT INTO runs (run_id, experiment_id, name, parent_run_id, status, start_time, end_time, lifecycle_stage, heartbeat_time)
+            VALUES (@id, @e, @n, @p, 'RUNNING', @s, NULL, 'active', @s)
+            """, ("id", run.RunId), ("e", experimentId), ("n", run.Name), ("p", run.ParentRunId), ("s", start));
+        foreach (var tag in run.Tags)
+        {
+            UpsertTag(tx, run.RunId, tag);
+        }
     }
 
     public Run? GetRun(string runId) => _db.Read(() => LoadRuns([runId]).FirstOrDefault());
@@ -173,6 +213,14 @@ public partial class SqlTrackingStore : ITrackingStore
             ("s", status.ToName()), ("e", status.IsTerminal() ? (endTime ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds() : null),
             ("id", runId));
         return updated == 0 ? throw NotFound(runId) : 0;
+    });
+
+    public bool TrySetRunStatus(string runId, RunStatus expected, RunStatus status, DateTimeOffset? endTime) => _db.Write(tx =>
+    {
+        var updated = _db.Execute(tx, "UPDATE runs SET status = @s, end_time = @e WHERE run_id = @id AND status = @x",
+            ("s", status.ToName()), ("e", status.IsTerminal() ? (endTime ?? DateTimeOffset.UtcNow).ToUnixTimeMilliseconds() : null),
+            ("id", runId), ("x", expected.ToName()));
+        return updated == 1 || (_db.Scalar(tx, "SELECT 1 FROM runs WHERE run_id = @id", ("id", runId)) is null ? throw NotFound(runId) : false);
     });
 
     public void SetRunStage(string runId, LifecycleStage stage) => _db.Write(tx =>

@@ -34,6 +34,9 @@ public sealed record SweepOptions
     /// <summary>Seeds the tuner, so that a sweep on one worker is reproducible.</summary>
     public int Seed { get; init; }
 
+    /// <summary>Told the sweep's state (all workers' trials) when this worker starts and ends a trial: progress bars and live tables.</summary>
+    public IProgress<SweepStatus>? Progress { get; init; }
+
     /// <summary>How often a worker marks its running trial alive.</summary>
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(10);
 

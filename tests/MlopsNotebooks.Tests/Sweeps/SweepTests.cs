@@ -79,6 +79,7 @@ public sealed class SweepTests : IDisposable
         Assert.Equal(("score", "maximize", "random", "5"), (parent.Params["metric"], parent.Params["direction"], parent.Params["tuner"], parent.Params["trials"]));
         Assert.StartsWith("sha256:", parent.Params["space"]);
         Assert.Contains(parent.Artifacts, a => a.Path == "sweep/space.json");
+        Assert.Equal((true, false), (parent.Tags.ContainsKey(RunContext.SourceType), parent.Tags.ContainsKey(RunContext.ProcessId)));
 
         var again = Sweep(Line, _ => throw new InvalidOperationException("no trial should run"), Options("capped", 5));
         Assert.Equal((SweepStop.TrialsReached, 5), (again.Stop, again.Trials.Count));

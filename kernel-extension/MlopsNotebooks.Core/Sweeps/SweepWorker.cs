@@ -101,10 +101,15 @@ internal sealed class SweepWorker
                     [.. ParentContext(), new RunTag(SweepRecord.SweepTag, "true"), new RunTag(SweepRecord.DeadlineTag, SweepRecord.DeadlineText(deadline))]));
                 first = true;
             }
-            catch (Exception) when (_store.GetRun(id) is not null)
+            catch (Exception)
             {
-                // Another worker created it first: join it. (A filter is fine here: the read runs on its own.)
-                parent = _store.GetRun(id)!;
+                // Another worker created it first: join it. (Not an exception filter: a filter runs before the store's
+                // failed transaction has unwound, and its read then fails too.)
+                parent = _store.GetRun(id);
+                if (parent is null)
+                {
+                    throw;
+                }
             }
         }
         if (parent.Stage == LifecycleStage.Deleted)

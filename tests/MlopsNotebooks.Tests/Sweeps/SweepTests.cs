@@ -86,6 +86,26 @@ public sealed class SweepTests : IDisposable
     }
 
     [Fact]
+    public void Eight_workers_starting_one_sweep_at_once_end_up_in_one_parent_run_with_each_trial_once()
+    {
+        Client.GetOrCreateExperiment("search");
+        using var gate = new Barrier(8);
+        var results = Enumerable.Range(0, 8).Select(_ => Task.Factory.StartNew(() =>
+        {
+            using var session = new MlopsSession(trackingUri: _dir.File("mlops.db"));
+            using (MlopsSession.Use(session))
+            {
+                gate.SignalAndWait(TimeSpan.FromSeconds(30));
+                return Mlops.Sweep(Line, t => t.Get<double>("x"), Options("crowded", 8)).RunId;
+            }
+        }, TaskCreationOptions.LongRunning)).ToArray();
+
+        Assert.Single(Task.WhenAll(results).GetAwaiter().GetResult().Distinct());
+        Assert.Equal(Enumerable.Range(1, 8), SweepResult.Load(Client, "search", "crowded").Trials.Select(t => t.Number));
+        Assert.Single(Client.SearchRuns(["search"], "run_name = 'crowded'"));
+    }
+
+    [Fact]
     public void A_worker_with_other_settings_than_the_sweep_it_names_is_refused_and_changes_nothing()
     {
         Sweep(Line, t => t.Get<double>("x"), Options("settled", 2));

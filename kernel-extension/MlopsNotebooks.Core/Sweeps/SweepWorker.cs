@@ -19,6 +19,7 @@ internal sealed class SweepWorker
     private readonly SweepOptions _options;
     private readonly CancellationToken _cancellation;
     private readonly Provenance _provenance;
+    private readonly IReadOnlyList<RunTag> _context;
 
     // Steps of trials that have ended never change: read once.
     private readonly Dictionary<string, IReadOnlyList<(long Step, double Value)>> _endedSteps = new(StringComparer.Ordinal);
@@ -33,6 +34,7 @@ internal sealed class SweepWorker
         _options = options;
         _cancellation = cancellation;
         _provenance = session.Provenance with { RunId = null };
+        _context = RunContext.Capture(_provenance);
     }
 
     public SweepResult Run()
@@ -155,7 +157,7 @@ internal sealed class SweepWorker
     }
 
     // The parent is every worker's: it names the code, not one process, which would make it look stale when that one exits.
-    private IEnumerable<RunTag> ParentContext() => RunContext.Capture(_provenance)
+    private IEnumerable<RunTag> ParentContext() => _context
         .Where(t => t.Key is not (RunContext.Host or RunContext.ProcessId or RunContext.ProcessStart));
 
     private static void CheckSettings(Run parent, IReadOnlyDictionary<string, string> settings, string name, string experiment)
@@ -192,7 +194,8 @@ internal sealed class SweepWorker
             {
                 continue;
             }
-            if (SweepRecord.Deadline(parent) is { } deadline && DateTimeOffset.UtcNow >= deadline)
+            var deadline = SweepRecord.Deadline(parent);
+            if (deadline <= DateTimeOffset.UtcNow)
             {
                 return SweepStop.BudgetSpent;
             }
@@ -203,19 +206,22 @@ internal sealed class SweepWorker
             var values = redo is not null
                 ? SweepRecord.ParseValues(redo.Tags.GetValueOrDefault(SweepRecord.ValuesTag))
                 : _options.Tuner.Suggest(_space, history, direction, new Random(unchecked(_options.Seed * 1_000_003 + number)));
-            var full = false;
+            var (full, spent) = (false, false);
             var trial = _store.CreateChildRun(new NewRun("", parent.ExperimentId, null, parentId, DateTimeOffset.UtcNow, []), statuses =>
             {
+                // The budget is judged at the claim, since the tuner may have taken the time up.
+                var start = DateTimeOffset.UtcNow;
                 full = _options.Trials is { } cap && statuses.Count(s => s != RunStatus.Killed) >= cap;
+                spent = deadline <= start;
                 // Another worker claimed a trial since the history was read: read it again, so that a lost trial is
                 // redone once and the tuner sees every trial.
-                return full || statuses.Count != children.Count ? null : NewTrial(parent, number, values, redo);
+                return full || spent || statuses.Count != children.Count ? null : NewTrial(parent, number, values, redo, start);
             });
             if (trial is null)
             {
-                if (full)
+                if (full || spent)
                 {
-                    return SweepStop.TrialsReached;
+                    return full ? SweepStop.TrialsReached : SweepStop.BudgetSpent;
                 }
                 continue;
             }
@@ -226,9 +232,10 @@ internal sealed class SweepWorker
         }
     }
 
-    private NewRun NewTrial(Run parent, int number, IReadOnlyDictionary<string, object> values, Run? redo)
+    // Called inside the claim's transaction: no git or process look-ups here (the worker's context is captured once).
+    private NewRun NewTrial(Run parent, int number, IReadOnlyDictionary<string, object> values, Run? redo, DateTimeOffset start)
     {
-        var tags = RunContext.Capture(_provenance).ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
+        var tags = _context.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
         tags[SweepRecord.TrialTag] = number.ToString(CultureInfo.InvariantCulture);
         tags[SweepRecord.StateTag] = SweepRecord.StateName(TrialState.Running);
         tags[SweepRecord.ValuesTag] = SweepRecord.ValuesJson(values);
@@ -237,7 +244,7 @@ internal sealed class SweepWorker
             tags[SweepRecord.RetryOfTag] = redo.RunId;
         }
         return new NewRun(Guid.NewGuid().ToString("N"), parent.ExperimentId, SweepRecord.TrialName(number), parent.RunId,
-            DateTimeOffset.UtcNow, tags.Select(t => new RunTag(t.Key, t.Value)).ToList());
+            start, tags.Select(t => new RunTag(t.Key, t.Value)).ToList());
     }
 
     /// <summary>Marks running trials whose worker is gone as lost; true when this worker marked one (it is then redone).</summary>

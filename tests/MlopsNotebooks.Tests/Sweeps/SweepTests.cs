@@ -225,6 +225,22 @@ public sealed class SweepTests : IDisposable
     }
 
     [Fact]
+    public void No_trial_starts_after_the_deadline_even_when_the_tuner_spends_the_time_up_to_it()
+    {
+        var result = Sweep(Line, _ => 1, Options("slow-tuner", trials: null) with
+        {
+            Budget = TimeSpan.FromSeconds(1),
+            Tuner = new SlowTuner(TimeSpan.FromMilliseconds(700)),
+        });
+
+        Assert.Equal(SweepStop.BudgetSpent, result.Stop);
+        var deadline = result.Status.Deadline!.Value;
+        var trials = Trials(result);
+        Assert.All(trials, t => Assert.True(t.StartTime <= deadline, $"{t.Name} started {t.StartTime:O}, after the deadline {deadline:O}"));
+        Assert.InRange(trials.Count, 0, 1);
+    }
+
+    [Fact]
     public void A_sweep_stopped_part_way_resumes_keeping_its_trials_redoing_the_stopped_one_and_running_only_the_rest()
     {
         using var stop = new CancellationTokenSource();
@@ -320,6 +336,18 @@ public sealed class SweepTests : IDisposable
         Client.SetTerminated(host.RunId);
         using var late = new MlopsSession(new Provenance(RunId: host.RunId), _dir.File("mlops.db"));
         Assert.Throws<RunNotActiveException>(() => late.StartRun());
+    }
+
+    /// <summary>A tuner that takes its time, as a model-based one does with a long history.</summary>
+    private sealed class SlowTuner(TimeSpan delay) : ITuner
+    {
+        public string Name => "slow";
+
+        public IReadOnlyDictionary<string, object> Suggest(SearchSpace space, IReadOnlyList<TrialResult> history, Direction direction, Random random)
+        {
+            Thread.Sleep(delay);
+            return new RandomTuner().Suggest(space, history, direction, random);
+        }
     }
 
     /// <summary>Prunes a trial whose value at its latest step is below another trial's at that step.</summary>

@@ -1,18 +1,12 @@
-using System.Globalization;
-using System.Text;
+/// <summary>A tabular binary data set, generated with a fixed seed: numeric and categorical columns and the label.</summary>
+internal sealed record DataSet(string Name, string[] NumberColumns, string[] CategoryColumns, List<DataRow> Rows);
 
-/// <summary>
-/// A tabular binary data set as both sides read it: numeric and categorical columns, the label, and each row's fold
-/// (assigned here with a fixed seed, so that ML.NET and scikit-learn cross-validate on the same splits).
-/// </summary>
-internal sealed record DataSet(string Name, string[] NumberColumns, string[] CategoryColumns, List<DataRow> Rows, int Folds);
-
-internal sealed record DataRow(float[] Numbers, string[] Categories, bool Label, int Fold);
+internal sealed record DataRow(float[] Numbers, string[] Categories, bool Label);
 
 internal static class DataSets
 {
     /// <summary>The churn customers of notebooks/churn.ipynb (its generator, its default rows and seed).</summary>
-    public static DataSet Churn(int folds)
+    public static DataSet Churn()
     {
         const int count = 6000, seed = 42;
         var random = new Random(seed);
@@ -38,9 +32,9 @@ internal static class DataSets
             var logit = -1.2 - 0.045 * tenure + 0.025 * (charges - 60) + 0.45 * calls + 0.4 * senior
                 + (contract == "month-to-month" ? 1.3 : contract == "one-year" ? -0.2 : -1.1) + (service == "fiber" ? 0.5 : 0) + noise * 0.6;
             var churned = random.NextDouble() < 1 / (1 + Math.Exp(-logit));
-            rows.Add(new DataRow([tenure, charges, calls, senior], [contract, service], churned, 0));
+            rows.Add(new DataRow([tenure, charges, calls, senior], [contract, service], churned));
         }
-        return WithFolds(new DataSet("churn", ["TenureMonths", "MonthlyCharges", "SupportCalls", "SeniorCitizen"], ["Contract", "Internet"], rows, folds), seed);
+        return new DataSet("churn", ["TenureMonths", "MonthlyCharges", "SupportCalls", "SeniorCitizen"], ["Contract", "Internet"], rows);
     }
 
     /// <summary>
@@ -48,7 +42,7 @@ internal static class DataSets
     /// clients" data: limit, age, education, marriage, repayment delays, bills and payments. Default follows thresholds
     /// and interactions (a linear model misses some), with noise and 4% of labels flipped.
     /// </summary>
-    public static DataSet Credit(int folds)
+    public static DataSet Credit()
     {
         const int count = 10_000, seed = 2005;
         var random = new Random(seed);
@@ -82,49 +76,9 @@ internal static class DataSets
             {
                 defaulted = !defaulted;
             }
-            rows.Add(new DataRow([limit, age, delays[0], delays[1], delays[2], bill, paid], [education, marriage], defaulted, 0));
+            rows.Add(new DataRow([limit, age, delays[0], delays[1], delays[2], bill, paid], [education, marriage], defaulted));
         }
-        return WithFolds(new DataSet("credit", ["LimitBalance", "Age", "PayDelay1", "PayDelay2", "PayDelay3", "BillAmount", "PaidAmount"],
-            ["Education", "Marriage"], rows, folds), seed);
-    }
-
-    /// <summary>Folds of equal size over a seeded shuffle of the rows.</summary>
-    private static DataSet WithFolds(DataSet data, int seed)
-    {
-        var order = Enumerable.Range(0, data.Rows.Count).ToArray();
-        new Random(seed + 1).Shuffle(order);
-        var rows = new DataRow[data.Rows.Count];
-        for (var position = 0; position < order.Length; position++)
-        {
-            rows[order[position]] = data.Rows[order[position]] with { Fold = position % data.Folds };
-        }
-        return data with { Rows = [.. rows] };
-    }
-
-    /// <summary>Writes the rows as CSV (numbers round-trip exactly, Label 0 or 1, Fold) and reads them back, so that both sides learn from the file.</summary>
-    public static DataSet ThroughCsv(DataSet data, string path)
-    {
-        var invariant = CultureInfo.InvariantCulture;
-        var text = new StringBuilder();
-        text.AppendLine(string.Join(',', data.NumberColumns.Concat(data.CategoryColumns).Append("Label").Append("Fold")));
-        foreach (var row in data.Rows)
-        {
-            text.AppendLine(string.Join(',', row.Numbers.Select(n => n.ToString("R", invariant)).Concat(row.Categories)
-                .Append(row.Label ? "1" : "0").Append(row.Fold.ToString(invariant))));
-        }
-        File.WriteAllText(path, text.ToString());
-
-        var numbers = data.NumberColumns.Length;
-        var categories = data.CategoryColumns.Length;
-        var read = File.ReadLines(path).Skip(1).Select(line =>
-        {
-            var cells = line.Split(',');
-            return new DataRow(
-                cells[..numbers].Select(c => float.Parse(c, invariant)).ToArray(),
-                cells[numbers..(numbers + categories)],
-                cells[numbers + categories] == "1",
-                int.Parse(cells[numbers + categories + 1], invariant));
-        }).ToList();
-        return data with { Rows = read };
+        return new DataSet("credit", ["LimitBalance", "Age", "PayDelay1", "PayDelay2", "PayDelay3", "BillAmount", "PaidAmount"],
+            ["Education", "Marriage"], rows);
     }
 }

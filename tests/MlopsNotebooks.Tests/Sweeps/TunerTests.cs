@@ -173,7 +173,7 @@ public sealed class TunerTests
     private static Dictionary<string, object> X(double x) => new() { ["x"] = x };
 
     [Fact]
-    public void Failed_lost_and_running_trials_teach_the_tuner_nothing_whatever_value_they_carry()
+    public void Failed_lost_and_running_trials_never_draw_suggestions_whatever_value_they_carry()
     {
         var history = new List<TrialResult>();
         for (var n = 0; n < 30; n++)
@@ -225,6 +225,28 @@ public sealed class TunerTests
         Assert.True(mean < 0.3, $"mean suggestion {mean:0.000}; the 4 best of 40 are the complete trials near 0.1");
         var withoutComplete = MeanSuggestion(history.Skip(4).ToList());
         Assert.True(Math.Abs(withoutComplete - 0.5) < 0.15, $"mean suggestion {withoutComplete:0.000}; the best pruned trials got furthest, near 0.5");
+    }
+
+    [Fact]
+    public void A_trainer_whose_trials_all_fail_is_soon_no_longer_suggested()
+    {
+        // C's trials fail (as when ML.NET rejects its settings); failing counts against the trial cap, so a tuner that
+        // kept choosing it would spend the sweep on failures.
+        foreach (var seed in Seeds)
+        {
+            var random = new Random(seed);
+            var history = new List<TrialResult>();
+            var tuner = new TpeTuner();
+            for (var n = 0; n < 100; n++)
+            {
+                var values = tuner.Suggest(TrainerSpace, history, Direction.Minimize, random);
+                history.Add((string)values[SearchSpace.TrainerParameter] == "C"
+                    ? new TrialResult(n, values, TrialState.Failed, null, [])
+                    : new TrialResult(n, values, TrialState.Complete, TrainerLoss(values), []));
+            }
+            var failedLater = history.Skip(50).Count(t => t.State == TrialState.Failed);
+            Assert.True(failedLater <= 5, $"seed {seed}: {failedLater} of trials 50 to 99 chose the failing trainer");
+        }
     }
 
     [Fact]

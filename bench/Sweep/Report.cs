@@ -41,7 +41,7 @@ internal static class Report
         }
         var reached = tpe.TimeToReach(theirs.Auc - Tolerance);
         return string.Format(invariant,
-            "{0}: TPE {1} random ({2:+0.0000;-0.0000} AUC); TPE {3} Optuna's best {4:0.0000} within {5} ({6}; Optuna reached it at {7:0.0} s)",
+            "{0}: TPE {1} random ({2:+0.00000;-0.00000} AUC); TPE {3} Optuna's best {4:0.0000} within {5} ({6}; Optuna reached it at {7:0.0} s)",
             report.DataSet, ours.Auc > baseline.Auc ? "beats" : "does not beat", ours.Auc - baseline.Auc,
             reached is { } at && at <= theirs.Seconds ? "reaches" : "does not reach", theirs.Auc, Tolerance,
             reached is { } when ? $"at {when.ToString("0.0", invariant)} s" : "never", theirs.Seconds);

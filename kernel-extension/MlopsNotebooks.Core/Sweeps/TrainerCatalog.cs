@@ -53,7 +53,15 @@ public sealed class CatalogTrainer
         {
             var known = Hyperparameters.FirstOrDefault(h => h.Range.Name == name)
                 ?? throw TrainerCatalog.UnknownHyperparameter(this, name);
-            var number = Convert.ToDouble(value, CultureInfo.InvariantCulture);
+            var number = value switch
+            {
+                long or int or double or float => Convert.ToDouble(value, CultureInfo.InvariantCulture),
+                _ => throw SearchSpace.Bad($"{Name}.{name}", $"is '{value}', not a number.", $"Give it a number within {known.Accepted}."),
+            };
+            if (known.Range is IntParameter && number != Math.Floor(number))
+            {
+                throw SearchSpace.Bad($"{Name}.{name}", $"is {SearchSpace.F(number)}, but ML.NET takes a whole number.", "Give it a whole number.");
+            }
             if (!known.Accepted.Contains(number))
             {
                 throw TrainerCatalog.OutOfBounds($"{Name}.{name}", $"is {SearchSpace.F(number)}", known.Accepted);

@@ -109,4 +109,18 @@ public sealed class CrossValidationTests
         Assert.Contains("2 to 100 folds, not 1", errors[3].Message);
         Assert.All(errors, e => Assert.NotNull(e.Hint));
     }
+
+    [Fact]
+    public void LightGBMs_regularization_reaches_its_booster()
+    {
+        Dictionary<string, object> LightGbm(double l1) => new()
+        {
+            ["trainer"] = "LightGbm", ["LightGbm.numberOfIterations"] = 20L, ["LightGbm.l1Regularization"] = l1,
+        };
+
+        var (light, _) = Evaluate(MlTask.Regression, "rmse", LightGbm(0.001));
+        var (heavy, _) = Evaluate(MlTask.Regression, "rmse", LightGbm(1000));
+
+        Assert.True(heavy > light * 1.2, $"rmse {heavy} with a heavy L1 penalty, {light} with a light one");
+    }
 }

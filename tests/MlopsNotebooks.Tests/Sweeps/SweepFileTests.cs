@@ -1,3 +1,6 @@
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
 using MlopsNotebooks.Sweeps;
 using MlopsNotebooks.Tests.Support;
 
@@ -91,6 +94,7 @@ public sealed class SweepFileTests
         { "unknown tuner", "metric: auc\ntuner: smac\n", "s.yaml:2: tuner is 'smac', which is not a tuner" },
         { "unknown pruner", "metric: auc\npruner: hyperband\n", "s.yaml:2: pruner is 'hyperband'" },
         { "trainers without a task", "metric: auc\ntrainers: [FastTree]\n", "s.yaml:2: trainers: a space of trainers needs the task" },
+        { "no trainers", "metric: auc\ntask: binary\ntrainers: []\n", "s.yaml:3: trainers names none" },
         { "unknown trainer", "metric: auc\ntask: binary\ntrainers:\n  XGBoost: {}\n", "s.yaml:4: trainers: There is no binary classification trainer named 'XGBoost'" },
         { "unknown hyperparameter", "metric: auc\ntask: binary\ntrainers:\n  FastTree:\n    maxDepth: { int: [2, 8] }\n", "s.yaml:5: trainers.FastTree.maxDepth: The trainer FastTree has no hyperparameter named 'maxDepth'" },
         { "range beyond ML.NET's", "metric: auc\ntask: binary\ntrainers:\n  FastTree:\n    numberOfLeaves: { int: [1, 8] }\n", "s.yaml:5: trainers.FastTree.numberOfLeaves: The hyperparameter 'FastTree.numberOfLeaves' has the range [1, 8], outside what ML.NET accepts" },
@@ -174,5 +178,27 @@ public sealed class SweepFileTests
         var path = folder.File("example.yaml");
         File.WriteAllText(path, Example);
         return path;
+    }
+
+    [Property(MaxTest = 300)]
+    public Property Any_int_or_float_range_reads_from_YAML_as_the_builder_makes_it_or_fails_as_the_builder_does(long low, long high, NormalFloat lowFloat, bool log)
+    {
+        var yaml = $"parameters:\n  n: {{ int: [{low}, {high}], log: {(log ? "true" : "false")} }}\n  x: {{ float: [{lowFloat.Get.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}, 1e6] }}\n";
+        string Outcome(Func<SearchSpace> build)
+        {
+            try
+            {
+                return string.Join("; ", Describe(build()));
+            }
+            catch (MlopsException e)
+            {
+                return e.Message[(e.Message.IndexOf("The hyperparameter", StringComparison.Ordinal) is var at and >= 0 ? at : 0)..];
+            }
+        }
+
+        var fromYaml = Outcome(() => SearchSpace.FromYaml(yaml, "space.yaml"));
+        var built = Outcome(() => new SearchSpace().Int("n", low, high, log).Float("x", lowFloat.Get, 1e6));
+
+        return (fromYaml == built).Label($"{fromYaml} <> {built}");
     }
 }

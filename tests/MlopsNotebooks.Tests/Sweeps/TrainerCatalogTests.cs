@@ -107,12 +107,16 @@ public sealed class TrainerCatalogTests
 
         var outside = Assert.Throws<MlopsException>(() => trainer.Create(ml, new Dictionary<string, object> { ["numberOfLeaves"] = 1L }));
         var unknown = Assert.Throws<MlopsException>(() => trainer.Create(ml, new Dictionary<string, object> { ["maxDepth"] = 3L }));
+        var fraction = Assert.Throws<MlopsException>(() => trainer.Create(ml, new Dictionary<string, object> { ["numberOfLeaves"] = 7.5 }));
+        var text = Assert.Throws<MlopsException>(() => trainer.Create(ml, new Dictionary<string, object> { ["learningRate"] = "fast" }));
         var none = Assert.Throws<MlopsException>(() => TrainerCatalog.Create(ml, MlTask.Regression, new Dictionary<string, object> { ["rows"] = 3L }));
 
         Assert.Contains("'LightGbm.numberOfLeaves' is 1, outside what ML.NET accepts: [2, 131072]", outside.Message);
         Assert.Contains("LightGbm has no hyperparameter named 'maxDepth'", unknown.Message);
         Assert.Contains("numberOfIterations", unknown.Hint);
         Assert.Contains("choose no trainer", none.Message);
+        Assert.Contains("'LightGbm.numberOfLeaves' is 7.5, but ML.NET takes a whole number", fraction.Message);
+        Assert.Contains("'LightGbm.learningRate' is 'fast', not a number", text.Message);
     }
 
     private static object End(Hyperparameter range, bool low) => range switch

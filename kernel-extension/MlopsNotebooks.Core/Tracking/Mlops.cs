@@ -87,6 +87,22 @@ public static class Mlops
     public static Monitoring.DriftReport Drift(Microsoft.ML.IDataView current, Microsoft.ML.IDataView reference, Monitoring.DriftOptions? options = null) =>
         Monitoring.DriftInputs.CompareDataView(Monitoring.Reference.FromData(Monitoring.DataViewColumns.Read(reference)), current, options ?? new());
 
+    /// <summary>
+    /// Searches <paramref name="space"/> for the values that give <paramref name="evaluate"/>'s best metric: the sweep is a
+    /// run of its experiment (named <see cref="Sweeps.SweepOptions.Name"/>), each trial a nested run, active while
+    /// <paramref name="evaluate"/> runs, so that what it logs goes to the trial. Other processes that start the same
+    /// sweep join it; starting a stopped one again resumes it. Returns when the cap or budget is reached or
+    /// <paramref name="cancellationToken"/> stops it.
+    /// </summary>
+    public static Sweeps.SweepResult Sweep(Sweeps.SearchSpace space, Func<Sweeps.Trial, double> evaluate, Sweeps.SweepOptions options,
+        CancellationToken cancellationToken = default) =>
+        Sweep(space, new Sweeps.FunctionEvaluation(evaluate), options, cancellationToken);
+
+    /// <summary>Searches with a ready evaluation (such as cross-validation), which can also refit the best values for <see cref="Sweeps.SweepResult.RegisterBest"/>.</summary>
+    public static Sweeps.SweepResult Sweep(Sweeps.SearchSpace space, Sweeps.ISweepEvaluation evaluation, Sweeps.SweepOptions options,
+        CancellationToken cancellationToken = default) =>
+        new Sweeps.SweepWorker(Session, space, evaluation, options, cancellationToken).Run();
+
     /// <summary>The active run's id, or null (for the data catalog's lineage).</summary>
     internal static string? ActiveRunId => ActiveRun?.RunId;
 
@@ -104,9 +120,10 @@ public sealed class ActiveRun : IDisposable
 {
     private readonly MlopsSession _session;
 
-    internal ActiveRun(MlopsSession session, string runId, string? name, string experimentId, string? parentRunId)
+    internal ActiveRun(MlopsSession session, string runId, string? name, string experimentId, string? parentRunId, bool continued = false)
     {
         _session = session;
+        Continued = continued;
         RunId = runId;
         Name = name;
         ExperimentId = experimentId;
@@ -118,6 +135,9 @@ public sealed class ActiveRun : IDisposable
     public string? Name { get; }
     public string ExperimentId { get; }
     public string? ParentRunId { get; }
+
+    /// <summary>A run the host started and ends (<see cref="Provenance.RunId"/>); ending it here only writes its points.</summary>
+    internal bool Continued { get; }
 
     /// <summary>The run as stored now, with everything logged to it so far.</summary>
     public Run Info

@@ -9,13 +9,15 @@ namespace MlopsNotebooks.Tracking;
 /// What a run records about the code that started it, given by the host that runs that code: the notebook or program
 /// (its path), the notebook file's content hash, the parameters it was given (JSON) and tags every run gets (such as
 /// <c>mlops.validation_id</c>). Passed to the session, never read from process-wide state, so two sessions in one process
-/// keep their own.
+/// keep their own. <see cref="RunId"/> is a run the host already started (a sweep's trial): the code's first top-level
+/// run continues it instead of creating one, and ending it there leaves it to its owner.
 /// </summary>
 public sealed record Provenance(
     string? Source = null,
     string? NotebookHash = null,
     string? NotebookParameters = null,
-    IReadOnlyDictionary<string, string>? Tags = null)
+    IReadOnlyDictionary<string, string>? Tags = null,
+    string? RunId = null)
 {
     /// <summary>Nothing known: a program's runs name the program that started them (see <see cref="RunContext"/>).</summary>
     public static Provenance None { get; } = new();
@@ -28,7 +30,8 @@ public sealed record Provenance(
         Environment.GetEnvironmentVariable(RunContext.SourceVariable),
         Environment.GetEnvironmentVariable(RunContext.NotebookHashVariable),
         Environment.GetEnvironmentVariable(RunContext.NotebookParametersVariable),
-        ParseTags(Environment.GetEnvironmentVariable(RunContext.RunTagsVariable)));
+        ParseTags(Environment.GetEnvironmentVariable(RunContext.RunTagsVariable)),
+        Environment.GetEnvironmentVariable(RunContext.RunIdVariable) is { Length: > 0 } runId ? runId : null);
 
     /// <summary>The environment variables that hand this provenance to the processes a host's code starts (null unsets one).</summary>
     public IReadOnlyDictionary<string, string?> ToEnvironment() => new Dictionary<string, string?>
@@ -38,6 +41,7 @@ public sealed record Provenance(
         [RunContext.NotebookParametersVariable] = NotebookParameters,
         [RunContext.RunTagsVariable] = Tags is null || Tags.Count == 0 ? null
             : new JsonObject(Tags.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => KeyValuePair.Create<string, JsonNode?>(t.Key, t.Value))).ToJsonString(),
+        [RunContext.RunIdVariable] = RunId,
     };
 
     private static Dictionary<string, string>? ParseTags(string? json)
@@ -87,7 +91,9 @@ public sealed class MlopsSession : IDisposable
     private readonly Provenance _provenance;
     private readonly bool _fromEnvironment;
     private readonly Stack<ActiveRun> _runs = new();
+    private readonly bool _ownsClient = true;
     private TrackingClient? _client;
+    private bool _continuedRun;
     private string? _trackingUri;
     private string _experiment = Experiment.DefaultName;
 
@@ -103,6 +109,18 @@ public sealed class MlopsSession : IDisposable
         _fromEnvironment = fromEnvironment;
         _trackingUri = trackingUri;
     }
+
+    /// <summary>A session on a client its caller keeps open (a sweep's trial, on the sweep's client).</summary>
+    internal MlopsSession(Provenance provenance, TrackingClient client, string experiment)
+        : this(provenance, trackingUri: null, fromEnvironment: false)
+    {
+        _client = client;
+        _ownsClient = false;
+        _experiment = experiment;
+    }
+
+    /// <summary>Told every metric point logged through the session (run, key, value, step); what it throws reaches the caller.</summary>
+    internal Action<string, string, double, long>? MetricLogged { get; set; }
 
     /// <summary>The session the fluent API uses here: the one made current by <see cref="Use"/>, else the process's.</summary>
     public static MlopsSession Current => Ambient.Value ?? ProcessSession;
@@ -193,11 +211,47 @@ public sealed class MlopsSession : IDisposable
                 parent = _runs.Peek().RunId;
             }
             var provenance = source is null ? Provenance : Provenance with { Source = source };
-            var run = Client.CreateRun(experiment ?? _experiment, name, parent, tags, provenance);
-            var active = new ActiveRun(this, run.RunId, run.Name, run.ExperimentId, parent);
+            var active = parent is null && !_continuedRun && provenance.RunId is { } hostRun
+                ? Continue(hostRun, tags)
+                : CreateActive(experiment, name, parent, tags, provenance);
             _runs.Push(active);
             Track(this);
             return active;
+        }
+    }
+
+    private ActiveRun CreateActive(string? experiment, string? name, string? parent, IReadOnlyDictionary<string, string>? tags, Provenance provenance)
+    {
+        var run = Client.CreateRun(experiment ?? _experiment, name, parent, tags, provenance);
+        return new ActiveRun(this, run.RunId, run.Name, run.ExperimentId, parent);
+    }
+
+    // The host's run (Provenance.RunId) becomes the active one once; the host ends it, not this code.
+    private ActiveRun Continue(string hostRun, IReadOnlyDictionary<string, string>? tags)
+    {
+        var run = Client.GetRun(hostRun);
+        if (run.Status != RunStatus.Running || run.Stage == LifecycleStage.Deleted)
+        {
+            throw new RunNotActiveException(run.RunId, run.Stage == LifecycleStage.Deleted ? "deleted" : run.Status.ToName().ToLowerInvariant());
+        }
+        if (tags is { Count: > 0 })
+        {
+            Client.LogBatch(run.RunId, tags: tags.Select(t => new RunTag(t.Key, t.Value)).ToList());
+        }
+        _continuedRun = true;
+        return new ActiveRun(this, run.RunId, run.Name, run.ExperimentId, run.ParentRunId, continued: true);
+    }
+
+    // A continued run is left running in the store: its points are written, its owner ends it.
+    private void Terminate(ActiveRun run, RunStatus status)
+    {
+        if (run.Continued)
+        {
+            Client.Flush();
+        }
+        else
+        {
+            Client.SetTerminated(run.RunId, status);
         }
     }
 
@@ -214,7 +268,7 @@ public sealed class MlopsSession : IDisposable
             run = _runs.Pop();
             UntrackIfIdle();
         }
-        Client.SetTerminated(run.RunId, status);
+        Terminate(run, status);
     }
 
     internal void End(ActiveRun run, RunStatus status)
@@ -230,7 +284,7 @@ public sealed class MlopsSession : IDisposable
             {
                 var top = _runs.Pop();
                 UntrackIfIdle();
-                Client.SetTerminated(top.RunId, top == run ? status : RunStatus.Finished);
+                Terminate(top, top == run ? status : RunStatus.Finished);
                 if (top == run)
                 {
                     return;
@@ -244,7 +298,12 @@ public sealed class MlopsSession : IDisposable
     public void LogParams(IReadOnlyDictionary<string, object?> parameters) =>
         Client.LogBatch(Active.RunId, parameters: parameters.Select(p => new Param(p.Key, TrackingClient.FormatValue(p.Value))).ToList());
 
-    public void LogMetric(string key, double value, long step = 0) => Client.LogMetric(Active.RunId, key, value, step);
+    public void LogMetric(string key, double value, long step = 0)
+    {
+        var runId = Active.RunId;
+        Client.LogMetric(runId, key, value, step);
+        MetricLogged?.Invoke(runId, key, value, step);
+    }
 
     public void LogMetrics(IReadOnlyDictionary<string, double> metrics, long step = 0)
     {
@@ -252,6 +311,10 @@ public sealed class MlopsSession : IDisposable
         foreach (var (key, value) in metrics)
         {
             Client.LogMetric(runId, key, value, step);
+        }
+        foreach (var (key, value) in metrics)
+        {
+            MetricLogged?.Invoke(runId, key, value, step);
         }
     }
 
@@ -277,7 +340,7 @@ public sealed class MlopsSession : IDisposable
             }
             try
             {
-                Client.SetTerminated(run.RunId, status);
+                Terminate(run, status);
             }
             catch (Exception e)
             {
@@ -292,7 +355,10 @@ public sealed class MlopsSession : IDisposable
         EndAll(RunStatus.Finished);
         lock (_gate)
         {
-            _client?.Dispose();
+            if (_ownsClient)
+            {
+                _client?.Dispose();
+            }
             _client = null;
         }
     }

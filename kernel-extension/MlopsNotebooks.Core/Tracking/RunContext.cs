@@ -45,6 +45,12 @@ public static class RunContext
     public const string RunTagsVariable = "MLOPS_RUN_TAGS";
 
     /// <summary>
+    /// Set by a host for the code it runs (MLflow's MLFLOW_RUN_ID): a run it started, which that code's first top-level
+    /// run continues (<see cref="Provenance.RunId"/>).
+    /// </summary>
+    public const string RunIdVariable = "MLOPS_RUN_ID";
+
+    /// <summary>
     /// The tags for a run started now by code with this <paramref name="provenance"/> (given by the host that runs it;
     /// when not given, the current session's, so a run a notebook's cell creates through the client names the notebook;
     /// without a source, the program that started the process).

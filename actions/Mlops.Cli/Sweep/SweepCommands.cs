@@ -92,8 +92,12 @@ internal static class SweepCommands
             Seed = settings.Seed ?? file.Seed,
             Progress = progress,
         };
+        // The engine checks the name once the store is open; a bad one must not create the store or the experiment.
+        Names.ValidateName("sweep", options.Name);
+        Names.ValidateKey("metric", metric);
 
-        using var session = new MlopsSession(trackingUri: settings.TrackingUri);
+        // The sweep's runs are the notebook's: its trials are its runs, continued by each run of it.
+        using var session = new MlopsSession(new Provenance(Source: Path.GetFullPath(settings.NotebookPath)), settings.TrackingUri);
         SweepResult result;
         using (MlopsSession.Use(session))
         {

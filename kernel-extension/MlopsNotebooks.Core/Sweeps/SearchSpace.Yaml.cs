@@ -28,7 +28,7 @@ public sealed partial class SearchSpace
         {
             space = file.At(trainers, "trainers", () => Trainers(
                 task ?? throw new MlopsException("a space of trainers needs the task they solve.", "Add task: binary, regression or multiclass."),
-                file.Names(trainers, "trainers").ToArray()));
+                [.. file.Names(trainers, "trainers")]));
             if (trainers is SweepYaml.Map ranges)
             {
                 foreach (var (trainer, spec) in ranges.Entries)
@@ -251,11 +251,13 @@ internal sealed class SweepYaml(string source)
     };
 
     /// <summary>The names of a list (<c>[FastTree, LightGbm]</c>) or the keys of a mapping.</summary>
-    public IEnumerable<string> Names(Node node, string key) => node switch
+    public IReadOnlyList<string> Names(Node node, string key)
     {
-        Sequence list => list.Items.Select(item => Text(item, key)),
-        _ => Entries(node, key).Select(e => e.Key.Value),
-    };
+        var names = node is Sequence list ? list.Items.Select(item => Text(item, key)).ToList() : Entries(node, key).Select(e => e.Key.Value).ToList();
+        return names.Count > 0
+            ? names
+            : throw Error(node, key, "names none.", $"Name at least one, as a list ({key}: [a, b]) or as keys with their ranges.");
+    }
 
     private static readonly string[] RangeKeys = ["int", "float", "choice", "log", "when"];
 

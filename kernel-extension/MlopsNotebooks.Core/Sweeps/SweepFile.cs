@@ -65,7 +65,16 @@ public sealed partial record SweepFile(string Source, SearchSpace Space, string 
         {
             throw new MlopsException($"{path}: the file is {file.Length} bytes, more than a sweep file may be.", "Check that this is the file you meant.");
         }
-        return Parse(File.ReadAllText(path), path);
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new MlopsException($"The sweep file {path} cannot be read: {e.Message}", "Check its permissions.", e);
+        }
+        return Parse(text, path);
     }
 
     public static SweepFile Parse(string yaml, string source)

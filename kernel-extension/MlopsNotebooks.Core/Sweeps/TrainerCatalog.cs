@@ -53,7 +53,15 @@ public sealed class CatalogTrainer
         {
             var known = Hyperparameters.FirstOrDefault(h => h.Range.Name == name)
                 ?? throw TrainerCatalog.UnknownHyperparameter(this, name);
-            var number = Convert.ToDouble(value, CultureInfo.InvariantCulture);
+            var number = value switch
+            {
+                long or int or double or float => Convert.ToDouble(value, CultureInfo.InvariantCulture),
+                _ => throw SearchSpace.Bad($"{Name}.{name}", $"is '{value}', not a number.", $"Give it a number within {known.Accepted}."),
+            };
+            if (known.Range is IntParameter && number != Math.Floor(number))
+            {
+                throw SearchSpace.Bad($"{Name}.{name}", $"is {SearchSpace.F(number)}, but ML.NET takes a whole number.", "Give it a whole number.");
+            }
             if (!known.Accepted.Contains(number))
             {
                 throw TrainerCatalog.OutOfBounds($"{Name}.{name}", $"is {SearchSpace.F(number)}", known.Accepted);
@@ -218,24 +226,30 @@ public static partial class TrainerCatalog
         });
 
     /// <summary>
-    /// Sets ML.NET's option field named like the argument (<c>numberOfLeaves</c> is <c>NumberOfLeaves</c>), or the
-    /// booster's, where LightGBM keeps its regularization and feature fraction.
+    /// Sets ML.NET's option named like the argument (<c>numberOfLeaves</c> is <c>NumberOfLeaves</c>), or the booster's,
+    /// where LightGBM keeps its regularization and feature fraction.
     /// </summary>
     private static void Set(object options, string name, object value)
     {
-        var field = Field(options, name);
-        if (field is null && Field(options, "Booster")?.GetValue(options) is { } booster)
+        if (Option(options, name) is null && Option(options, "Booster") is { } booster)
         {
-            (options, field) = (booster, Field(booster, name));
+            // Unset, the booster is LightGBM's default, gradient boosting.
+            var boosterOptions = booster.Get() ?? new GradientBooster.Options();
+            Set(boosterOptions, name, value);
+            booster.Set(boosterOptions);
+            return;
         }
-        if (field is null)
-        {
-            throw new InvalidOperationException($"{options.GetType().FullName} has no option {name}.");
-        }
-        var type = Nullable.GetUnderlyingType(field.FieldType) ?? field.FieldType;
-        field.SetValue(options, Convert.ChangeType(value, type, CultureInfo.InvariantCulture));
+        var (type, set, _) = Option(options, name) ?? throw new InvalidOperationException($"{options.GetType().FullName} has no option {name}.");
+        set(Convert.ChangeType(value, Nullable.GetUnderlyingType(type) ?? type, CultureInfo.InvariantCulture));
     }
 
-    private static FieldInfo? Field(object options, string name) =>
-        options.GetType().GetField(name, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase);
+    private static (Type Type, Action<object?> Set, Func<object?> Get)? Option(object options, string name)
+    {
+        const BindingFlags flags = BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase;
+        return options.GetType().GetField(name, flags) is { } field
+            ? (field.FieldType, v => field.SetValue(options, v), () => field.GetValue(options))
+            : options.GetType().GetProperty(name, flags) is { CanWrite: true } property
+                ? (property.PropertyType, v => property.SetValue(options, v), () => property.GetValue(options))
+                : null;
+    }
 }

@@ -98,7 +98,7 @@ internal sealed class SweepWorker
             try
             {
                 parent = _store.CreateRun(new NewRun(id, experiment.ExperimentId, name, null, now,
-                    [new RunTag(SweepRecord.SweepTag, "true"), new RunTag(SweepRecord.DeadlineTag, SweepRecord.DeadlineText(deadline))]));
+                    [.. ParentContext(), new RunTag(SweepRecord.SweepTag, "true"), new RunTag(SweepRecord.DeadlineTag, SweepRecord.DeadlineText(deadline))]));
                 first = true;
             }
             catch (Exception) when (_store.GetRun(id) is not null)
@@ -148,6 +148,10 @@ internal sealed class SweepWorker
         }
         return id;
     }
+
+    // The parent is every worker's: it names the code, not one process, which would make it look stale when that one exits.
+    private IEnumerable<RunTag> ParentContext() => RunContext.Capture(_provenance)
+        .Where(t => t.Key is not (RunContext.Host or RunContext.ProcessId or RunContext.ProcessStart));
 
     private static void CheckSettings(Run parent, IReadOnlyDictionary<string, string> settings, string name, string experiment)
     {

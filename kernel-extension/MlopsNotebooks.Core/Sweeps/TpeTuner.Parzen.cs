@@ -35,8 +35,8 @@ internal readonly record struct NumberScale(double Low, double High, bool Log, b
     {
         var value = Log ? Math.Exp(x) : x;
         return Integer
-            ? Math.Clamp((long)Math.Round(value, MidpointRounding.ToEven), IntLow, IntHigh)
-            : Math.Clamp(value, Log ? Math.Exp(Low) : Low, Log ? Math.Exp(High) : High);
+            ? (object)Math.Clamp((long)Math.Round(value, MidpointRounding.ToEven), IntLow, IntHigh)
+            : (object)Math.Clamp(value, Log ? Math.Exp(Low) : Low, Log ? Math.Exp(High) : High);
     }
 }
 

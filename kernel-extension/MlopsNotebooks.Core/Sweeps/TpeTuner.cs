@@ -9,8 +9,10 @@ namespace MlopsNotebooks.Sweeps;
 /// <remarks>
 /// A hyperparameter is modelled on the trials where it was active, so a trainer's settings learn from that trainer's
 /// trials only. A pruned trial counts with its last reported value, ranked below every complete trial and above pruned
-/// trials that stopped earlier; failed, lost and running trials are ignored (no constant liar: workers that suggest at
-/// once may propose neighbouring values).
+/// trials that stopped earlier. Unlike Optuna, a failed trial counts too, as the worst of all (among the rest, never
+/// the good ones, and not towards the startup trials): ignored, a trainer whose settings ML.NET rejects looks unexplored
+/// to the model, which then proposes it again and again, and each failure counts against the sweep's cap. Lost and
+/// running trials are ignored (no constant liar: workers that suggest at once may propose neighbouring values).
 /// </remarks>
 public sealed class TpeTuner : ITuner
 {
@@ -41,8 +43,9 @@ public sealed class TpeTuner : ITuner
     public IReadOnlyDictionary<string, object> Suggest(SearchSpace space, IReadOnlyList<TrialResult> history, Direction direction, Random random)
     {
         var observed = Observations(history, direction);
+        var learned = observed.Count(o => !double.IsPositiveInfinity(o.Stage));
         var values = new Dictionary<string, object>(StringComparer.Ordinal);
-        if (observed.Count < StartupTrials || observed.Count == 0)
+        if (learned < StartupTrials || learned == 0)
         {
             foreach (var parameter in space.Parameters.Where(p => SearchSpace.IsActive(p, values)))
             {
@@ -51,7 +54,7 @@ public sealed class TpeTuner : ITuner
             return values;
         }
 
-        var (below, above) = Split(observed);
+        var (below, above) = Split(observed, learned);
         foreach (var parameter in space.Parameters)
         {
             if (SearchSpace.IsActive(parameter, values))
@@ -69,7 +72,8 @@ public sealed class TpeTuner : ITuner
 
     /// <summary>
     /// Complete trials first (stage -inf) by their loss; then pruned trials, those that got further first (stage -step);
-    /// then pruned trials that reported nothing. The loss is the value, negated when the sweep maximizes.
+    /// then pruned trials that reported nothing; failed trials last (stage +inf). The loss is the value, negated when the
+    /// sweep maximizes.
     /// </summary>
     private static List<Observation> Observations(IReadOnlyList<TrialResult> history, Direction direction)
     {
@@ -91,14 +95,22 @@ public sealed class TpeTuner : ITuner
             {
                 observed.Add(new Observation(trial.Number, trial.Values, 1, 0));
             }
+            else if (trial.State is TrialState.Failed or TrialState.Complete)
+            {
+                // A complete trial gets here without a value (NaN): it told nothing better than a failure.
+                observed.Add(new Observation(trial.Number, trial.Values, double.PositiveInfinity, 0));
+            }
         }
         return observed;
     }
 
-    /// <summary>The best tenth of the trials (at most 25) and the rest, each in the order the trials ran.</summary>
-    private static (List<Observation> Below, List<Observation> Above) Split(List<Observation> observed)
+    /// <summary>
+    /// The best tenth of the <paramref name="learned"/> trials that did not fail (at most 25) and the rest, each in the
+    /// order the trials ran.
+    /// </summary>
+    private static (List<Observation> Below, List<Observation> Above) Split(List<Observation> observed, int learned)
     {
-        var count = Math.Min((int)Math.Ceiling(0.1 * observed.Count), 25);
+        var count = Math.Min((int)Math.Ceiling(0.1 * learned), 25);
         var best = observed.Select((o, i) => (o, i))
             .OrderBy(x => x.o.Stage).ThenBy(x => x.o.Loss).ThenBy(x => x.i)
             .Take(count).Select(x => x.i).ToHashSet();

@@ -397,6 +397,74 @@ public abstract class TrackingStoreContract : IDisposable
         Assert.Equal(5, target.ExportRun(history.Run.RunId)!.Points.Count);
     }
 
+    // Coordination of a sweep's workers: compare-and-set of a status, children admitted in one transaction.
+
+    [Fact]
+    public void Setting_a_status_only_from_the_expected_one_lets_one_of_two_racers_win()
+    {
+        var first = Open();
+        var run = NewRun(first);
+        var stores = new[] { first, Reopen(first) };
+        using var gate = new Barrier(2);
+        var won = stores.AsParallel().WithDegreeOfParallelism(2).Select(store =>
+        {
+            gate.SignalAndWait(TimeSpan.FromSeconds(30));
+            return store.TrySetRunStatus(run.RunId, RunStatus.Running, RunStatus.Killed, T0.AddSeconds(1));
+        }).ToList();
+
+        Assert.Single(won, w => w);
+        var killed = first.GetRun(run.RunId)!;
+        Assert.Equal((RunStatus.Killed, T0.AddSeconds(1)), (killed.Status, killed.EndTime));
+        Assert.False(first.TrySetRunStatus(run.RunId, RunStatus.Running, RunStatus.Finished, T0.AddSeconds(2)));
+        Assert.Equal(RunStatus.Killed, first.GetRun(run.RunId)!.Status);
+        Assert.True(first.TrySetRunStatus(run.RunId, RunStatus.Killed, RunStatus.Running, null));
+        Assert.Null(first.GetRun(run.RunId)!.EndTime);
+        Assert.Throws<RunNotFoundException>(() => first.TrySetRunStatus("no-such-run", RunStatus.Running, RunStatus.Killed, T0));
+    }
+
+    [Fact]
+    public void A_child_is_admitted_from_the_statuses_of_its_siblings_and_null_creates_none()
+    {
+        var store = Open();
+        var parent = NewRun(store, name: "sweep");
+        var template = new NewRun("", "0", null, parent.RunId, T0, []);
+        NewRun Child(string name) => new(Guid.NewGuid().ToString("N"), "0", name, parent.RunId, T0, [new RunTag("kind", "trial")]);
+        var seen = new List<IReadOnlyList<RunStatus>>();
+
+        var one = store.CreateChildRun(template, statuses => { seen.Add(statuses); return Child($"trial-{statuses.Count + 1}"); })!;
+        store.SetRunStatus(one.RunId, RunStatus.Killed, T0);
+        var two = store.CreateChildRun(template, statuses => { seen.Add(statuses); return Child($"trial-{statuses.Count + 1}"); })!;
+        var none = store.CreateChildRun(template, statuses => { seen.Add(statuses); return null; });
+
+        Assert.Equal(("trial-1", "trial-2", parent.RunId), (one.Name, two.Name, two.ParentRunId));
+        Assert.Equal("trial", two.Tags["kind"]);
+        Assert.Null(none);
+        Assert.Equal([[], [RunStatus.Killed], [RunStatus.Killed, RunStatus.Running]], seen.Select(s => s.ToList()));
+        Assert.Equal(3, store.ListRunIds("0").Count);
+        Assert.Throws<RunNotFoundException>(() => store.CreateChildRun(template with { ParentRunId = "no-such-run" }, _ => Child("x")));
+    }
+
+    [Fact]
+    public void Eight_callers_at_once_under_a_cap_of_five_make_exactly_five_children_numbered_once()
+    {
+        var first = Open();
+        var parent = NewRun(first, name: "sweep");
+        var stores = Enumerable.Range(0, 8).Select(i => i == 0 ? first : Reopen(first)).ToList();
+        using var gate = new Barrier(stores.Count);
+        var threads = stores.Select(store => new Thread(() =>
+        {
+            gate.SignalAndWait(TimeSpan.FromSeconds(30));
+            store.CreateChildRun(new NewRun("", "0", null, parent.RunId, T0, []), statuses =>
+                statuses.Count(s => s != RunStatus.Killed) >= 5 ? null
+                    : new NewRun(Guid.NewGuid().ToString("N"), "0", $"trial-{statuses.Count + 1}", parent.RunId, T0, []));
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => Assert.True(t.Join(TimeSpan.FromSeconds(60))));
+
+        var children = first.SearchRuns(new RunQuery { ExperimentIds = ["0"] }).Where(r => r.ParentRunId == parent.RunId).ToList();
+        Assert.Equal(Enumerable.Range(1, 5).Select(i => $"trial-{i}"), children.Select(c => c.Name!).Order(StringComparer.Ordinal));
+    }
+
     protected abstract ITrackingStore Reopen(ITrackingStore store);
 
     /// <summary>The model registry store that lives beside <paramref name="store"/> (its versions point at its runs).</summary>

@@ -278,6 +278,46 @@ public sealed class SweepCommandTests : IDisposable
         Assert.Contains("There is no sweep named 'absent'", missingError);
     }
 
+    [Fact]
+    public void On_a_terminal_the_progress_is_one_bar_redrawn_in_place()
+    {
+        var writer = new StringWriter();
+        var progress = new MlopsNotebooks.Cli.Sweep.SweepProgress(writer, terminal: true, TimeProvider.System);
+        var values = new Dictionary<string, object> { ["x"] = 0.5 };
+        MlopsNotebooks.Sweeps.SweepStatus Status(params MlopsNotebooks.Sweeps.SweepTrial[] trials) =>
+            new("run", "bar", "auc", MlopsNotebooks.Sweeps.Direction.Maximize, trials, Cap: 4, Deadline: null);
+        progress.Report(Status(new MlopsNotebooks.Sweeps.SweepTrial(1, "r1", values, MlopsNotebooks.Sweeps.TrialState.Running, null, null)));
+        progress.Report(Status(new MlopsNotebooks.Sweeps.SweepTrial(1, "r1", values, MlopsNotebooks.Sweeps.TrialState.Complete, 0.75, TimeSpan.FromSeconds(1)),
+            new MlopsNotebooks.Sweeps.SweepTrial(2, "r2", values, MlopsNotebooks.Sweeps.TrialState.Complete, 0.5, TimeSpan.FromSeconds(1))));
+        progress.Finish();
+        var text = writer.ToString();
+        Assert.Equal(2, text.Count(c => c == '\r'));
+        Assert.Single(text, c => c == '\n');
+        Assert.StartsWith("\r[........................] 0/4 done, no trial complete yet\u001b[K\r[############............] 2/4 done, best auc 0.75 (trial 1), ", text);
+        Assert.EndsWith(" left\u001b[K\n", text);
+    }
+
+    [Fact]
+    public void The_churn_sample_sweeps_with_its_space_and_registers_its_best_model()
+    {
+        var notebook = Path.Combine(_git.Root, "notebooks", "churn-train.ipynb");
+        Directory.CreateDirectory(Path.GetDirectoryName(notebook)!);
+        File.Copy(Path.Combine(Programs.RepositoryRoot, "notebooks", "churn-train.ipynb"), notebook);
+        File.Copy(Path.Combine(Programs.RepositoryRoot, "notebooks", "churn-sweep.yaml"), Path.Combine(_git.Root, "notebooks", "churn-sweep.yaml"));
+        NbFormat.AssertValid(notebook);
+        var (code, output, error) = Mlops("sweep", "--space", "notebooks/churn-sweep.yaml", "--notebook", "notebooks/churn-train.ipynb", "--trials", "2", "--seed", "1");
+        Assert.True(code == 0, error + output);
+        Assert.Contains("2/2 trials done", output);
+        var (registered, _, registerError) = Mlops("sweep", "best", "churn", "--register", "churn-sweep", "--alias", "candidate");
+        Assert.True(registered == 0, registerError);
+        using var client = new TrackingClient(Store);
+        var version = new ModelRegistry(client).Get("churn-sweep@candidate");
+        var trial = client.GetRun(version.RunId!);
+        Assert.StartsWith("trial-", trial.Name);
+        Assert.Equal(4, client.GetMetricHistory(trial.RunId, "auc").Select(p => p.Step).Distinct().Count());
+        Assert.InRange(trial.Metrics["auc"].Value, 0.6, 1);
+    }
+
     private sealed class Row
     {
         public float X { get; set; }

@@ -101,10 +101,15 @@ internal sealed class SweepWorker
                     [.. ParentContext(), new RunTag(SweepRecord.SweepTag, "true"), new RunTag(SweepRecord.DeadlineTag, SweepRecord.DeadlineText(deadline))]));
                 first = true;
             }
-            catch (Exception) when (_store.GetRun(id) is not null)
+            catch (Exception)
             {
-                // Another worker created it first: join it. (A filter is fine here: the read runs on its own.)
-                parent = _store.GetRun(id)!;
+                // Another worker created it first: join it. The read waits for the failed insert's transaction to end:
+                // in an exception filter it ran while that transaction was still open, failed, and the filter was false.
+                parent = _store.GetRun(id);
+                if (parent is null)
+                {
+                    throw;
+                }
             }
         }
         if (parent.Stage == LifecycleStage.Deleted)

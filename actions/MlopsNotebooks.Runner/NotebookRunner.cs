@@ -31,6 +31,15 @@ public sealed record RunRequest
 
     /// <summary>Tags that every run the notebook starts gets, e.g. the id of the validation that runs it.</summary>
     public IReadOnlyDictionary<string, string> RunTags { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>A run the notebook's first <c>Mlops.StartRun</c> continues instead of starting one (a sweep's trial).</summary>
+    public string? RunToContinue { get; init; }
+
+    /// <summary>The tracking store the notebook's runs go to; null is the default (MLOPS_TRACKING_URI, else the work tree's).</summary>
+    public string? TrackingUri { get; init; }
+
+    /// <summary>Told every metric point the notebook logs (run, key, value, step): a sweep's pruner watches its trial's, and what it throws fails the cell.</summary>
+    public Action<string, string, double, long>? MetricLogged { get; init; }
 }
 
 /// <summary>
@@ -128,7 +137,10 @@ public sealed class NotebookRunner
         }
         // The runs the notebook starts go to a session of its own that knows the notebook: current for the cells'
         // code (and the tasks it starts), so notebooks run one after another in one process keep their own.
-        using var session = new MlopsSession(RecordProvenance(notebook, path, request.Parameters, request.RunTags));
+        using var session = new MlopsSession(RecordProvenance(notebook, path, request.Parameters, request.RunTags) with { RunId = request.RunToContinue }, request.TrackingUri)
+        {
+            MetricLogged = request.MetricLogged,
+        };
         using var current = MlopsSession.Use(session);
         // A program a cell starts (a training script) logs runs of this notebook too: it reads them from its environment.
         using var inherited = ChildEnvironment.Set(session.Provenance.ToEnvironment());

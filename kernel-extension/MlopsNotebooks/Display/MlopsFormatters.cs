@@ -29,6 +29,8 @@ public static class MlopsFormatters
         Html<DataVersion>(RunHtml.DataVersion);
         Html<ModelVersion>(RunHtml.ModelVersion);
         Html<DriftReport>(DriftHtml.Report);
+        Html<Sweeps.SweepStatus>(SweepHtml.Live);
+        Html<Sweeps.SweepResult>(SweepHtml.Result);
         // Charts render through the kit's own HTML, not Plotly.NET.Interactive's: it loads plotly.js once per notebook,
         // also offline (PlotlyJs), and keeps run names data in the script.
         Html<Plotly.NET.GenericChart>(RunCharts.ToHtmlFragment);

@@ -158,3 +158,15 @@ public sealed class MlopsCompare : MlopsDirectiveCommand
 {
     [JsonConverter(typeof(MagicValueConverter))] public string? Runs { get; set; }
 }
+
+public sealed class MlopsSweep : MlopsDirectiveCommand
+{
+    [JsonConverter(typeof(MagicValueConverter))] public string? Space { get; set; }
+    [JsonConverter(typeof(MagicValueConverter))] public string? Evaluate { get; set; }
+    [JsonConverter(typeof(MagicValueConverter))] public string? Trials { get; set; }
+    [JsonConverter(typeof(MagicValueConverter))] public string? Budget { get; set; }
+    [JsonConverter(typeof(MagicValueConverter))] public string? Name { get; set; }
+    [JsonConverter(typeof(MagicValueConverter))] public string? Tuner { get; set; }
+    [JsonConverter(typeof(MagicValueConverter))] public string? Pruner { get; set; }
+    [JsonConverter(typeof(MagicValueConverter))] public string? Metric { get; set; }
+}

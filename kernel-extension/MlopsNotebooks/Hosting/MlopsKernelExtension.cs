@@ -60,6 +60,7 @@ public sealed class MlopsKernelExtension : IKernelExtension
         extension.Add<MlopsChart>(mlops);
         extension.Add<MlopsDrift>(mlops);
         extension.Add<MlopsCompare>(mlops);
+        extension.Add<MlopsSweep>(mlops);
         var missing = mlops.Subcommands.Where(s => s.KernelCommandType is null).Select(s => s.Name).ToList();
         if (missing.Count > 0)
         {
@@ -67,6 +68,8 @@ public sealed class MlopsKernelExtension : IKernelExtension
             throw new InvalidOperationException($"MlopsKernelExtension has no command type for #!mlops {string.Join(", ", missing)}.");
         }
         root.AddMiddleware(extension.CheckAndRecordAsync);
+        // #!mlops sweep's live table: shown through the cell's context and replaced in place after each trial.
+        MlopsMagics.LiveDisplay = value => KernelInvocationContext.Current is { } context ? KernelInvocationContextExtensions.Display(context, value).Update : null;
         RecordNotebook(Environment.GetEnvironmentVariable("JPY_SESSION_NAME"));
         FSharpCoreBinding.BindToLoaded();
         MlopsFormatters.Register();

@@ -4,6 +4,7 @@ using Microsoft.ML;
 using MlopsNotebooks.Tracking;
 using MlopsNotebooks.Versioning;
 using MlopsNotebooks.Display;
+using MlopsNotebooks.Sweeps;
 
 namespace MlopsNotebooks.Magics;
 
@@ -133,7 +134,20 @@ public static class MlopsMagics
         new("compare", "Compare runs: params that differ, metrics side by side.",
             [new("runs", "Two or more run ids (or unique prefixes), comma-separated.", Required: true, Positional: true)],
             m => Mlops.Client.CompareRuns(List(m, "runs"))),
+        new("sweep", "Search trainers and hyperparameters: a live table of trials while it runs, then the trials charted.",
+            [new("space", "A variable holding a SearchSpace, or a sweep YAML file.", Required: true),
+             new("evaluate", "A variable holding a Func<Trial, double> or an ISweepEvaluation (e.g. a CrossValidation).", Required: true),
+             new("trials", "The most trials (across all workers)."), new("budget", "How long it starts new trials: 90s, 10m, 2h."),
+             new("name", "The sweep's name; a stopped sweep of that name resumes."), new("tuner", "tpe or random."),
+             new("pruner", "median or none."), new("metric", "The metric the evaluation returns, e.g. auc.")],
+            Sweep),
     ];
+
+    /// <summary>
+    /// How the host shows a value that it can then replace in place (the kernel's display handle), or null where
+    /// outputs are written once (the runner, which shows the sweep's final table).
+    /// </summary>
+    internal static Func<object, Action<object>?>? LiveDisplay { get; set; }
 
     private static string Help()
     {
@@ -226,6 +240,70 @@ public static class MlopsMagics
             null => throw new NotFoundException($"'{data}' is neither a notebook variable nor a file.", "Name a variable holding an IDataView (e.g. a DataFrame) or a CSV file."),
             var other => throw new MlopsException($"The variable '{data}' holds a {other.GetType().Name}, not data.", "Name a variable holding an IDataView, e.g. a DataFrame."),
         };
+    }
+
+    private static object Sweep(MagicInvocation m)
+    {
+        // The space, the evaluation and the options are all checked before the sweep's run exists.
+        var spaceName = m.Required("space");
+        var metric = m.Get("metric");
+        var file = Variable(m.Host, spaceName) switch
+        {
+            SearchSpace space => new SweepFile(spaceName, space, metric ?? throw new MlopsException(
+                    "#!mlops sweep: a SearchSpace variable carries no metric.", "Name the metric the evaluation returns: --metric auc."),
+                TrainerCatalog.DirectionOf(metric, space.Task) ?? Direction.Maximize),
+            null when File.Exists(spaceName) => SweepFile.Read(spaceName),
+            null => throw new NotFoundException($"'{spaceName}' is neither a notebook variable nor a file.", "Name a variable holding a SearchSpace, or a sweep YAML file."),
+            var other => throw new MlopsException($"The variable '{spaceName}' holds a {other.GetType().Name}, not a SearchSpace.", "Name a variable holding a SearchSpace, or a sweep YAML file."),
+        };
+        var evaluationName = m.Required("evaluate");
+        var evaluation = m.Host.GetVariable(evaluationName) switch
+        {
+            ISweepEvaluation e => e,
+            Func<Trial, double> f => new FunctionEvaluation(f),
+            var other => throw new MlopsException($"The variable '{evaluationName}' holds {(other is null ? "null" : "a " + other.GetType().Name)}, not an evaluation.",
+                "Name a Func<Trial, double> (train with the trial's values, return the metric) or an ISweepEvaluation such as a CrossValidation."),
+        };
+        var options = file.ToOptions() with
+        {
+            Name = m.Get("name") ?? file.Name,
+            Metric = metric ?? file.Metric,
+            Direction = metric is null ? file.Direction : TrainerCatalog.DirectionOf(metric, file.Space.Task) ?? file.Direction,
+            Trials = m.Get("trials") is { } trials ? (int)Positive(m, trials) : file.Trials,
+            Budget = m.Get("budget") is { } budget ? Budget(m, budget) : file.Budget,
+            Tuner = Tuners.Named(m.Get("tuner") ?? file.Tuner),
+            Pruner = Pruners.Named(m.Get("pruner") ?? file.Pruner),
+            Progress = new LiveTable(LiveDisplay),
+        };
+        return Mlops.Sweep(file.Space, evaluation, options);
+    }
+
+    // 90s, 10m, 2h: a whole number and a unit, as the sweep file's budget is written.
+    private static TimeSpan Budget(MagicInvocation m, string text) =>
+        text.Length > 1 && long.TryParse(text[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is > 0 and <= 30 * 24 * 3600
+            && text[^1] switch { 's' => 1, 'm' => 60, 'h' => 3600, _ => 0 } is > 0 and var unit && n * unit <= 30 * 24 * 3600
+            ? TimeSpan.FromSeconds(n * unit)
+            : throw new MlopsException($"#!mlops sweep: '{text}' is not a duration.", "Write a whole number and a unit: 90s, 10m or 2h.");
+
+    private static long Positive(MagicInvocation m, string text) =>
+        Step(m, text) is > 0 and <= int.MaxValue and var value ? value : throw new MlopsException($"#!mlops {m.Command.Name}: '{text}' is not a positive number.", $"Usage: {m.Command.Usage()}");
+
+    /// <summary>The sweep's table shown once and replaced in place after each trial, where the host can.</summary>
+    private sealed class LiveTable(Func<object, Action<object>?>? display) : IProgress<SweepStatus>
+    {
+        private Action<object>? _update;
+
+        public void Report(SweepStatus value)
+        {
+            if (_update is { } update)
+            {
+                update(value);
+            }
+            else
+            {
+                _update = display?.Invoke(value);
+            }
+        }
     }
 
     // A variable's value, or null when the notebook has none by that name (the name is then a path or a model).

@@ -12,8 +12,7 @@ namespace MlopsNotebooks.Sweeps;
 internal sealed class SweepWorker
 {
     private readonly MlopsSession _session;
-    private readonly TrackingClient _client;
-    private readonly ITrackingStore _store;
+    private readonly Lazy<TrackingClient> _openedClient;
     private readonly SearchSpace _space;
     private readonly ISweepEvaluation _evaluation;
     private readonly SweepOptions _options;
@@ -27,8 +26,8 @@ internal sealed class SweepWorker
     public SweepWorker(MlopsSession session, SearchSpace space, ISweepEvaluation evaluation, SweepOptions options, CancellationToken cancellation)
     {
         _session = session;
-        _client = session.Client;
-        _store = _client.Store;
+        // Opened once the options and the name are known to be good: a bad sweep creates no store and no experiment.
+        _openedClient = new Lazy<TrackingClient>(() => session.Client);
         _space = space;
         _evaluation = evaluation;
         _options = options;
@@ -37,25 +36,29 @@ internal sealed class SweepWorker
         _context = RunContext.Capture(_provenance);
     }
 
+    private TrackingClient Client => _openedClient.Value;
+
+    private ITrackingStore Store => Client.Store;
+
     public SweepResult Run()
     {
         Validate();
-        var experiment = _client.GetOrCreateExperiment(_options.Experiment ?? _session.ExperimentName);
         var name = _options.Name ?? $"sweep-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
         Names.ValidateName("sweep", name);
+        var experiment = Client.GetOrCreateExperiment(_options.Experiment ?? _session.ExperimentName);
         var parentId = Open(experiment, name);
         var stop = Loop(parentId);
-        var parent = _store.GetRun(parentId)!;
-        var trials = SweepRecord.Children(_store, parent);
+        var parent = Store.GetRun(parentId)!;
+        var trials = SweepRecord.Children(Store, parent);
         // The last worker to stop ends the parent; one that sees another's trial running leaves that to it.
         if (trials.All(t => t.Status != RunStatus.Running))
         {
-            _store.TrySetRunStatus(parentId, RunStatus.Running, stop == SweepStop.Cancelled ? RunStatus.Killed : RunStatus.Finished, DateTimeOffset.UtcNow);
-            parent = _store.GetRun(parentId)!;
+            Store.TrySetRunStatus(parentId, RunStatus.Running, stop == SweepStop.Cancelled ? RunStatus.Killed : RunStatus.Finished, DateTimeOffset.UtcNow);
+            parent = Store.GetRun(parentId)!;
         }
         var status = SweepRecord.Status(parent, trials);
         _options.Progress?.Report(status);
-        return new SweepResult(_client, status, stop, _evaluation);
+        return new SweepResult(Client, status, stop, _evaluation);
     }
 
     private void Validate()
@@ -94,12 +97,12 @@ internal sealed class SweepWorker
         var now = DateTimeOffset.UtcNow;
         var deadline = now + _options.Budget;
         var first = false;
-        var parent = _store.GetRun(id);
+        var parent = Store.GetRun(id);
         if (parent is null)
         {
             try
             {
-                parent = _store.CreateRun(new NewRun(id, experiment.ExperimentId, name, null, now,
+                parent = Store.CreateRun(new NewRun(id, experiment.ExperimentId, name, null, now,
                     [.. ParentContext(), new RunTag(SweepRecord.SweepTag, "true"), new RunTag(SweepRecord.DeadlineTag, SweepRecord.DeadlineText(deadline))]));
                 first = true;
             }
@@ -107,7 +110,7 @@ internal sealed class SweepWorker
             {
                 // Another worker created it first: join it. (Not an exception filter: a filter runs before the store's
                 // failed transaction has unwound, and its read then fails too.)
-                parent = _store.GetRun(id);
+                parent = Store.GetRun(id);
                 if (parent is null)
                 {
                     throw;
@@ -122,7 +125,7 @@ internal sealed class SweepWorker
         CheckSettings(parent, settings, name, experiment.Name);
         if (!first && parent.Status != RunStatus.Running)
         {
-            first = _store.TrySetRunStatus(id, parent.Status, RunStatus.Running, null);
+            first = Store.TrySetRunStatus(id, parent.Status, RunStatus.Running, null);
         }
         else if (!first && IsAbandoned(parent))
         {
@@ -132,21 +135,21 @@ internal sealed class SweepWorker
         var tags = first ? new[] { new RunTag(SweepRecord.DeadlineTag, SweepRecord.DeadlineText(deadline)) } : [];
         try
         {
-            _client.LogBatch(id, parameters: settings.Select(s => new Param(s.Key, s.Value)).ToList(), tags: tags);
+            Client.LogBatch(id, parameters: settings.Select(s => new Param(s.Key, s.Value)).ToList(), tags: tags);
         }
         catch (ParamConflictException)
         {
             // A worker with other settings recorded them between the check above and this write.
-            CheckSettings(_store.GetRun(id)!, settings, name, experiment.Name);
+            CheckSettings(Store.GetRun(id)!, settings, name, experiment.Name);
             throw;
         }
-        if (!_store.GetRun(id)!.Artifacts.Any(a => a.Path == SweepRecord.SpaceArtifact))
+        if (!Store.GetRun(id)!.Artifacts.Any(a => a.Path == SweepRecord.SpaceArtifact))
         {
             var file = Path.Combine(Path.GetTempPath(), $"mlops-space-{Guid.NewGuid():N}.json");
             try
             {
                 File.WriteAllText(file, SweepRecord.SpaceJson(_space));
-                _client.LogArtifact(id, file, SweepRecord.SpaceArtifact);
+                Client.LogArtifact(id, file, SweepRecord.SpaceArtifact);
             }
             finally
             {
@@ -175,7 +178,7 @@ internal sealed class SweepWorker
     {
         var now = DateTimeOffset.UtcNow;
         return now - (parent.HeartbeatTime ?? parent.StartTime) > _options.HeartbeatGrace
-            && SweepRecord.Children(_store, parent).All(t => t.Status != RunStatus.Running || IsLost(t, now));
+            && SweepRecord.Children(Store, parent).All(t => t.Status != RunStatus.Running || IsLost(t, now));
     }
 
     private SweepStop Loop(string parentId)
@@ -187,9 +190,9 @@ internal sealed class SweepWorker
             {
                 return SweepStop.Cancelled;
             }
-            _store.Heartbeat(parentId, DateTimeOffset.UtcNow);
-            var parent = _store.GetRun(parentId)!;
-            var children = SweepRecord.Children(_store, parent);
+            Store.Heartbeat(parentId, DateTimeOffset.UtcNow);
+            var parent = Store.GetRun(parentId)!;
+            var children = SweepRecord.Children(Store, parent);
             if (MarkLost(children))
             {
                 continue;
@@ -207,7 +210,7 @@ internal sealed class SweepWorker
                 ? SweepRecord.ParseValues(redo.Tags.GetValueOrDefault(SweepRecord.ValuesTag))
                 : _options.Tuner.Suggest(_space, history, direction, new Random(unchecked(_options.Seed * 1_000_003 + number)));
             var (full, spent) = (false, false);
-            var trial = _store.CreateChildRun(new NewRun("", parent.ExperimentId, null, parentId, DateTimeOffset.UtcNow, []), statuses =>
+            var trial = Store.CreateChildRun(new NewRun("", parent.ExperimentId, null, parentId, DateTimeOffset.UtcNow, []), statuses =>
             {
                 // The budget is judged at the claim, since the tuner may have taken the time up.
                 var start = DateTimeOffset.UtcNow;
@@ -254,7 +257,7 @@ internal sealed class SweepWorker
         var marked = false;
         foreach (var child in children.Where(c => c.Status == RunStatus.Running && IsLost(c, now)))
         {
-            marked |= _store.TrySetRunStatus(child.RunId, RunStatus.Running, RunStatus.Killed, now);
+            marked |= Store.TrySetRunStatus(child.RunId, RunStatus.Running, RunStatus.Killed, now);
         }
         return marked;
     }
@@ -286,7 +289,7 @@ internal sealed class SweepWorker
             return known;
         }
         // The first point of a step is what the trial reported there; a trial's final value may repeat its last step.
-        var steps = _store.GetMetricHistory(trial.RunId, _options.Metric)
+        var steps = Store.GetMetricHistory(trial.RunId, _options.Metric)
             .Where(m => m.Step > 0).GroupBy(m => m.Step).Select(g => (g.Key, g.First().Value)).OrderBy(s => s.Key).ToList();
         if (trial.Status != RunStatus.Running)
         {
@@ -299,7 +302,7 @@ internal sealed class SweepWorker
     private bool RunTrial(Run parent, Run run, int number, IReadOnlyDictionary<string, object> values)
     {
         var metric = _options.Metric;
-        _client.LogBatch(run.RunId, parameters: SweepRecord.ValueParams(values));
+        Client.LogBatch(run.RunId, parameters: SweepRecord.ValueParams(values));
         Report(parent);
         var steps = new List<(long Step, double Value)>();
         bool Lags(double value, long step)
@@ -312,7 +315,7 @@ internal sealed class SweepWorker
             {
                 return false;
             }
-            var others = History(SweepRecord.Children(_store, parent)).Where(t => t.Number != number).ToList();
+            var others = History(SweepRecord.Children(Store, parent)).Where(t => t.Number != number).ToList();
             List<(long, double)> mine;
             lock (steps)
             {
@@ -323,10 +326,10 @@ internal sealed class SweepWorker
         var trial = new Trial(number, run.RunId, values, (value, step) =>
         {
             _cancellation.ThrowIfCancellationRequested();
-            _client.LogMetric(run.RunId, metric, value, step);
+            Client.LogMetric(run.RunId, metric, value, step);
             return Lags(value, step);
         });
-        using var session = new MlopsSession(_provenance with { RunId = run.RunId }, _client, _client.Store.GetExperiment(parent.ExperimentId)!.Name)
+        using var session = new MlopsSession(_provenance with { RunId = run.RunId }, Client, Client.Store.GetExperiment(parent.ExperimentId)!.Name)
         {
             // The evaluation's own Mlops.LogMetric of the sweep's metric by step is a report too.
             MetricLogged = (runId, key, value, step) =>
@@ -405,8 +408,8 @@ internal sealed class SweepWorker
         }
         try
         {
-            _client.Flush();
-            _client.LogBatch(runId, metrics, tags: tags);
+            Client.Flush();
+            Client.LogBatch(runId, metrics, tags: tags);
         }
         catch (RunNotActiveException)
         {
@@ -418,7 +421,7 @@ internal sealed class SweepWorker
             TrialState.Lost => RunStatus.Killed,
             _ => RunStatus.Finished,
         };
-        _store.TrySetRunStatus(runId, RunStatus.Running, status, DateTimeOffset.UtcNow);
+        Store.TrySetRunStatus(runId, RunStatus.Running, status, DateTimeOffset.UtcNow);
     }
 
     private void Beat(string parentId, string trialId)
@@ -426,8 +429,8 @@ internal sealed class SweepWorker
         try
         {
             var now = DateTimeOffset.UtcNow;
-            _store.Heartbeat(trialId, now);
-            _store.Heartbeat(parentId, now);
+            Store.Heartbeat(trialId, now);
+            Store.Heartbeat(parentId, now);
         }
         catch (Exception e) when (e is MlopsException or System.Data.Common.DbException or ObjectDisposedException)
         {
@@ -439,8 +442,8 @@ internal sealed class SweepWorker
     {
         if (_options.Progress is { } progress)
         {
-            var fresh = _store.GetRun(parent.RunId)!;
-            progress.Report(SweepRecord.Status(fresh, SweepRecord.Children(_store, fresh)));
+            var fresh = Store.GetRun(parent.RunId)!;
+            progress.Report(SweepRecord.Status(fresh, SweepRecord.Children(Store, fresh)));
         }
     }
 }

@@ -59,6 +59,7 @@ public static class MlopsCli
             ContainerizeCommands.ActionContainerize(),
             DeployCommands.ActionDeploy(),
             MonitorCommands.ActionMonitor(),
+            Sweep.SweepAction.Create(),
         });
 
         var parsed = root.Parse(args);

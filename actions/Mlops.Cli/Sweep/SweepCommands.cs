@@ -72,13 +72,17 @@ internal static class SweepCommands
         return command;
     }
 
-    public static int Run(SweepSettings settings, CliContext cli)
+    public static int Run(SweepSettings settings, CliContext cli) =>
+        Report(Sweep(settings, cli.Json ? cli.Error : cli.Output).Status, cli);
+
+    /// <summary>Runs this process's worker of the sweep, telling <paramref name="progressTo"/> how it goes.</summary>
+    public static SweepResult Sweep(SweepSettings settings, TextWriter progressTo)
     {
         // Everything that can be wrong with the file, the flags or the notebook is found before the sweep's run exists.
         var file = SweepFile.Read(settings.SpacePath);
         var metric = settings.Metric ?? file.Metric;
         var trials = NotebookTrials.For(settings.NotebookPath, file.Space, metric, settings.TrackingUri);
-        var progress = SweepProgress.For(cli.Json ? cli.Error : cli.Output);
+        var progress = SweepProgress.For(progressTo);
         var options = file.ToOptions() with
         {
             Name = settings.Name ?? file.Name ?? Path.GetFileNameWithoutExtension(settings.NotebookPath),
@@ -98,19 +102,17 @@ internal static class SweepCommands
 
         // The sweep's runs are the notebook's: its trials are its runs, continued by each run of it.
         using var session = new MlopsSession(new Provenance(Source: Path.GetFullPath(settings.NotebookPath)), settings.TrackingUri);
-        SweepResult result;
         using (MlopsSession.Use(session))
         {
             try
             {
-                result = Mlops.Sweep(file.Space, trials.Evaluate, options);
+                return Mlops.Sweep(file.Space, trials.Evaluate, options);
             }
             finally
             {
                 progress.Finish();
             }
         }
-        return Report(result.Status, cli);
     }
 
     public static int Show(ShowSweepSettings settings, CliContext cli)
@@ -128,7 +130,7 @@ internal static class SweepCommands
     }
 
     // A sweep by name: in the experiment given, else in the one experiment that has a sweep of that name.
-    private static SweepResult Load(TrackingClient client, string? experiment, string name)
+    internal static SweepResult Load(TrackingClient client, string? experiment, string name)
     {
         if (experiment is not null)
         {

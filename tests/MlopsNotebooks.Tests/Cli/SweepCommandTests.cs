@@ -279,6 +279,54 @@ public sealed class SweepCommandTests : IDisposable
     }
 
     [Fact]
+    public void The_sweep_action_runs_two_jobs_as_one_sweeps_workers_and_a_third_registers_the_best_without_running_a_trial()
+    {
+        var ml = new MLContext(0);
+        var data = ml.Data.LoadFromEnumerable(new[] { new Row { X = 1f } });
+        var modelFile = Path.Combine(_git.Root, "model.zip");
+        ml.Model.Save(ml.Transforms.CopyColumns("Y", "X").Fit(data), data.Schema, modelFile);
+        Write("train.dib", TrialNotebook.Replace("""    Mlops.LogMetric("other", x);""", $"""
+                Mlops.LogMetric("other", x);
+                Mlops.LogArtifact(@"{modelFile}", "model/model.zip");
+            """));
+        // A trial value is someone else's input: it reaches the job summary escaped.
+        Write("space.yaml", Space.Replace("kind: { choice: [a, b] }", "kind: { choice: [a, '<b>|x'] }"));
+        var store = new Dictionary<string, string?> { ["MLOPS_TRACKING_URI"] = Store };
+        ActionStep.Result Step(Dictionary<string, string?> inputs) => ActionStep.Run("sweep", _git.Root, _git.Root, inputs, store);
+        var workerInputs = new Dictionary<string, string?>
+        {
+            ["space"] = "space.yaml", ["notebook"] = "train.dib", ["sweep-name"] = "churn-1234", ["trials"] = "4",
+        };
+        var workers = Enumerable.Range(0, 2).Select(_ => Task.Run(() => Step(workerInputs))).ToList();
+        Task.WaitAll([.. workers]);
+        foreach (var worker in workers.Select(w => w.Result))
+        {
+            Assert.True(worker.Code == 0, worker.Stderr + worker.Stdout);
+            Assert.Equal("4", worker.Outputs["trials"]);
+        }
+
+        var register = Step(new() { ["space"] = "space.yaml", ["sweep-name"] = "churn-1234", ["register"] = "scorer", ["alias"] = "candidate" });
+        Assert.True(register.Code == 0, register.Stderr + register.Stdout);
+        using var client = new TrackingClient(Store);
+        var trials = client.SearchRuns(["Default"], "attributes.run_name LIKE 'trial-%'", "metrics.score DESC");
+        Assert.Equal(4, trials.Count); // the register step ran none
+        Assert.Equal(trials[0].RunId, register.Outputs["best-run-id"]);
+        Assert.Equal("1", register.Outputs["version"]);
+        Assert.Equal(trials[0].RunId, new ModelRegistry(client).Get("scorer@candidate").RunId);
+        Assert.Contains("| 1 | complete", register.Summary);
+        Assert.Contains(@"\<b\>\|x", register.Summary);
+        Assert.DoesNotContain("<b>", register.Summary);
+
+        var stray = Step(new() { ["space"] = "space.yaml", ["sweep-name"] = "churn-1234", ["alias"] = "candidate" });
+        Assert.Equal(1, stray.Code);
+        Assert.Contains("'register' is not set", stray.Stdout + stray.Stderr);
+        var trialsInput = Step(new() { ["space"] = "space.yaml", ["notebook"] = "train.dib", ["trials"] = "many" });
+        Assert.Equal(1, trialsInput.Code);
+        Assert.Contains("Input 'trials' is not a whole number: many.", trialsInput.Stdout + trialsInput.Stderr);
+        Assert.Equal(4, client.SearchRuns(["Default"], "attributes.run_name LIKE 'trial-%'").Count);
+    }
+
+    [Fact]
     public void On_a_terminal_the_progress_is_one_bar_redrawn_in_place()
     {
         var writer = new StringWriter();

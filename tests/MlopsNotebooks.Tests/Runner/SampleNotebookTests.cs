@@ -67,4 +67,38 @@ public sealed class SampleNotebookTests : IDisposable
             Assert.Contains("healthy (no data drift: ", File.ReadAllText(output));
         }
     }
+
+    [Fact]
+    public void The_sweep_sample_searches_in_the_notebook_and_registers_the_best_trials_values_refitted()
+    {
+        var notebook = Path.Combine(_git.Root, "notebooks", "churn-sweep.ipynb");
+        Directory.CreateDirectory(Path.GetDirectoryName(notebook)!);
+        File.Copy(Sample("churn-sweep.ipynb"), notebook);
+        NbFormat.AssertValid(notebook);
+        var output = Path.Combine(_git.Root, "out.ipynb");
+        var (code, stdout, stderr) = Programs.Run(Programs.Mlops,
+            ["notebook", "run", notebook, "-p", "rows=1500", "-p", "trials=4", "-p", "folds=2", "--output", output],
+            workingDirectory: _git.Root, timeoutSeconds: 600);
+        Assert.True(code == 0, stderr + stdout);
+        NbFormat.AssertValid(output);
+
+        using var client = new TrackingClient(Path.Combine(_git.Root, ".mlops", "mlops.db"));
+        var runs = client.SearchRuns(["churn-sweep"]);
+        var sweep = Assert.Single(runs, r => r.Name == "churn-4-trials");
+        Assert.Equal(RunStatus.Finished, sweep.Status);
+        var trials = runs.Where(r => r.ParentRunId == sweep.RunId).ToList();
+        Assert.Equal(["trial-1", "trial-2", "trial-3", "trial-4"], trials.Select(t => t.Name).Order());
+        Assert.All(trials, t => Assert.Contains(t.Params["trainer"], new[] { "FastTree", "LightGbm", "SdcaLogisticRegression" }));
+        var finished = trials.Where(t => t.Tags["mlops.sweep.state"] == "complete").ToList();
+        Assert.NotEmpty(finished);
+        var best = finished.MaxBy(t => t.Metrics["auc"].Value)!;
+        Assert.InRange(best.Metrics["auc"].Value, 0.7, 1);
+
+        // The candidate is the best trial's values, refitted on all the rows in a run nested under that trial.
+        var candidate = new ModelRegistry(client).Get("churn-sweep@candidate");
+        Assert.Equal(best.RunId, client.GetRun(candidate.RunId!).ParentRunId);
+        var shown = File.ReadAllText(output);
+        Assert.Contains("4/4 trials done; best auc ", shown);
+        Assert.Contains($"registered churn-sweep/{candidate.Version} (candidate) from trial ", shown);
+    }
 }

@@ -51,6 +51,7 @@ public static class MlopsCli
         root.Add(MonitorCommands.Create());
         root.Add(SyncCommands.Create());
         root.Add(Sweep.SweepCommands.Create());
+        root.Add(Kernel.KernelCommands.Create());
         root.Add(new Command("action", "The GitHub Actions' steps: configured by INPUT_* variables as the runner sets them.")
         {
             ValidateCommands.ActionValidate(),

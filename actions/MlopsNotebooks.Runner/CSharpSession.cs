@@ -32,6 +32,8 @@ public sealed partial class CSharpSession
 
     private readonly NotebookGlobals _globals = new();
     private readonly HashSet<string> _referenced = new(StringComparer.Ordinal);
+    private readonly List<string> _referencePaths = [];
+    private readonly List<string> _submissions = [];
     private ScriptOptions _options;
 
     // References added since the last submission. A submission inherits its predecessors' references, and Roslyn
@@ -49,7 +51,7 @@ public sealed partial class CSharpSession
     {
         Display.MlopsFormatters.Register(); // the kit's types render as in the kernel
         _options = ScriptOptions.Default
-            .WithReferences(DefaultReferences())
+            .WithReferences(DefaultReferenceSet)
             .WithImports(Imports)
             .WithEmitDebugInformation(true)
             .WithFileEncoding(System.Text.Encoding.UTF8) // debug information (lines in stack traces) needs an encoding
@@ -101,6 +103,10 @@ public sealed partial class CSharpSession
             var options = _options.WithReferences(_newReferences).WithFilePath($"cell-{cellNumber}.csx");
             _state = await _state!.ContinueWithAsync<object?>(code, options, _ => true, cancellationToken);
             _newReferences.Clear(); // the chain holds them now (a cell that did not compile left the chain as it was)
+            lock (_submissions)
+            {
+                _submissions.Add(code);
+            }
             var compilation = _state.Script.GetCompilation();
             cell.Write("stderr", Diagnostics(compilation.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Warning && !UnificationNotes.Contains(d.Id))));
             if (_state.Exception is { } thrown)
@@ -150,10 +156,48 @@ public sealed partial class CSharpSession
     public IEnumerable<(string Name, object? Value)> DeclaredVariables() =>
         _state is null ? [] : _state.Variables.Select(v => (v.Name, (object?)v.Value));
 
+    /// <summary>The code of each submission that compiled, in order (completion and hover read the session from them).</summary>
+    public IReadOnlyList<string> Submissions
+    {
+        get
+        {
+            lock (_submissions)
+            {
+                return [.. _submissions];
+            }
+        }
+    }
+
+    /// <summary>The assemblies added to the session (restored packages), in the order they were added.</summary>
+    public IReadOnlyList<string> ReferencePaths
+    {
+        get
+        {
+            lock (_submissions)
+            {
+                return [.. _referencePaths];
+            }
+        }
+    }
+
+    /// <summary>The assemblies every session references: the framework's, the kit's and the formatting library's.</summary>
+    public static IReadOnlyList<MetadataReference> DefaultReferenceSet { get; } = [.. DefaultReferences()];
+
+    /// <summary>The namespaces every session imports, as the kernel's C# session does.</summary>
+    public static IReadOnlyList<string> DefaultImports => Imports;
+
+    /// <summary>The type whose members cells see as globals (<c>display</c>, <c>HTML</c>, ...).</summary>
+    public static Type GlobalsType => typeof(NotebookGlobals);
+
     /// <summary>Makes assemblies (restored packages) available to the cells that follow; ones already there are skipped.</summary>
     public void AddReferences(IEnumerable<string> paths)
     {
-        var added = paths.Where(_referenced.Add).Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToList();
+        var fresh = paths.Where(_referenced.Add).ToList();
+        lock (_submissions)
+        {
+            _referencePaths.AddRange(fresh);
+        }
+        var added = fresh.Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)).ToList();
         if (_state is null)
         {
             _options = _options.AddReferences(added); // the first submission takes the full set

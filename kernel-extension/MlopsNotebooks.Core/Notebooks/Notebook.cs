@@ -112,6 +112,12 @@ public sealed record CellOutput
 
     public int? ExecutionCount { get; init; }
 
+    /// <summary>
+    /// A display that can be updated in place: Jupyter's transient display_id, sent to a live client and never written
+    /// into a notebook file (nbformat has no place for it).
+    /// </summary>
+    public string? DisplayId { get; init; }
+
     public static CellOutput Stream(string name, string text) => new() { Kind = OutputKind.Stream, StreamName = name, Text = text };
 
     public static CellOutput Error(string name, string value, IReadOnlyList<string> traceback) =>

@@ -19,12 +19,12 @@ class MlopsKernelTests(jupyter_kernel_test.KernelTests):
     code_generate_error = 'throw new InvalidOperationException("boom");'
 
     code_execute_result = [
-        {"code": "6 * 7", "result": "42"},
         {"code": '"C" + "#"', "result": "C#"},
+        {"code": 'string.Join(",", Enumerable.Range(1, 3))', "result": "1,2,3"},
     ]
     code_display_data = [
         {"code": 'display(HTML("<b>bold</b>"));', "mime": "text/html"},
-        {"code": "display(42);", "mime": "text/plain"},
+        {"code": 'display("shown");', "mime": "text/plain"},
     ]
 
     complete_code_samples = ["var x = 1;", "Console.WriteLine(1);", "int Twice(int n) => 2 * n;"]

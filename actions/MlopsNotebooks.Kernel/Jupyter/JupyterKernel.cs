@@ -22,6 +22,7 @@ public sealed class JupyterKernel : IDisposable
     private readonly TextWriter _log;
     private readonly string _session = Guid.NewGuid().ToString();
     private readonly List<NetMQSocket> _sockets = [];
+    private readonly List<Thread> _threads = [];
     private readonly RouterSocket _shell;
     private readonly RouterSocket _control;
     private readonly RouterSocket _stdin;
@@ -71,12 +72,11 @@ public sealed class JupyterKernel : IDisposable
     private int Run()
     {
         Publish("status", new JsonObject { ["execution_state"] = "starting" }, parent: null);
-        var shell = Start("shell", ShellLoop);
+        Start("shell", ShellLoop);
         Start("control", ControlLoop);
         Start("heartbeat", HeartbeatLoop);
         _ = _engine.Value; // warm the compiler while the client connects
         _stopped.Wait();
-        shell.Join(TimeSpan.FromSeconds(5)); // a cell that ignores the interrupt does not hold the shutdown
         return 0;
     }
 
@@ -96,11 +96,11 @@ public sealed class JupyterKernel : IDisposable
         return socket;
     }
 
-    private static Thread Start(string name, Action loop)
+    private void Start(string name, Action loop)
     {
         var thread = new Thread(() => loop()) { IsBackground = true, Name = "kernel " + name };
+        _threads.Add(thread);
         thread.Start();
-        return thread;
     }
 
     private void HeartbeatLoop()
@@ -399,9 +399,20 @@ public sealed class JupyterKernel : IDisposable
     public void Dispose()
     {
         _stopped.Set();
+        // Each loop sees the stop within one poll; sockets are closed only after, or a loop would read a closed socket.
+        // A cell that ignores the interrupt does not hold the shutdown past the grace.
+        var grace = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        foreach (var thread in _threads)
+        {
+            thread.Join(grace - DateTime.UtcNow is { Ticks: > 0 } left ? left : TimeSpan.Zero);
+        }
         if (_engine.IsValueCreated && _engine.Value.IsCompletedSuccessfully)
         {
             _engine.Value.Result.Dispose(); // ends the session's active runs, as a kernel shutdown does
+        }
+        if (_threads.Any(t => t.IsAlive))
+        {
+            return; // the process is ending: its sockets close with it
         }
         foreach (var socket in _sockets)
         {

@@ -80,9 +80,15 @@ public static partial class KernelSpec
         }
         if (OperatingSystem.IsWindows())
         {
-            return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.ApplicationData), "jupyter");
+            return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.ApplicationData, Environment.SpecialFolderOption.DoNotVerify), "jupyter");
         }
-        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        // Not verified: a fresh account's home may lack the folders the spec goes into (they are created).
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile, Environment.SpecialFolderOption.DoNotVerify);
+        if (home.Length == 0)
+        {
+            throw new MlopsException("The user's home folder is not known (HOME is not set), so --user has nowhere to go.",
+                "Set HOME, or set JUPYTER_DATA_DIR, or pass --prefix.");
+        }
         if (OperatingSystem.IsMacOS())
         {
             return Path.Combine(home, "Library", "Jupyter");

@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace MlopsNotebooks.Kernel.Assist;
 
-/// <summary>A cell's text as Roslyn is shown it, and Jupyter's cursor positions, which count code points.</summary>
+/// <summary>A cell's text as Roslyn is shown it.</summary>
 internal static partial class CellText
 {
     /// <summary>
@@ -18,26 +18,4 @@ internal static partial class CellText
     // A whole line (without its line break) that starts, after indentation, with #!, #r "nuget: or #i.
     [GeneratedRegex(@"^[ \t]*(?:#!|#r[ \t]+""nuget:|#i[ \t]).*?(?=\r?$)", RegexOptions.Multiline)]
     private static partial Regex NotCSharp();
-
-    /// <summary>The UTF-16 offset of Jupyter's cursor_pos (code points from the start), clamped to the text.</summary>
-    public static int ToUtf16(string text, int codePoints)
-    {
-        var index = 0;
-        for (var counted = 0; counted < codePoints && index < text.Length; counted++)
-        {
-            index += char.IsSurrogatePair(text, index) ? 2 : 1;
-        }
-        return index;
-    }
-
-    /// <summary>Jupyter's position (code points from the start) of a UTF-16 offset.</summary>
-    public static int ToCodePoints(string text, int utf16)
-    {
-        var counted = 0;
-        for (var index = 0; index < Math.Min(utf16, text.Length); counted++)
-        {
-            index += char.IsSurrogatePair(text, index) ? 2 : 1;
-        }
-        return counted;
-    }
 }

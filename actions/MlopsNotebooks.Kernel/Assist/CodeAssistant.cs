@@ -25,9 +25,9 @@ public sealed record Completeness(string Status, string Indent = "");
 
 /// <summary>
 /// Completion, hover and is_complete for a live session: Roslyn's editor services over the session's submissions so
-/// far and the cell being typed, as an editor sees a C# script. Positions are Jupyter's: code points from the start of
-/// the cell, not UTF-16 units. A request Roslyn cannot answer gets nothing (and a line on <paramref name="log"/>), never
-/// an exception: the kernel keeps serving.
+/// far and the cell being typed, as an editor sees a C# script. Positions are UTF-16 offsets into the cell, as .NET and
+/// Roslyn count (the kernel converts Jupyter's code points at the wire). A request Roslyn cannot answer gets nothing (and
+/// a line on <paramref name="log"/>), never an exception: the kernel keeps serving.
 /// </summary>
 /// <param name="log">Where a failed request is reported; standard error by default.</param>
 public sealed class CodeAssistant(InteractiveSession session, TextWriter? log = null) : IDisposable
@@ -40,18 +40,18 @@ public sealed class CodeAssistant(InteractiveSession session, TextWriter? log = 
 
     public InteractiveSession Session => session;
 
-    /// <summary>The completions at <paramref name="cursor"/> (Jupyter's cursor_pos, in code points).</summary>
+    /// <summary>The completions at <paramref name="cursor"/> (a UTF-16 offset into <paramref name="code"/>; past the end is the end).</summary>
     public Task<Completions> CompleteAsync(string code, int cursor, CancellationToken cancellationToken = default) =>
         Answer("completion", new Completions([], cursor, cursor), async () =>
         {
-            var position = CellText.ToUtf16(code, cursor);
+            var position = Math.Clamp(cursor, 0, code.Length);
             var document = Cell(code);
             var service = CompletionService.GetService(document)!;
             var list = await service.GetCompletionsAsync(document, position, cancellationToken: cancellationToken);
             var span = list.Span;
             var typed = code[span.Start..Math.Max(span.Start, position)];
             var items = Filter(list.ItemsList, typed);
-            var (start, end) = (CellText.ToCodePoints(code, span.Start), CellText.ToCodePoints(code, span.End));
+            var (start, end) = (span.Start, span.End);
             var kinds = new List<CompletionKind>(items.Count);
             foreach (var (item, index) in items.Select((item, index) => (item, index)))
             {
@@ -61,12 +61,12 @@ public sealed class CodeAssistant(InteractiveSession session, TextWriter? log = 
             return new Completions([.. kinds.Select(k => k.Text)], start, end) { Kinds = kinds };
         });
 
-    /// <summary>What hover shows for the symbol at <paramref name="cursor"/> (code points), or null when there is none.</summary>
+    /// <summary>What hover shows for the symbol at <paramref name="cursor"/> (a UTF-16 offset), or null when there is none.</summary>
     /// <param name="detailLevel">Jupyter's detail_level: 0 the signature and summary, 1 everything the documentation says.</param>
     public Task<Inspection?> InspectAsync(string code, int cursor, int detailLevel, CancellationToken cancellationToken = default) =>
         Answer<Inspection?>("inspection", null, async () =>
         {
-            var position = CellText.ToUtf16(code, cursor);
+            var position = Math.Clamp(cursor, 0, code.Length);
             var document = Cell(code);
             var service = QuickInfoService.GetService(document)!;
             // A client asks at the end of a name or just after it (after "(" for a call): the symbol left of the cursor counts.

@@ -18,6 +18,8 @@ public sealed class CompletionIsCompleteTests
     [InlineData("class Churn\n{\n    void Fit()\n    {", "        ")]
     [InlineData("var x = ", "")]
     [InlineData("Console.WriteLine(", "")]
+    [InlineData("var s = \"open", "")]
+    [InlineData("var s = \"\"\"\nraw", "")]
     public void An_open_block_is_incomplete_with_the_indent_of_the_next_line(string code, string indent) =>
         Assert.Equal(new Completeness("incomplete", indent), CodeAssistant.IsComplete(code));
 

@@ -98,16 +98,15 @@ public sealed class CompletionTests : IDisposable
     }
 
     [Fact]
-    public async Task Cursor_positions_count_code_points_so_an_emoji_before_the_cursor_shifts_nothing()
+    public async Task An_emoji_before_the_cursor_leaves_the_span_where_the_typed_name_is()
     {
-        // "😀" is one code point (Jupyter's unit) but two UTF-16 units: the request's cursor and the reply's span count it once.
-        var code = "var s = \"😀\"; s.Len";
-        var cursor = code.EnumerateRunes().Count();
-        var completions = await _assistant.CompleteAsync(code, cursor);
+        // Offsets here are UTF-16, as .NET counts: the emoji is two of them (the kernel converts Jupyter's code points).
+        var code = "#!mlops log-param mood 😀\nvar s = \"😀\"; s.Len";
+        var completions = await _assistant.CompleteAsync(code, code.Length);
         Assert.Equal(["Length"], completions.Matches);
-        Assert.Equal((cursor - "Len".Length, cursor), (completions.CursorStart, completions.CursorEnd));
+        Assert.Equal((code.Length - "Len".Length, code.Length), (completions.CursorStart, completions.CursorEnd));
 
-        var inside = await _assistant.CompleteAsync("var t = \"😀\"; t.ToUp; t.Len", "var t = \"😀\"; t.ToUp".EnumerateRunes().Count());
+        var inside = await _assistant.CompleteAsync("var t = \"😀\"; t.ToUp; t.Len", "var t = \"😀\"; t.ToUp".Length);
         Assert.Contains("ToUpper", inside.Matches);
         Assert.DoesNotContain("Length", inside.Matches);
     }
@@ -135,7 +134,7 @@ public sealed class CompletionTests : IDisposable
         Assert.Contains("Console", (await _assistant.CompleteAsync("", 0)).Matches);
         var beyond = await _assistant.CompleteAsync("Console.", 500);
         Assert.Contains("WriteLine", beyond.Matches); // a cursor past the end is the end
-        Assert.NotNull(await _assistant.CompleteAsync("Console.", -3));
+        Assert.Equal((0, 0), ((await _assistant.CompleteAsync("Console.", -3)) is var before ? (before.CursorStart, before.CursorEnd) : default));
         Assert.Null(await _assistant.InspectAsync("}", 7, 0));
     }
 

@@ -33,8 +33,11 @@ class MlopsKernelTests(jupyter_kernel_test.KernelTests):
     # A cell a console client can run at once (Enter) must not be called invalid: C# says incomplete or complete.
     invalid_code_samples = []
 
-    # The completion and hover services (kernel-assist) fill these in: the protocol's shape is checked either way.
-    completion_samples = [{"text": "Console.Wri"}]
+    completion_samples = [
+        {"text": "Console.WriteL", "matches": {"WriteLine"}},
+        {"text": "Math.Sqr", "matches": {"Sqrt"}},
+    ]
+    code_inspect_sample = "Console.WriteLine"
 
 
 if __name__ == "__main__":

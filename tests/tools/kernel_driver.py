@@ -16,7 +16,7 @@ from jupyter_client.session import Session
 TIMEOUT = 60
 
 
-def execute(kc, code, timeout=TIMEOUT, silent=False):
+def execute(kc, code, timeout=TIMEOUT, silent=False, stdin_hook=None):
     """Runs a cell; returns its reply content and its IOPub outputs (type and content), as a notebook shows them."""
     outputs = []
 
@@ -24,7 +24,8 @@ def execute(kc, code, timeout=TIMEOUT, silent=False):
         if msg["msg_type"] not in ("status", "execute_input"):
             outputs.append({"type": msg["msg_type"], "content": msg["content"]})
 
-    reply = kc.execute_interactive(code, silent=silent, output_hook=hook, timeout=timeout, allow_stdin=False)
+    reply = kc.execute_interactive(code, silent=silent, output_hook=hook, timeout=timeout,
+                                   allow_stdin=stdin_hook is not None, stdin_hook=stdin_hook)
     return {"reply": reply["content"], "outputs": outputs}
 
 
@@ -130,7 +131,22 @@ def shutdown(km, kc):
     return {"ran": ran["reply"]["status"], "exit_code": process.wait(timeout=TIMEOUT), "seconds": time.time() - started}
 
 
-SCENARIOS = {"shutdown": shutdown, "bad-signature": bad_signature, "restart": restart, "interrupt": interrupt, "abort": abort, "statuses": statuses}
+def stdin(km, kc):
+    """Console.ReadLine answered through input_request when the client allows stdin; end of input when it does not."""
+    code = 'Console.Write("Name: "); var name = Console.ReadLine(); Console.WriteLine($"hello {name ?? "<end of input>"}");'
+    prompts = []
+
+    def answer(msg):
+        prompts.append({"type": msg["msg_type"], "prompt": msg["content"]["prompt"], "password": msg["content"]["password"],
+                        "parent": msg["parent_header"].get("msg_type")})
+        kc.input("Ada")
+
+    asked = execute(kc, code, stdin_hook=answer)
+    refused = execute(kc, code)
+    return {"prompts": prompts, "asked": asked, "refused": refused}
+
+
+SCENARIOS = {"shutdown": shutdown, "stdin": stdin, "bad-signature": bad_signature, "restart": restart, "interrupt": interrupt, "abort": abort, "statuses": statuses}
 STDERR = ""
 
 

@@ -38,6 +38,10 @@ public sealed class InstalledKernel : IDisposable
         ["JUPYTER_RUNTIME_DIR"] = Path.Combine(_prefix.Path, "runtime"),
     };
 
+    /// <summary>The text a cell showed in a scenario's result: its streams and its results' plain text and HTML.</summary>
+    public static string Shown(JsonNode cell) => string.Concat(cell["outputs"]!.AsArray().Select(o =>
+        (string?)o!["content"]!["text"] ?? string.Concat(o["content"]!["data"]?.AsObject().Select(d => d.Value?.ToString()) ?? [])));
+
     /// <summary>Runs a python tool from tests/tools under Debian's python3.</summary>
     public (int ExitCode, string Output, string Error) Python(IEnumerable<string> args, string? workingDirectory = null, int timeoutSeconds = 300) =>
         Programs.RunTool("/usr/bin/python3", args, workingDirectory ?? Tools, Environment, timeoutSeconds);

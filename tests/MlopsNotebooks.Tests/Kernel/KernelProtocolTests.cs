@@ -16,7 +16,7 @@ public sealed class KernelProtocolTests(InstalledKernel kernel) : IClassFixture<
         Assert.True(code == 0, text);
         Assert.Contains("Ran 12 tests", text);
         // Each protocol test the class gives samples for ran rather than skipping.
-        foreach (var test in new[] { "test_kernel_info", "test_execute_stdout", "test_execute_stderr", "test_error", "test_execute_result", "test_display_data", "test_is_complete", "test_completion" })
+        foreach (var test in new[] { "test_kernel_info", "test_execute_stdout", "test_execute_stderr", "test_error", "test_execute_result", "test_display_data", "test_is_complete", "test_completion", "test_inspect" })
         {
             Assert.Matches($@"{test} \(kernel_conformance\.MlopsKernelTests\.{test}\) \.\.\. (ok|\n)", text);
         }
@@ -41,9 +41,9 @@ public sealed class KernelProtocolTests(InstalledKernel kernel) : IClassFixture<
         Assert.Equal("ok", (string?)result["before"]!["reply"]!["status"]);
         Assert.True((bool)result["new_process"]!);
         Assert.Equal("error", (string?)result["gone"]!["reply"]!["status"]);
-        Assert.Contains("'before' does not exist", Texts(result["gone"]!));
+        Assert.Contains("'before' does not exist", InstalledKernel.Shown(result["gone"]!));
         Assert.Equal("ok", (string?)result["fresh"]!["reply"]!["status"]);
-        Assert.Contains("2", Texts(result["fresh"]!));
+        Assert.Contains("2", InstalledKernel.Shown(result["fresh"]!));
     }
 
     [Fact]
@@ -64,7 +64,7 @@ public sealed class KernelProtocolTests(InstalledKernel kernel) : IClassFixture<
         Assert.Contains("InvalidOperationException: queued", (string?)result["failed"]!["evalue"]);
         Assert.Equal(["aborted", "aborted"], result["queued"]!.AsArray().Select(s => (string?)s));
         Assert.Equal("ok", (string?)result["next"]!["reply"]!["status"]);
-        Assert.Contains("after", Texts(result["next"]!));
+        Assert.Contains("after", InstalledKernel.Shown(result["next"]!));
     }
 
     [Fact]
@@ -130,8 +130,4 @@ public sealed class KernelProtocolTests(InstalledKernel kernel) : IClassFixture<
         ["transport"] = "tcp", ["ip"] = "127.0.0.1", ["shell_port"] = shellPort, ["iopub_port"] = Ports.Free(), ["stdin_port"] = Ports.Free(),
         ["control_port"] = Ports.Free(), ["hb_port"] = Ports.Free(), ["key"] = "secret-key", ["signature_scheme"] = "hmac-sha256",
     }.ToJsonString();
-
-    /// <summary>The text a cell showed: its streams and its results' plain text and HTML.</summary>
-    private static string Texts(JsonNode cell) => string.Concat(cell["outputs"]!.AsArray().Select(o =>
-        (string?)o!["content"]!["text"] ?? string.Concat(o["content"]!["data"]?.AsObject().Select(d => d.Value?.ToString()) ?? [])));
 }

@@ -32,7 +32,7 @@ public sealed class JupyterKernel : IDisposable
     private readonly Lock _stdinLock = new();
     private readonly ManualResetEventSlim _stopped = new();
     private readonly Lazy<Task<InteractiveSession>> _engine;
-    private CodeAssistant? _assistant;
+    private readonly Lazy<Task<CodeAssistant>> _assistant;
     private int _interrupts;
 
     /// <summary>Binds the five sockets; a port another program holds is an error naming it.</summary>
@@ -47,6 +47,13 @@ public sealed class JupyterKernel : IDisposable
             await session.StartAsync();
             return session;
         }));
+        // Completion's services warm up after the engine and apart from it: a first cell does not wait for them.
+        _assistant = new(() => _engine.Value.ContinueWith(async engine =>
+        {
+            var assistant = new CodeAssistant(await engine, log);
+            await assistant.WarmUpAsync();
+            return assistant;
+        }).Unwrap());
         try
         {
             _shell = Bind(new RouterSocket(), connection.ShellPort, "shell");
@@ -75,7 +82,7 @@ public sealed class JupyterKernel : IDisposable
         Start("shell", ShellLoop);
         Start("control", ControlLoop);
         Start("heartbeat", HeartbeatLoop);
-        _ = _engine.Value; // warm the compiler while the client connects
+        _ = _assistant.Value; // warm the compiler and the editor services while the client connects
         _stopped.Wait();
         return 0;
     }
@@ -333,7 +340,7 @@ public sealed class JupyterKernel : IDisposable
 
     private InteractiveSession Engine() => _engine.Value.GetAwaiter().GetResult();
 
-    private CodeAssistant Assistant() => _assistant ??= new CodeAssistant(Engine());
+    private CodeAssistant Assistant() => _assistant.Value.GetAwaiter().GetResult();
 
     /// <summary>
     /// Asks the client that sent <paramref name="request"/> for a line (input_request on stdin) and waits for its
@@ -405,6 +412,10 @@ public sealed class JupyterKernel : IDisposable
         foreach (var thread in _threads)
         {
             thread.Join(grace - DateTime.UtcNow is { Ticks: > 0 } left ? left : TimeSpan.Zero);
+        }
+        if (_assistant.IsValueCreated && _assistant.Value.IsCompletedSuccessfully)
+        {
+            _assistant.Value.Result.Dispose();
         }
         if (_engine.IsValueCreated && _engine.Value.IsCompletedSuccessfully)
         {

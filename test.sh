@@ -19,6 +19,9 @@ command -v npm >/dev/null || need+=(npm)
 # Jupyter's HTML export and a headless browser, to open executed notebooks and reports and see their charts draw.
 [ -x /usr/bin/jupyter-nbconvert ] || need+=(jupyter-nbconvert)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# Jupyter's own clients drive the C# kernel in its tests: jupyter_client and the kernel conformance suite.
+/usr/bin/python3 -c 'import jupyter_client' 2>/dev/null || need+=(python3-jupyter-client)
+/usr/bin/python3 -c 'import jupyter_kernel_test' 2>/dev/null || need+=(python3-jupyter-kernel-test)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null
 fi

@@ -8,7 +8,7 @@ namespace MlopsNotebooks.Runner.Interactive;
 /// A cell's code with <see cref="CellInterrupt.Check"/> at the top of every loop body and every method, constructor,
 /// accessor, lambda and local function body, so that an interrupt stops code that never waits (<c>while (true) {}</c>).
 /// The check goes on the line of the opening brace, before its line break, and a loop's single statement gets its braces
-/// on its own lines: no line moves, so errors and stack traces name the cell's own lines.
+/// where it stands: no line moves, so errors and stack traces name the cell's own lines.
 /// </summary>
 internal sealed class StoppableCode : CSharpSyntaxRewriter
 {
@@ -25,46 +25,22 @@ internal sealed class StoppableCode : CSharpSyntaxRewriter
         {
             return code;
         }
-        return new StoppableCode().Visit(tree.GetRoot()).ToFullString();
+        return new StoppableCode().Visit(tree.GetRoot())!.ToFullString();
     }
 
-    public override SyntaxNode? VisitBlock(BlockSyntax node)
+    public override SyntaxNode? Visit(SyntaxNode? node)
     {
-        var block = (BlockSyntax)base.VisitBlock(node)!;
-        return node.Parent is WhileStatementSyntax or DoStatementSyntax or ForStatementSyntax or CommonForEachStatementSyntax
-            or BaseMethodDeclarationSyntax or LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax or AccessorDeclarationSyntax
-            ? WithCheck(block)
-            : block;
-    }
-
-    public override SyntaxNode? VisitWhileStatement(WhileStatementSyntax node)
-    {
-        var loop = (WhileStatementSyntax)base.VisitWhileStatement(node)!;
-        return loop.WithStatement(Body(loop.Statement));
-    }
-
-    public override SyntaxNode? VisitDoStatement(DoStatementSyntax node)
-    {
-        var loop = (DoStatementSyntax)base.VisitDoStatement(node)!;
-        return loop.WithStatement(Body(loop.Statement));
-    }
-
-    public override SyntaxNode? VisitForStatement(ForStatementSyntax node)
-    {
-        var loop = (ForStatementSyntax)base.VisitForStatement(node)!;
-        return loop.WithStatement(Body(loop.Statement));
-    }
-
-    public override SyntaxNode? VisitForEachStatement(ForEachStatementSyntax node)
-    {
-        var loop = (ForEachStatementSyntax)base.VisitForEachStatement(node)!;
-        return loop.WithStatement(Body(loop.Statement));
-    }
-
-    public override SyntaxNode? VisitForEachVariableStatement(ForEachVariableStatementSyntax node)
-    {
-        var loop = (ForEachVariableStatementSyntax)base.VisitForEachVariableStatement(node)!;
-        return loop.WithStatement(Body(loop.Statement));
+        var visited = base.Visit(node);
+        return visited switch
+        {
+            BlockSyntax block when node!.Parent is WhileStatementSyntax or DoStatementSyntax or ForStatementSyntax or CommonForEachStatementSyntax
+                or BaseMethodDeclarationSyntax or LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax or AccessorDeclarationSyntax => WithCheck(block),
+            WhileStatementSyntax loop => loop.WithStatement(Body(loop.Statement)),
+            DoStatementSyntax loop => loop.WithStatement(Body(loop.Statement)),
+            ForStatementSyntax loop => loop.WithStatement(Body(loop.Statement)),
+            CommonForEachStatementSyntax loop => loop.WithStatement(Body(loop.Statement)),
+            _ => visited,
+        };
     }
 
     private static BlockSyntax WithCheck(BlockSyntax block)

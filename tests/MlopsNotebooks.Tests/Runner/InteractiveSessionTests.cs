@@ -82,6 +82,26 @@ public sealed class InteractiveSessionTests : IDisposable
     }
 
     [Fact]
+    public async Task Code_made_stoppable_computes_what_it_computes_unchanged_and_fails_at_its_own_lines()
+    {
+        using var session = Session();
+        var (outcome, outputs) = await Run(session, """
+            class Counter { private int _n; public Counter() { _n = 10; } public int Next { get { return ++_n; } } }
+            IEnumerable<int> Evens(int n) { for (var i = 0; i < n; i++) if (i % 2 == 0) yield return i; }
+            Func<int, int> twice = x => { return 2 * x; };
+            var total = 0;
+            foreach (var e in Evens(6)) total += twice(e);
+            do total++; while (total < 13);
+            var c = new Counter();
+            $"{c.Next} {c.Next} {total} {new[] { 1, 2 }.Select(x => x * 3).Sum()}"
+            """);
+        Assert.True(outcome.Succeeded, outputs.Describe());
+        Assert.Equal("11 12 13 9", ResultText(outputs));
+        var (failed, _) = await Run(session, "var n = 0;\nwhile (true) { if (++n == 3) throw new ArgumentException(\"third\"); }");
+        Assert.Equal(("System.ArgumentException", 2), (failed.Failure!.Kind, failed.Failure.Line));
+    }
+
+    [Fact]
     public async Task A_nuget_package_is_restored_and_used()
     {
         using var session = Session();
@@ -189,6 +209,7 @@ public sealed class InteractiveSessionTests : IDisposable
         { "while (true) { }", true },
         { "void Spin() { for (;;) ; }\nSpin();", true },
         { "System.Threading.Thread.Sleep(60000);", true },
+        { "await Task.Delay(60000, MlopsNotebooks.Runner.Interactive.CellInterrupt.CurrentToken);", true },
         { "await Task.Delay(60000);", false }, // waits in no thread: abandoned after the grace
     };
 
@@ -263,36 +284,17 @@ public sealed class InteractiveSessionTests : IDisposable
         private readonly List<string> _prompts = [];
         private readonly Queue<string> _answers = new(answers);
 
-        public IReadOnlyList<CellOutput> Added
-        {
-            get
-            {
-                lock (_gate)
-                {
-                    return [.. _added];
-                }
-            }
-        }
+        public IReadOnlyList<CellOutput> Added => Copy(_added);
 
-        public IReadOnlyList<CellOutput> Updated
-        {
-            get
-            {
-                lock (_gate)
-                {
-                    return [.. _updated];
-                }
-            }
-        }
+        public IReadOnlyList<CellOutput> Updated => Copy(_updated);
 
-        public IReadOnlyList<string> Prompts
+        public IReadOnlyList<string> Prompts => Copy(_prompts);
+
+        private List<T> Copy<T>(List<T> list)
         {
-            get
+            lock (_gate)
             {
-                lock (_gate)
-                {
-                    return [.. _prompts];
-                }
+                return [.. list];
             }
         }
 

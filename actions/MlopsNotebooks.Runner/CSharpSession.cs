@@ -8,6 +8,7 @@ using Microsoft.DotNet.Interactive.Formatting;
 using MlopsNotebooks.Tracking;
 using Microsoft.CodeAnalysis.Scripting;
 using MlopsNotebooks.Notebooks;
+using MlopsNotebooks.Runner.Interactive;
 
 namespace MlopsNotebooks.Runner;
 
@@ -85,26 +86,41 @@ public sealed partial class CSharpSession
     /// Runs one cell's code, writing its outputs into <paramref name="outputs"/> as they happen, as the kernel sends
     /// them: console output and displays in their order, then the compiler's diagnostics (on stderr), then the value or
     /// the error. Never throws for the code's own failures: they come back as the result. Once
-    /// <paramref name="cancellationToken"/> is cancelled (the cell timed out), nothing more is written. A value shown
-    /// carries <paramref name="executionCount"/>, the cell's, however many submissions the cell is split into.
+    /// <paramref name="cancellationToken"/> is cancelled (the cell timed out or was abandoned), nothing more is written
+    /// and the session stays as it was before the cell. A value shown carries <paramref name="executionCount"/>, the
+    /// cell's, however many submissions the cell is split into. A live session's cells also send their outputs to
+    /// <paramref name="live"/> as they happen and read Console.In from it; with <paramref name="interrupt"/> the code
+    /// is made stoppable, and a cell it stops ends interrupted.
     /// </summary>
-    public async Task<CellFailure?> RunAsync(string code, int cellNumber, int executionCount, List<CellOutput> outputs, CancellationToken cancellationToken)
+    public async Task<CellFailure?> RunAsync(string code, int cellNumber, int executionCount, List<CellOutput> outputs, CancellationToken cancellationToken,
+        ILiveOutputs? live = null, CellInterrupt? interrupt = null)
     {
-        var cell = new CellOutputs(outputs);
+        var cell = new CellOutputs(outputs, live);
         using var abandoned = cancellationToken.Register(cell.Close);
         CellOutputs.Capture(cell);
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        var (oldOut, oldErr, oldIn) = (Console.Out, Console.Error, Console.In);
         Console.SetOut(TextWriter.Synchronized(cell.Writer("stdout")));
         Console.SetError(TextWriter.Synchronized(cell.Writer("stderr")));
+        if (live is not null)
+        {
+            Console.SetIn(cell.Reader());
+        }
+        var (cellOut, cellErr, cellIn) = (Console.Out, Console.Error, Console.In);
+        var submitted = interrupt is null ? code : StoppableCode.Insert(code);
         CellFailure? failure = null;
         try
         {
             await StartAsync(cancellationToken);
             var options = _options.WithReferences(_newReferences).WithFilePath($"cell-{cellNumber}.csx");
-            _state = await _state!.ContinueWithAsync<object?>(code, options, _ => true, cancellationToken);
-            _newReferences.Clear(); // the chain holds them now (a cell that did not compile left the chain as it was)
+            var state = await _state!.ContinueWithAsync<object?>(submitted, options, _ => true, cancellationToken);
             lock (_submissions)
             {
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    return null; // abandoned: the session goes on from the state before this cell
+                }
+                _state = state;
+                _newReferences.Clear(); // the chain holds them now (a cell that did not compile left the chain as it was)
                 _submissions.Add(code);
             }
             var compilation = _state.Script.GetCompilation();
@@ -112,9 +128,17 @@ public sealed partial class CSharpSession
             if (_state.Exception is { } thrown)
             {
                 failure = Thrown(thrown, cellNumber);
-                var text = failure.Exception!.ToString();
-                // As the kernel writes an exception: its text, then the frames of its stack one by one.
-                cell.Add(CellOutput.Error(ErrorName, text, [text, .. (failure.Exception.StackTrace ?? "").Split('\n').Select(l => l.TrimEnd('\r'))]));
+                if (interrupt is { Requested: true })
+                {
+                    failure = new CellFailure(CellExecution.Interrupted, failure.Line, CellInterrupt.Message);
+                    cell.Add(CellInterrupt.Error(failure.Line));
+                }
+                else
+                {
+                    var text = failure.Exception!.ToString();
+                    // As the kernel writes an exception: its text, then the frames of its stack one by one.
+                    cell.Add(CellOutput.Error(ErrorName, text, [text, .. (failure.Exception.StackTrace ?? "").Split('\n').Select(l => l.TrimEnd('\r'))]));
+                }
             }
             else if (HasTrailingValue(compilation) && _state.ReturnValue is not DisplayedValue) // display(x) at the end shows x once
             {
@@ -123,19 +147,38 @@ public sealed partial class CSharpSession
         }
         catch (CompilationErrorException e)
         {
-            var errors = e.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+            // The errors of the code as written, not of the checks put in it (their columns would be off).
+            var diagnostics = submitted == code ? e.Diagnostics : _state!.Script.ContinueWith<object?>(code, _options.WithReferences(_newReferences).WithFilePath($"cell-{cellNumber}.csx")).Compile();
+            var errors = diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+            errors = errors.Count > 0 ? errors : [.. e.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)];
             var line = errors[0].Location.IsInSource ? errors[0].Location.GetLineSpan().StartLinePosition.Line + 1 : (int?)null;
             failure = new CellFailure("CompilationError", line, string.Join("\n", errors.Select(Describe)));
             cell.Write("stderr", Diagnostics(errors));
             cell.Add(CellOutput.Error(ErrorName, "compilation error", [])); // the kernel's words; the diagnostics are above
         }
+        catch (Exception) when (interrupt is { Requested: true })
+        {
+            // Interrupted before the code ran (in the compiler, woken from a wait): the session is as it was.
+            failure = new CellFailure(CellExecution.Interrupted, null, CellInterrupt.Message);
+            cell.Add(CellInterrupt.Error(null));
+        }
         finally
         {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
+            // A cell abandoned earlier that ends now must not take the console from the cell running now.
+            Restore(cellOut, oldOut, Console.Out, Console.SetOut);
+            Restore(cellErr, oldErr, Console.Error, Console.SetError);
+            Restore(cellIn, oldIn, Console.In, Console.SetIn);
             cell.Settle();
         }
         return failure;
+    }
+
+    private static void Restore<T>(T mine, T previous, T current, Action<T> set) where T : class
+    {
+        if (current == mine)
+        {
+            set(previous);
+        }
     }
 
     /// <summary>The name the kernel gives every failure in a notebook.</summary>

@@ -147,7 +147,7 @@ public static class MlopsMagics
     /// How the host shows a value that it can then replace in place (the kernel's display handle), or null where
     /// outputs are written once (the runner, which shows the sweep's final table).
     /// </summary>
-    internal static Func<object, Action<object>?>? LiveDisplay { get; set; }
+    public static Func<object, Action<object>?>? LiveDisplay { get; set; }
 
     private static string Help()
     {

@@ -12,6 +12,9 @@ echo
 echo "== notebook runner: 5 cells end to end against the .NET Interactive kernel, #r nuget warm"
 bench/runner.sh
 echo
+echo "== kernel: start to idle, a 5-cell notebook through nbconvert --execute, completion p50/p95, against the .NET Interactive kernel"
+bench/kernel.sh
+echo
 echo "== notebook runner: cost against the number of cells (100 to 1,000 small cells)"
 bench/runner-scaling.sh
 echo

@@ -33,7 +33,7 @@ public sealed record Completeness(string Status, string Indent = "");
 public sealed class CodeAssistant(InteractiveSession session, TextWriter? log = null) : IDisposable
 {
     // Descriptions are looked up one item at a time: only the first matches get a signature, so a long list stays fast.
-    private const int SignedMatches = 20;
+    private const int SignedMatches = 8;
 
     private readonly TextWriter _log = log ?? Console.Error;
     private readonly Lazy<SubmissionWorkspace> _workspace = new(() => new SubmissionWorkspace());
@@ -116,9 +116,13 @@ public sealed class CodeAssistant(InteractiveSession session, TextWriter? log = 
 
     private Document Cell(string code) => _workspace.Value.Cell(code, session.Submissions, session.ReferencePaths);
 
-    /// <summary>The items whose filter text starts with what is typed (any case), those matching its case first.</summary>
+    /// <summary>
+    /// The items whose filter text starts with what is typed (any case), those matching its case first. Types from
+    /// namespaces the session has not imported are left out: Roslyn offers them (the namespace as inline description)
+    /// for an editor that adds the using on commit, and a Jupyter client inserts the bare name, which does not compile.
+    /// </summary>
     private static List<CompletionItem> Filter(IReadOnlyList<CompletionItem> items, string typed) =>
-        [.. items.Where(i => i.FilterText.StartsWith(typed, StringComparison.OrdinalIgnoreCase))
+        [.. items.Where(i => string.IsNullOrEmpty(i.InlineDescription) && i.FilterText.StartsWith(typed, StringComparison.OrdinalIgnoreCase))
             .OrderBy(i => i.FilterText.StartsWith(typed, StringComparison.Ordinal) ? 0 : 1)
             .ThenBy(i => i.SortText, StringComparer.OrdinalIgnoreCase)
             .ThenBy(i => i.DisplayText, StringComparer.Ordinal)];

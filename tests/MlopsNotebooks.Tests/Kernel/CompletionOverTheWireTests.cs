@@ -13,7 +13,8 @@ public sealed class CompletionOverTheWireTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    // Runs each cell, then sends each request ({"complete"|"inspect": code, "cursor": code points}) and prints the replies.
+    // The first request builds the editor services and compiles the session (slow on a loaded machine), hence the long
+    // timeouts. Runs each cell, then sends each request ({"complete"|"inspect": code, "cursor": code points}) and prints the replies.
     private const string Client = """
         import json, sys
         from jupyter_client.manager import KernelManager
@@ -30,9 +31,9 @@ public sealed class CompletionOverTheWireTests : IDisposable
             replies = []
             for request in spec["requests"]:
                 if "complete" in request:
-                    replies.append(client.complete(request["complete"], request["cursor"], reply=True, timeout=60)["content"])
+                    replies.append(client.complete(request["complete"], request["cursor"], reply=True, timeout=240)["content"])
                 else:
-                    replies.append(client.inspect(request["inspect"], request["cursor"], reply=True, timeout=60)["content"])
+                    replies.append(client.inspect(request["inspect"], request["cursor"], reply=True, timeout=240)["content"])
             print(json.dumps(replies))
         finally:
             client.stop_channels()
@@ -53,7 +54,7 @@ public sealed class CompletionOverTheWireTests : IDisposable
         {
             ["JUPYTER_PATH"] = Path.Combine(prefix, "share", "jupyter"),
             ["MLOPS_TRACKING_URI"] = _dir.File("mlops.db"),
-        }, timeoutSeconds: 240);
+        }, timeoutSeconds: 600);
         Assert.True(code == 0, error);
         return JsonNode.Parse(output)!.AsArray();
     }

@@ -70,6 +70,17 @@ public sealed class CompletionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_type_from_a_namespace_the_session_has_not_imported_is_not_offered_bare()
+    {
+        await _assistant.WarmUpAsync(); // Roslyn offers such types once its index of them is built
+        await Complete("JsonSeri");
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.DoesNotContain("JsonSerializer", (await Complete("JsonSeri")).Matches); // inserted bare, it would not compile
+        await Run("using System.Text.Json;");
+        Assert.Contains("JsonSerializer", (await Complete("JsonSeri")).Matches);
+    }
+
+    [Fact]
     public async Task A_type_from_the_kit_completes_with_its_members()
     {
         Assert.Contains("Mlops", (await Complete("Mlo")).Matches);

@@ -1,0 +1,139 @@
+"""The kernel benchmark's driver: Jupyter's own client (jupyter_client) against each kernel named on the command line.
+
+For each kernel: (a) kernel start to idle, KernelManager.start_kernel until the first kernel_info reply, the median of
+--runs; (b) a notebook through `jupyter nbconvert --execute --to notebook`, the median of --runs; (c) completion latency,
+p50 and p95 of --completions complete_requests (varied prefixes) on a warm session after the notebook's cells ran.
+Prints one table with every kernel's figures and, when two are given, the ratios first / second (theirs / ours).
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from jupyter_client.manager import KernelManager
+
+# Each expression is cut after every character past the second: "Co", "Con", ... "Console.WriteLine".
+EXPRESSIONS = [
+    "Console.WriteLine", "epochs.CompareTo", "name.Length", "points.Select", "Math.Sqrt", "DateTime.Now.AddDays",
+    "total.ToString", "string.Join", "Enumerable.Range", "Task.Delay", "new List<int>().Count", "name.Substring",
+    "System.IO.File.ReadAllText", "Guid.NewGuid", "TimeSpan.FromSeconds",
+]
+
+
+def prefixes(count):
+    cuts = [e[:n] for e in EXPRESSIONS for n in range(2, len(e) + 1)]
+    return [cuts[i % len(cuts)] for i in range(count)]
+
+
+def code_cells(notebook):
+    with open(notebook, encoding="utf-8") as f:
+        cells = json.load(f)["cells"]
+    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells if c["cell_type"] == "code"]
+
+
+def start(manager):
+    # The kernels' own logs (.NET Interactive's web host) would interleave with the table.
+    manager.start_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def start_to_idle(kernel):
+    manager = KernelManager(kernel_name=kernel)
+    clock = time.perf_counter()
+    start(manager)
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=180)  # sends kernel_info until one is answered
+        return time.perf_counter() - clock
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def nbconvert(kernel, notebook, folder):
+    output = os.path.join(folder, f"out-{kernel}.ipynb")
+    clock = time.perf_counter()
+    subprocess.run(["/usr/bin/jupyter-nbconvert", "--to", "notebook", "--execute", f"--ExecutePreprocessor.kernel_name={kernel}",
+                    "--ExecutePreprocessor.timeout=300", notebook, "--output", output],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return time.perf_counter() - clock
+
+
+def reply(client, msg_id, timeout=60):
+    while True:
+        message = client.get_shell_msg(timeout=timeout)
+        if message["parent_header"].get("msg_id") == msg_id:
+            return message["content"]
+
+
+def completion_latencies(kernel, notebook, count):
+    manager = KernelManager(kernel_name=kernel)
+    start(manager)
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=180)
+        for cell in code_cells(notebook):
+            outcome = client.execute_interactive(cell, timeout=300, output_hook=lambda _: None)
+            if outcome["content"]["status"] != "ok":
+                raise SystemExit(f"{kernel}: a cell of {notebook} failed: {outcome['content']}")
+        for code in prefixes(10):  # warm: the first completions load the editor services
+            reply(client, client.complete(code, len(code)), timeout=180)
+        latencies, answered = [], 0
+        for code in prefixes(count):
+            clock = time.perf_counter()
+            content = reply(client, client.complete(code, len(code)))
+            latencies.append(time.perf_counter() - clock)
+            answered += bool(content.get("matches"))
+        return latencies, answered
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--kernel", action="append", required=True, help="kernel name: theirs first, then ours")
+    parser.add_argument("--label", action="append", required=True)
+    parser.add_argument("--notebook", required=True)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--completions", type=int, default=200)
+    args = parser.parse_args()
+
+    figures = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for kernel, label in zip(args.kernel, args.label):
+            print(f"measuring {label} ({kernel})...", file=sys.stderr)
+            starts = [start_to_idle(kernel) for _ in range(args.runs)]
+            runs = [nbconvert(kernel, args.notebook, folder) for _ in range(args.runs)]
+            latencies, answered = completion_latencies(kernel, args.notebook, args.completions)
+            figures[label] = {
+                "start to idle, median s": statistics.median(starts),
+                f"{len(code_cells(args.notebook))}-cell notebook through nbconvert --execute, median s": statistics.median(runs),
+                "completion p50 ms": 1000 * percentile(latencies, 0.50),
+                "completion p95 ms": 1000 * percentile(latencies, 0.95),
+                "completions answered with matches": f"{answered}/{len(latencies)}",
+            }
+
+    labels = list(figures)
+    ratio = len(labels) == 2
+    print(f"| measure | {' | '.join(labels)} |{' ratio (theirs / ours) |' if ratio else ''}")
+    print(f"| --- |{' ---: |' * len(labels)}{' ---: |' if ratio else ''}")
+    for measure in figures[labels[0]]:
+        values = [figures[l][measure] for l in labels]
+        cells = [f"{v:.3f}" if "s" == measure.split()[-1] else f"{v:.1f}" if isinstance(v, float) else str(v) for v in values]
+        quotient = f" {values[0] / values[1]:.2f} |" if ratio and all(isinstance(v, float) for v in values) else (" |" if ratio else "")
+        print(f"| {measure} | {' | '.join(cells)} |{quotient}")
+
+
+if __name__ == "__main__":
+    main()

@@ -148,8 +148,7 @@ public static partial class NotebookToApp
             return;
         }
         app.UsesKit = true;
-        app.Statements.Add($"// {line}");
-        app.Statements.AddRange(calls);
+        app.Statements.Add(string.Join("\n", [$"// {line}", .. calls]));
         if (m.Command.Name == "track")
         {
             after.Insert(0, "Mlops.EndRun(); // #!mlops track: the run of this cell ends with it (an unhandled exception ends it as FAILED)");
@@ -315,6 +314,9 @@ public static partial class NotebookToApp
     /// </summary>
     private static IEnumerable<string> BuildProperties(string folder)
     {
+        // A file-based app is published native (AOT) by default, which turns off code generated at run time; a notebook's
+        // code (ML.NET's data views) was written for the kernel's JIT.
+        yield return "PublishAot=false";
         var (central, strict) = (false, false);
         for (var dir = new DirectoryInfo(folder); dir is not null; dir = dir.Parent)
         {

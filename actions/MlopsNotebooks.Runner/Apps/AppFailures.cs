@@ -24,7 +24,7 @@ internal static partial class AppFailures
         // A package that does not restore is reported against the generated project: name the app's #:package line.
         if (lines.Select(l => RestoreError().Match(l)).FirstOrDefault(m => m.Success) is { } restore)
         {
-            var package = restore.Groups["package"].Value;
+            var package = restore.Groups["package"].Value.TrimEnd('.'); // "Unable to find package X. No packages ..."
             var directive = PackageLine(app, package);
             return new FailedCell(1, directive, "PackageRestoreError", $"{restore.Groups["code"].Value}: {restore.Groups["message"].Value.Trim()}") { SourceCell = 1 };
         }

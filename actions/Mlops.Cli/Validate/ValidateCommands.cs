@@ -28,7 +28,7 @@ internal static class ValidateCommands
         var baselineRef = new Option<string?>("--baseline-ref") { Description = "Read the baseline file at this git ref (e.g. origin/main)." };
         var report = new Option<string?>("--report") { Description = "Write the report data (JSON) here, and report.html beside it; the report step posts it." };
         var metricsOut = new Option<string?>("--metrics-out") { Description = "Write the candidate's metrics, params and data versions here: the next baseline." };
-        var cellTimeout = new Option<double?>("--cell-timeout") { Description = "Seconds one cell may take." };
+        var cellTimeout = new Option<double?>("--cell-timeout") { Description = "Seconds one cell may take, and a file-based app its whole run (build included)." };
         var command = new Command("validate", "Run notebooks, check data against its schema and the model against its gates; exit 1 if anything fails.")
         {
             notebooks, parameters, data, gates, baseline, baselineRef, report, metricsOut, cellTimeout, GlobalOptions.PlotlyJs, GlobalOptions.Json,

@@ -68,6 +68,10 @@ public static partial class NotebookToApp
             }
             app.Statements.AddRange(after);
         }
+        if (!app.HasCode)
+        {
+            throw new MlopsException($"{notebookName} has no C# code to convert: an app of comments alone would not run.", "Convert a notebook with C# cells.");
+        }
         return new AppConversion(app.Write(notebookName, outputFolder, kitVersion), app.Missing);
     }
 
@@ -147,7 +151,7 @@ public static partial class NotebookToApp
                 : "it shows a view in the notebook; a program has no equivalent (use Mlops.Client)");
             return;
         }
-        app.UsesKit = true;
+        app.UsesKit = app.HasCode = true;
         app.Statements.Add(string.Join("\n", [$"// {line}", .. calls]));
         if (m.Command.Name == "track")
         {
@@ -173,6 +177,9 @@ public static partial class NotebookToApp
         public bool UsesKit { get; set; }
 
         public bool ReadsParameters { get; set; }
+
+        /// <summary>Whether any statement is code rather than a comment: a file with none is no app.</summary>
+        public bool HasCode { get; set; }
 
         public void Comment(string text)
         {
@@ -247,6 +254,7 @@ public static partial class NotebookToApp
             }
             if (block.ToString().Trim('\n') is { Length: > 0 } statements)
             {
+                HasCode |= root.Members.Any(m => m is not (BaseTypeDeclarationSyntax or DelegateDeclarationSyntax or BaseNamespaceDeclarationSyntax));
                 Statements.Add(statements);
             }
         }

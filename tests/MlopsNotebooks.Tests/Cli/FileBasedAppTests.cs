@@ -193,6 +193,12 @@ public sealed class FileBasedAppTests(FileBasedAppFeed feed) : IClassFixture<Fil
         Assert.Equal(0, code);
         Assert.Contains("var a = 1;", File.ReadAllText(_git.PathOf("mixed.cs")));
 
+        var markdownOnly = Notebook("notes.ipynb", Cell("markdown", "# Notes only", "markdown"));
+        (code, _, stderr) = Mlops("notebook", "convert", markdownOnly, "--to", "cs");
+        Assert.Equal(1, code);
+        Assert.Contains("notes.ipynb has no C# code to convert", stderr);
+        Assert.False(File.Exists(_git.PathOf("notes.cs")));
+
         Assert.Equal(2, Mlops("notebook", "convert", notebook, "--to", "py").Code);
         Assert.Equal(1, Mlops("notebook", "convert", "missing.ipynb", "--to", "cs").Code);
     }

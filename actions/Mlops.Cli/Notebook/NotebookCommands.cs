@@ -1,13 +1,18 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Reflection;
 using MlopsNotebooks.Runner;
+using MlopsNotebooks.Runner.Apps;
 
 namespace MlopsNotebooks.Cli.Notebook;
 
 /// <summary><c>mlops notebook run</c>: the runner's request, and where to write the result as JSON (or null).</summary>
 internal sealed record RunNotebookSettings(RunRequest Request, string? ResultPath);
 
-/// <summary><c>mlops notebook run</c>: papermill for C# notebooks.</summary>
+/// <summary><c>mlops notebook convert</c>: the notebook, the app file to write, and what may be overwritten or skipped.</summary>
+internal sealed record ConvertNotebookSettings(string Notebook, string Output, bool SkipUnsupported);
+
+/// <summary><c>mlops notebook run</c>: papermill for C# notebooks; <c>mlops notebook convert</c>: a notebook as a file-based app.</summary>
 internal static class NotebookCommands
 {
     public static Command Create()
@@ -49,7 +54,59 @@ internal static class NotebookCommands
                 SkipUnsupported = parse.GetValue(skip),
             }, resultPath);
         }, RunAsync);
-        return new Command("notebook", "Run committed C# notebooks headless (.ipynb and .dib).") { run };
+        return new Command("notebook", "Run committed C# notebooks headless (.ipynb and .dib), or convert one to a file-based app.") { run, Convert() };
+    }
+
+    private static Command Convert()
+    {
+        var path = new Argument<string>("notebook") { Description = "The .ipynb or .dib notebook to convert." };
+        var to = new Option<string>("--to") { Description = "The format to write: cs (a file-based app, run with dotnet run).", Required = true };
+        to.AcceptOnlyFromAmong("cs");
+        var output = new Option<string?>("--output", "-o") { Description = "The .cs file to write; default the notebook's name with .cs, beside it." };
+        var force = new Option<bool>("--force") { Description = "Overwrite the output file if it exists." };
+        var skip = new Option<bool>("--skip-unsupported") { Description = "Keep cells in other languages as comments instead of refusing the notebook." };
+        var convert = new Command("convert", "Write a notebook as a C# file-based app: #r \"nuget:\" as #:package, magics as the C# API, markdown as comments, parameters as arguments.")
+        {
+            path, to, output, force, skip,
+        };
+        convert.Handles(parse =>
+        {
+            var notebook = parse.GetValue(path)!;
+            if (!File.Exists(notebook))
+            {
+                throw new NotFoundException($"There is no notebook at {notebook}.", "Check the path; it is relative to the current directory.");
+            }
+            if (Notebooks.Notebook.FormatOf(notebook) is null)
+            {
+                throw new MlopsException($"{notebook} is not a notebook (.ipynb or .dib).", "Name a .ipynb or .dib file.");
+            }
+            var target = parse.GetValue(output) ?? Path.ChangeExtension(notebook, ".cs");
+            if (!target.EndsWith(".cs", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new MlopsException($"--output {target}: a file-based app is a .cs file.", "Pass --output with a name ending in .cs.");
+            }
+            if (File.Exists(target) && !parse.GetValue(force))
+            {
+                throw new ConflictException($"{target} exists; it is not overwritten.", "Pass --force to overwrite it, or --output with another path.");
+            }
+            return new ConvertNotebookSettings(notebook, OutputFile.Check(target, "--output"), parse.GetValue(skip));
+        }, ConvertNotebook);
+        return convert;
+    }
+
+    private static int ConvertNotebook(ConvertNotebookSettings settings, CliContext cli)
+    {
+        var kit = typeof(Magics.MlopsMagics).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion.Split('+')[0];
+        var conversion = NotebookToApp.Convert(Notebooks.Notebook.Read(settings.Notebook), Path.GetFileName(settings.Notebook),
+            Path.GetDirectoryName(settings.Output)!, settings.SkipUnsupported, kit);
+        Directory.CreateDirectory(Path.GetDirectoryName(settings.Output)!);
+        AtomicFile.WriteAllText(settings.Output, conversion.Code);
+        foreach (var missing in conversion.Unconverted)
+        {
+            cli.Error.WriteLine($"not converted: {missing}");
+        }
+        cli.Output.WriteLine($"{settings.Notebook} -> {settings.Output} (run it with: dotnet run {Path.GetFileName(settings.Output)})");
+        return MlopsCli.Ok;
     }
 
     public static async Task<int> RunAsync(RunNotebookSettings settings, CliContext cli, CancellationToken cancellationToken)

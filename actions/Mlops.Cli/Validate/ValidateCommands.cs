@@ -20,15 +20,15 @@ internal static class ValidateCommands
 {
     public static Command Validate()
     {
-        var notebooks = new Option<string[]>("--notebooks") { Description = "Glob of notebooks to run, relative to the repository root (repeat; !glob excludes)." };
-        var parameters = new Option<string[]>("--parameter", "-p") { Description = "name=value for every notebook's parameters cell (repeat)." };
+        var notebooks = new Option<string[]>("--notebooks") { Description = "Glob of notebooks (.ipynb, .dib) and file-based apps (.cs, run with dotnet run) to run, relative to the repository root (repeat; !glob excludes)." };
+        var parameters = new Option<string[]>("--parameter", "-p") { Description = "name=value for every notebook's parameters cell, and an argument name=value of every file-based app (repeat)." };
         var data = new Option<string[]>("--data") { Description = "data.csv=schema.yaml: check the data against the schema (repeat)." };
         var gates = new Option<string?>("--gates") { Description = "The gates file; default mlops-gates.yaml if there is one." };
         var baseline = new Option<string?>("--baseline") { Description = "The baseline: a metrics file, or store:<branch> for the tracking store; default the gates file's." };
         var baselineRef = new Option<string?>("--baseline-ref") { Description = "Read the baseline file at this git ref (e.g. origin/main)." };
         var report = new Option<string?>("--report") { Description = "Write the report data (JSON) here, and report.html beside it; the report step posts it." };
         var metricsOut = new Option<string?>("--metrics-out") { Description = "Write the candidate's metrics, params and data versions here: the next baseline." };
-        var cellTimeout = new Option<double?>("--cell-timeout") { Description = "Seconds one cell may take." };
+        var cellTimeout = new Option<double?>("--cell-timeout") { Description = "Seconds one cell may take, and a file-based app its whole run (build included)." };
         var command = new Command("validate", "Run notebooks, check data against its schema and the model against its gates; exit 1 if anything fails.")
         {
             notebooks, parameters, data, gates, baseline, baselineRef, report, metricsOut, cellTimeout, GlobalOptions.PlotlyJs, GlobalOptions.Json,
@@ -85,6 +85,7 @@ internal static class ValidateCommands
     private static async Task<int> InvokeAsync(ParseResult parse, ValidateSettings settings, ActionRunner actions)
     {
         var (reportPath, metricsPath) = (settings.ReportPath, settings.MetricsPath);
+        NotebookRunnerExecutor.CheckApps(settings.Request.Root, settings.Request.Notebooks);
         using var client = GlobalOptions.OpenClient(parse);
         var validator = new Validator(new NotebookRunnerExecutor(), client);
         var report = await validator.ValidateAsync(settings.Request);

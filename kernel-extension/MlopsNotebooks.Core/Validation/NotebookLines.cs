@@ -13,6 +13,10 @@ public static class NotebookLines
         {
             return 1;
         }
+        if (path.EndsWith(".cs", StringComparison.OrdinalIgnoreCase))
+        {
+            return lineInCell ?? 1; // a file-based app is one cell: its lines are the file's
+        }
         var lines = File.ReadAllLines(path);
         var offset = Math.Max(0, (lineInCell ?? 1) - 1);
         if (path.EndsWith(".dib", StringComparison.OrdinalIgnoreCase))

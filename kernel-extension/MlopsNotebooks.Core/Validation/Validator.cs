@@ -148,7 +148,7 @@ public sealed class Validator(INotebookExecutor notebooks, TrackingClient client
 
     private static Finding NoBaseline(string message) => new(FindingKind.Baseline, Severity.Warning, message, null, null, "No baseline");
 
-    /// <summary>The notebooks the globs match, repo-relative with forward slashes, in order; none is an error.</summary>
+    /// <summary>The notebooks (and file-based apps) the globs match, repo-relative with forward slashes, in order; none is an error.</summary>
     public static IReadOnlyList<string> Expand(string root, IReadOnlyList<string> globs)
     {
         if (globs.Count == 0)
@@ -169,7 +169,8 @@ public sealed class Validator(INotebookExecutor notebooks, TrackingClient client
         }
         var files = matcher.GetResultsInFullPath(root)
             .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/'))
-            .Where(f => f.EndsWith(".ipynb", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".dib", StringComparison.OrdinalIgnoreCase))
+            .Where(f => f.EndsWith(".ipynb", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".dib", StringComparison.OrdinalIgnoreCase)
+                || f.EndsWith(".cs", StringComparison.OrdinalIgnoreCase)) // file-based apps, run by the host's executor
             .Where(f => !f.StartsWith(".mlops/", StringComparison.Ordinal)) // executed copies
             .Order(StringComparer.Ordinal).ToList();
         return files.Count > 0 ? files : throw new NotFoundException($"No notebook matches {string.Join(", ", globs)}.",

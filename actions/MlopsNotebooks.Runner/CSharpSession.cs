@@ -142,7 +142,7 @@ public sealed partial class CSharpSession
             }
             else if (HasTrailingValue(compilation) && _state.ReturnValue is not DisplayedValue) // display(x) at the end shows x once
             {
-                cell.Add(ValueFormatter.Result(_state.ReturnValue, executionCount));
+                cell.Add(ValueFormatter.Result(_state.ReturnValue, executionCount, withPlainText: live is not null));
             }
         }
         catch (CompilationErrorException e)

@@ -11,18 +11,28 @@ namespace MlopsNotebooks.Runner;
 /// </summary>
 internal static class ValueFormatter
 {
-    /// <summary>A cell's trailing value, which may be formatted already (the kernel passes those through).</summary>
-    public static CellOutput Result(object? value, int executionCount) => new()
+    /// <summary>
+    /// A cell's trailing value, which may be formatted already (the kernel passes those through). With
+    /// <paramref name="withPlainText"/> (a live Jupyter client) text/plain is in the bundle too, as Jupyter's clients
+    /// expect of every result (a console shows nothing else); capped, since for an object it is a dump of its properties.
+    /// </summary>
+    public static CellOutput Result(object? value, int executionCount, bool withPlainText = false)
     {
-        Kind = OutputKind.ExecuteResult,
-        Data = Data(value switch
+        var values = value switch
         {
             FormattedValue formatted => [formatted],
             IEnumerable<FormattedValue> many => many.ToList(),
-            _ => FormattedValue.CreateManyFromObject(value),
-        }),
-        ExecutionCount = executionCount,
-    };
+            _ => FormattedValue.CreateManyFromObject(value).ToList(),
+        };
+        if (withPlainText && value is not (FormattedValue or IEnumerable<FormattedValue>) && values.All(v => v.MimeType != PlainTextFormatter.MimeType))
+        {
+            var text = value.ToDisplayString(PlainTextFormatter.MimeType);
+            values.Add(new FormattedValue(PlainTextFormatter.MimeType, text.Length <= PlainTextLimit ? text : text[..PlainTextLimit] + " ..."));
+        }
+        return new() { Kind = OutputKind.ExecuteResult, Data = Data(values), ExecutionCount = executionCount };
+    }
+
+    private const int PlainTextLimit = 2000;
 
     public static CellOutput Display(object? value, params string[] mimeTypes) => Display(FormattedValue.CreateManyFromObject(value, mimeTypes));
 

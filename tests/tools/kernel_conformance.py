@@ -21,6 +21,8 @@ class MlopsKernelTests(jupyter_kernel_test.KernelTests):
     code_execute_result = [
         {"code": '"C" + "#"', "result": "C#"},
         {"code": 'string.Join(",", Enumerable.Range(1, 3))', "result": "1,2,3"},
+        # A value the formatters show as HTML carries text/plain beside it, as every Jupyter client expects of a result.
+        {"code": "6 * 7", "result": "42"},
     ]
     code_display_data = [
         {"code": 'display(HTML("<b>bold</b>"));', "mime": "text/html"},
@@ -31,7 +33,7 @@ class MlopsKernelTests(jupyter_kernel_test.KernelTests):
     incomplete_code_samples = ["for (var i = 0; i < 3; i++) {", "var s = \"open", "int Twice(int n) {"]
 
     # A cell a console client can run at once (Enter) must not be called invalid: C# says incomplete or complete.
-    invalid_code_samples = []
+    invalid_code_samples = ["}"]
 
     completion_samples = [
         {"text": "Console.WriteL", "matches": {"WriteLine"}},

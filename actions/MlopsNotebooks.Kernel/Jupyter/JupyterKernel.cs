@@ -82,7 +82,7 @@ public sealed class JupyterKernel : IDisposable
         Start("shell", ShellLoop);
         Start("control", ControlLoop);
         Start("heartbeat", HeartbeatLoop);
-        _ = _assistant.Value; // warm the compiler and the editor services while the client connects
+        _ = _engine.Value; // warm the compiler while the client connects
         _stopped.Wait();
         return 0;
     }
@@ -123,14 +123,28 @@ public sealed class JupyterKernel : IDisposable
 
     private void ShellLoop()
     {
+        var idlePolls = 0;
         while (!_stopped.IsSet)
         {
-            if (Receive(_shell, "shell", Poll) is { } request && Handle(request, _shell, ShellReply))
+            if (Receive(_shell, "shell", Poll) is not { } request)
+            {
+                // Completion's services warm up once the client has left the kernel idle for a second: built at start,
+                // they took a core from the first cells (a notebook through nbconvert ran 1.5 s slower on two cores).
+                if (++idlePolls >= IdlePollsBeforeWarmUp && !_assistant.IsValueCreated && _engine.Value.IsCompleted)
+                {
+                    _ = _assistant.Value;
+                }
+                continue;
+            }
+            idlePolls = 0;
+            if (Handle(request, _shell, ShellReply))
             {
                 AbortQueued();
             }
         }
     }
+
+    private const int IdlePollsBeforeWarmUp = 10;
 
     private void ControlLoop()
     {
@@ -274,7 +288,7 @@ public sealed class JupyterKernel : IDisposable
                 ["_jupyter_types_experimental"] = new JsonArray([.. completions.Kinds.Select(k => (JsonNode?)new JsonObject
                 {
                     ["text"] = k.Text, ["type"] = k.Type, ["start"] = CodePoints.FromUtf16(code, k.Start), ["end"] = CodePoints.FromUtf16(code, k.End),
-                    ["signature"] = k.Signature ?? "",
+                    ["signature"] = "", // hover gives it: a signature per item made completion slow
                 })]),
             },
         };

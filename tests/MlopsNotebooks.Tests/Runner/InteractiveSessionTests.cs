@@ -10,7 +10,11 @@ using MlopsNotebooks.Versioning;
 
 namespace MlopsNotebooks.Tests.Runner;
 
-/// <summary>A live session sets the process's console, current folder and environment while a cell runs: its tests run alone.</summary>
+/// <summary>
+/// A live session sets the process's console, current folder and environment while a cell runs, and when it ends it kills
+/// every process started below the test host since it began (what its cells left running): its tests run alone, or they
+/// would end other tests' Jupyter clients and kernels.
+/// </summary>
 [CollectionDefinition(nameof(InteractiveSessionTests), DisableParallelization = true)]
 public sealed class InteractiveCollection;
 

@@ -34,9 +34,10 @@ public static partial class KernelSpec
     /// <summary>Writes the spec; returns its folder. A name Jupyter would not list is an error.</summary>
     public static string Install(string name, string kernelsFolder, IReadOnlyList<string> command)
     {
-        if (!ValidName().IsMatch(name))
+        // Jupyter's pattern lets "." and ".." through, which would name the kernels folder or its parent.
+        if (!ValidName().IsMatch(name) || name.All(c => c == '.'))
         {
-            throw new MlopsException($"\"{name}\" is not a kernel name Jupyter accepts.",
+            throw new MlopsException($"\"{name}\" is not a kernel name (a folder of its own under the kernels folder, as Jupyter lists them).",
                 $"Use letters, digits, '.', '_' and '-' only, e.g. --name {DefaultName} (or .net-csharp to open .NET Interactive's notebooks unchanged).");
         }
         var folder = Path.Combine(kernelsFolder, name);

@@ -52,7 +52,6 @@ public sealed class InteractiveSession : IDisposable
     private readonly CellExecution _cells;
     private readonly CellProcesses _processes;
     private MlopsSession _tracking;
-    private bool _knowsNotebook;
     private bool _lastFailed;
     private int _executionCount;
 
@@ -64,7 +63,6 @@ public sealed class InteractiveSession : IDisposable
         _session = new CSharpSession(_resolver, _folder);
         _cells = new CellExecution(_session, _resolver, new CellOptions { Interrupt = _interrupt });
         _tracking = new MlopsSession(NotebookProvenance(_options.NotebookPath), _options.TrackingUri);
-        _knowsNotebook = _options.NotebookPath is not null;
         _processes = CellProcesses.Watch();
     }
 
@@ -138,13 +136,12 @@ public sealed class InteractiveSession : IDisposable
     /// <summary>The notebook a request names becomes the runs' source, when the session did not know its notebook yet and no run has started.</summary>
     private void Learn(string? notebook)
     {
-        if (_knowsNotebook || notebook is null || _tracking.ActiveRun is not null)
+        if (_tracking.Provenance.Source is not null || notebook is null || _tracking.ActiveRun is not null)
         {
             return;
         }
         _tracking.Dispose();
         _tracking = new MlopsSession(NotebookProvenance(notebook), _options.TrackingUri);
-        _knowsNotebook = true;
     }
 
     // The notebook's path and, when the file is there, its content hash, as the runner records them.

@@ -182,7 +182,8 @@ public sealed class GitHubApi : IDisposable
 
     public void Dispose()
     {
-        _listener.Stop();
+        // Close alone: on Unix, Stop then Close removes the listener twice, and the second removal binds the port again
+        // (dotnet/runtime's managed HttpListener), failing when another test has taken it meanwhile.
         _listener.Close();
         _prism.Dispose();
     }

@@ -175,7 +175,7 @@ public sealed class ModelServer : IAsyncDisposable
         {
             await next(context);
         }
-        catch (Exception e) when (context.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (context.RequestAborted.IsCancellationRequested || e is ClientHungUpException)
         {
             _ = e; // the client went away: there is no one to answer
             context.Response.StatusCode = 499;
@@ -384,7 +384,17 @@ public sealed class ModelServer : IAsyncDisposable
         var buffer = new ArrayBufferWriter<byte>(4096);
         while (true)
         {
-            var read = await context.Request.Body.ReadAsync(buffer.GetMemory(4096), context.RequestAborted);
+            int read;
+            try
+            {
+                read = await context.Request.Body.ReadAsync(buffer.GetMemory(4096), context.RequestAborted);
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == 400 && context.Request.ContentLength > buffer.WrittenCount)
+            {
+                // The body ended before the length it announced: the client hung up. Kestrel may say so (a 400, unexpected
+                // end of content) before it aborts the request, so the abort alone does not tell it.
+                throw new ClientHungUpException(e);
+            }
             if (read == 0)
             {
                 return buffer.WrittenMemory;
@@ -396,6 +406,8 @@ public sealed class ModelServer : IAsyncDisposable
             }
         }
     }
+
+    private sealed class ClientHungUpException(Exception inner) : Exception("The client hung up before sending the whole body.", inner);
 
     internal static Task Error(HttpContext context, int status, string message) => Json(context, status, w => w.WriteString("error", message));
 

@@ -23,6 +23,7 @@ public sealed class JupyterKernel : IDisposable
     private readonly string _session = Guid.NewGuid().ToString();
     private readonly List<NetMQSocket> _sockets = [];
     private readonly List<Thread> _threads = [];
+    private readonly List<NetMQPoller> _pollers = [];
     private readonly RouterSocket _shell;
     private readonly RouterSocket _control;
     private readonly RouterSocket _stdin;
@@ -79,9 +80,9 @@ public sealed class JupyterKernel : IDisposable
     private int Run()
     {
         Publish("status", new JsonObject { ["execution_state"] = "starting" }, parent: null);
-        Start("shell", ShellLoop);
-        Start("control", ControlLoop);
-        Start("heartbeat", HeartbeatLoop);
+        ServeShell();
+        ServeControl();
+        Serve("heartbeat", _heartbeat, Heartbeat);
         _ = _engine.Value; // warm the compiler while the client connects
         _stopped.Wait();
         return 0;
@@ -103,59 +104,79 @@ public sealed class JupyterKernel : IDisposable
         return socket;
     }
 
-    private void Start(string name, Action loop)
+    /// <summary>
+    /// Serves <paramref name="socket"/> on a thread of its own, one message at a time. A poller waits on the socket, not
+    /// a timed receive: an idle kernel does not wake, and a shutdown stops every loop at once instead of within a poll.
+    /// </summary>
+    private NetMQPoller Serve(string name, NetMQSocket socket, Action handle, params NetMQTimer[] timers)
     {
-        var thread = new Thread(() => loop()) { IsBackground = true, Name = "kernel " + name };
+        var poller = new NetMQPoller { socket };
+        foreach (var timer in timers)
+        {
+            poller.Add(timer);
+        }
+        socket.ReceiveReady += (_, _) =>
+        {
+            // The poller makes itself the thread's synchronization context; a cell's awaits, waited on below, must not
+            // queue their continuations to the thread that waits for them.
+            SynchronizationContext.SetSynchronizationContext(null);
+            handle();
+        };
+        _pollers.Add(poller);
+        var thread = new Thread(poller.Run) { IsBackground = true, Name = "kernel " + name };
         _threads.Add(thread);
         thread.Start();
+        SpinWait.SpinUntil(() => poller.IsRunning || !thread.IsAlive); // a poller not yet running cannot be stopped
+        return poller;
     }
 
-    private void HeartbeatLoop()
+    private void Heartbeat()
     {
-        while (!_stopped.IsSet)
+        if (_heartbeat.TryReceiveFrameBytes(TimeSpan.Zero, out var ping))
         {
-            if (_heartbeat.TryReceiveFrameBytes(Poll, out var ping))
-            {
-                _heartbeat.SendFrame(ping);
-            }
+            _heartbeat.SendFrame(ping);
         }
     }
 
-    private void ShellLoop()
+    private void ServeShell()
     {
-        var idlePolls = 0;
-        while (!_stopped.IsSet)
+        // Completion's services warm up once the client has left the kernel idle for a second: built at start, they took
+        // a core from the first cells (a notebook through nbconvert ran 1.5 s slower on two cores).
+        var idle = new NetMQTimer(IdleBeforeWarmUp);
+        idle.Elapsed += (_, _) =>
         {
-            if (Receive(_shell, "shell", Poll) is not { } request)
+            if (_engine.Value.IsCompleted && !_assistant.IsValueCreated)
             {
-                // Completion's services warm up once the client has left the kernel idle for a second: built at start,
-                // they took a core from the first cells (a notebook through nbconvert ran 1.5 s slower on two cores).
-                if (++idlePolls >= IdlePollsBeforeWarmUp && !_assistant.IsValueCreated && _engine.Value.IsCompleted)
-                {
-                    _ = _assistant.Value;
-                }
-                continue;
+                _ = _assistant.Value;
             }
-            idlePolls = 0;
+            idle.Enable = !_assistant.IsValueCreated;
+        };
+        Serve("shell", _shell, () =>
+        {
+            if (Receive(_shell, "shell", TimeSpan.Zero) is not { } request || _stopped.IsSet)
+            {
+                return;
+            }
             if (Handle(request, _shell, ShellReply))
             {
                 AbortQueued();
             }
-        }
-    }
-
-    private const int IdlePollsBeforeWarmUp = 10;
-
-    private void ControlLoop()
-    {
-        while (!_stopped.IsSet)
-        {
-            if (Receive(_control, "control", Poll) is { } request)
+            if (!_assistant.IsValueCreated)
             {
-                Handle(request, _control, ControlReply);
+                idle.EnableAndReset();
             }
-        }
+        }, idle);
     }
+
+    private static readonly TimeSpan IdleBeforeWarmUp = TimeSpan.FromSeconds(1);
+
+    private void ServeControl() => Serve("control", _control, () =>
+    {
+        if (Receive(_control, "control", TimeSpan.Zero) is { } request)
+        {
+            Handle(request, _control, ControlReply);
+        }
+    });
 
     /// <summary>
     /// Status busy, the request's reply on <paramref name="socket"/> (and its IOPub messages), status idle, all with the
@@ -420,8 +441,12 @@ public sealed class JupyterKernel : IDisposable
     public void Dispose()
     {
         _stopped.Set();
-        // Each loop sees the stop within one poll; sockets are closed only after, or a loop would read a closed socket.
-        // A cell that ignores the interrupt does not hold the shutdown past the grace.
+        // Sockets are closed only once their loops have ended, or a loop would read a closed socket. A cell that
+        // ignores the interrupt does not hold the shutdown past the grace.
+        foreach (var poller in _pollers.Where(p => p.IsRunning))
+        {
+            poller.StopAsync();
+        }
         var grace = DateTime.UtcNow + TimeSpan.FromSeconds(5);
         foreach (var thread in _threads)
         {
@@ -438,6 +463,10 @@ public sealed class JupyterKernel : IDisposable
         if (_threads.Any(t => t.IsAlive))
         {
             return; // the process is ending: its sockets close with it
+        }
+        foreach (var poller in _pollers)
+        {
+            poller.Dispose();
         }
         foreach (var socket in _sockets)
         {

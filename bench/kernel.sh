@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Kernel benchmark: the mlops kernel against the .NET Interactive kernel (its last release), in the same run, driven by
 # Jupyter's own client (Debian's jupyter_client, bench/kernel/driver.py): (a) kernel start to idle (start_kernel until
-# the first kernel_info reply), (b) the 5-cell C# notebook through jupyter nbconvert --execute, (c) completion latency
+# the first kernel_info reply), (b) the 5-cell C# notebook through jupyter nbconvert --execute, and its cells through
+# jupyter_client from kernel start to shutdown (the kernel's share, without nbconvert's start-up), (c) completion latency
 # p50/p95 over 200 complete_requests of varied prefixes on a warm session. Goals: at least 2x faster on (a) and (b), a
 # ratio of 2.0 or more; p95 under 100 ms. The mlops tool is measured as shipped (dotnet publish with ReadyToRun).
 # Usage: bench/kernel.sh [runs] [completions]

@@ -1,9 +1,12 @@
 """The kernel benchmark's driver: Jupyter's own client (jupyter_client) against each kernel named on the command line.
 
 For each kernel: (a) kernel start to idle, KernelManager.start_kernel until the first kernel_info reply, the median of
---runs; (b) a notebook through `jupyter nbconvert --execute --to notebook`, the median of --runs; (c) completion latency,
-p50 and p95 of --completions complete_requests (varied prefixes) on a warm session after the notebook's cells ran.
-Prints one table with every kernel's figures and, when two are given, the ratios first / second (theirs / ours).
+--runs; (b) a notebook through `jupyter nbconvert --execute --to notebook`, the median of --runs; (b') the same cells
+through jupyter_client, kernel start to the end of a graceful shutdown: the kernel's share of (b), without nbconvert's
+own start-up; (c) completion latency, p50 and p95 of --completions complete_requests (varied prefixes) on a warm session
+after the notebook's cells ran. The runs of (a), (b) and (b') take the kernels in turn, so that both see the machine as
+it is at the time. Prints one table with every kernel's figures and, when two are given, the ratios first / second
+(theirs / ours).
 """
 import argparse
 import json
@@ -63,6 +66,28 @@ def nbconvert(kernel, notebook, folder):
     return time.perf_counter() - clock
 
 
+def run_cells(client, kernel, notebook):
+    for cell in code_cells(notebook):
+        outcome = client.execute_interactive(cell, timeout=300, output_hook=lambda _: None)
+        if outcome["content"]["status"] != "ok":
+            raise SystemExit(f"{kernel}: a cell of {notebook} failed: {outcome['content']}")
+
+
+def notebook_session(kernel, notebook):
+    manager = KernelManager(kernel_name=kernel)
+    clock = time.perf_counter()
+    start(manager)
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=180)
+        run_cells(client, kernel, notebook)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel()  # as nbconvert ends its kernel: a shutdown request, then the process's exit
+    return time.perf_counter() - clock
+
+
 def reply(client, msg_id, timeout=60):
     while True:
         message = client.get_shell_msg(timeout=timeout)
@@ -77,10 +102,7 @@ def completion_latencies(kernel, notebook, count):
     client.start_channels()
     try:
         client.wait_for_ready(timeout=180)
-        for cell in code_cells(notebook):
-            outcome = client.execute_interactive(cell, timeout=300, output_hook=lambda _: None)
-            if outcome["content"]["status"] != "ok":
-                raise SystemExit(f"{kernel}: a cell of {notebook} failed: {outcome['content']}")
+        run_cells(client, kernel, notebook)
         for code in prefixes(10):  # warm: the first completions load the editor services
             reply(client, client.complete(code, len(code)), timeout=180)
         latencies, answered = [], 0
@@ -109,20 +131,31 @@ def main():
     parser.add_argument("--completions", type=int, default=200)
     args = parser.parse_args()
 
-    figures = {}
+    kernels = dict(zip(args.label, args.kernel))
+    cells = len(code_cells(args.notebook))
+    measures = {
+        "start to idle, median s": lambda kernel, _: start_to_idle(kernel),
+        f"{cells}-cell notebook through nbconvert --execute, median s": lambda kernel, folder: nbconvert(kernel, args.notebook, folder),
+        f"the {cells} cells through jupyter_client, start to shutdown, median s": lambda kernel, _: notebook_session(kernel, args.notebook),
+    }
+    figures = {label: {} for label in kernels}
     with tempfile.TemporaryDirectory() as folder:
-        for kernel, label in zip(args.kernel, args.label):
-            print(f"measuring {label} ({kernel})...", file=sys.stderr)
-            starts = [start_to_idle(kernel) for _ in range(args.runs)]
-            runs = [nbconvert(kernel, args.notebook, folder) for _ in range(args.runs)]
-            latencies, answered = completion_latencies(kernel, args.notebook, args.completions)
-            figures[label] = {
-                "start to idle, median s": statistics.median(starts),
-                f"{len(code_cells(args.notebook))}-cell notebook through nbconvert --execute, median s": statistics.median(runs),
-                "completion p50 ms": 1000 * percentile(latencies, 0.50),
-                "completion p95 ms": 1000 * percentile(latencies, 0.95),
-                "completions answered with matches": f"{answered}/{len(latencies)}",
-            }
+        for measure, run in measures.items():
+            print(f"measuring {measure}...", file=sys.stderr)
+            times = {label: [] for label in kernels}
+            for _ in range(args.runs):
+                for label, kernel in kernels.items():
+                    times[label].append(run(kernel, folder))
+            for label in kernels:
+                figures[label][measure] = statistics.median(times[label])
+    for label, kernel in kernels.items():
+        print(f"measuring completion on {label} ({kernel})...", file=sys.stderr)
+        latencies, answered = completion_latencies(kernel, args.notebook, args.completions)
+        figures[label].update({
+            "completion p50 ms": 1000 * percentile(latencies, 0.50),
+            "completion p95 ms": 1000 * percentile(latencies, 0.95),
+            "completions answered with matches": f"{answered}/{len(latencies)}",
+        })
 
     labels = list(figures)
     ratio = len(labels) == 2

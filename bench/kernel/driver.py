@@ -9,6 +9,7 @@ it is at the time. Prints one table with every kernel's figures and, when two ar
 (theirs / ours).
 """
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -38,23 +39,27 @@ def code_cells(notebook):
     return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells if c["cell_type"] == "code"]
 
 
-def start(manager):
+@contextlib.contextmanager
+def session(kernel, graceful=False):
+    """A started kernel's client, ready (kernel_info answered); the kernel is shut down after, gracefully as nbconvert
+    ends its kernel (a shutdown request, then the process's exit) or at once."""
+    manager = KernelManager(kernel_name=kernel)
     # The kernels' own logs (.NET Interactive's web host) would interleave with the table.
     manager.start_kernel(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def start_to_idle(kernel):
-    manager = KernelManager(kernel_name=kernel)
-    clock = time.perf_counter()
-    start(manager)
     client = manager.client()
     client.start_channels()
     try:
         client.wait_for_ready(timeout=180)  # sends kernel_info until one is answered
-        return time.perf_counter() - clock
+        yield client
     finally:
         client.stop_channels()
-        manager.shutdown_kernel(now=True)
+        manager.shutdown_kernel(now=not graceful)
+
+
+def start_to_idle(kernel):
+    clock = time.perf_counter()
+    with session(kernel):
+        return time.perf_counter() - clock
 
 
 def nbconvert(kernel, notebook, folder):
@@ -74,17 +79,9 @@ def run_cells(client, kernel, notebook):
 
 
 def notebook_session(kernel, notebook):
-    manager = KernelManager(kernel_name=kernel)
     clock = time.perf_counter()
-    start(manager)
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=180)
+    with session(kernel, graceful=True) as client:
         run_cells(client, kernel, notebook)
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel()  # as nbconvert ends its kernel: a shutdown request, then the process's exit
     return time.perf_counter() - clock
 
 
@@ -96,12 +93,7 @@ def reply(client, msg_id, timeout=60):
 
 
 def completion_latencies(kernel, notebook, count):
-    manager = KernelManager(kernel_name=kernel)
-    start(manager)
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=180)
+    with session(kernel) as client:
         run_cells(client, kernel, notebook)
         for code in prefixes(10):  # warm: the first completions load the editor services
             reply(client, client.complete(code, len(code)), timeout=180)
@@ -112,9 +104,6 @@ def completion_latencies(kernel, notebook, count):
             latencies.append(time.perf_counter() - clock)
             answered += bool(content.get("matches"))
         return latencies, answered
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
 
 
 def percentile(values, share):

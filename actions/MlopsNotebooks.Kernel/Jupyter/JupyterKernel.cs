@@ -108,7 +108,7 @@ public sealed class JupyterKernel : IDisposable
     /// Serves <paramref name="socket"/> on a thread of its own, one message at a time. A poller waits on the socket, not
     /// a timed receive: an idle kernel does not wake, and a shutdown stops every loop at once instead of within a poll.
     /// </summary>
-    private NetMQPoller Serve(string name, NetMQSocket socket, Action handle, params NetMQTimer[] timers)
+    private void Serve(string name, NetMQSocket socket, Action handle, params NetMQTimer[] timers)
     {
         var poller = new NetMQPoller { socket };
         foreach (var timer in timers)
@@ -127,7 +127,6 @@ public sealed class JupyterKernel : IDisposable
         _threads.Add(thread);
         thread.Start();
         SpinWait.SpinUntil(() => poller.IsRunning || !thread.IsAlive); // a poller not yet running cannot be stopped
-        return poller;
     }
 
     private void Heartbeat()
